@@ -1,0 +1,283 @@
+//! Database accounts: create, list, view, read keys, and soft-delete (SPEC §1).
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AccountState, BackupPolicy};
+use crate::error::AppError;
+
+/// An account as the portal shows it (no key material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub subscription_id: String,
+    pub name: String,
+    pub region: String,
+    /// `Sql` (the Cosmos DB for NoSQL API).
+    pub api_kind: String,
+    pub state: AccountState,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub backup_policy: BackupPolicy,
+    /// `ServiceManaged` or `CustomerManaged`.
+    pub key_management: String,
+    /// `Default`, or `Restore` for an account made by a restore.
+    pub create_mode: String,
+    /// Where SDKs reach the account's data plane.
+    pub endpoint: String,
+}
+
+/// The account's four keys, each 64 random bytes in base64, as Cosmos DB issues them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountKeys {
+    pub primary_master_key: String,
+    pub secondary_master_key: String,
+    pub primary_readonly_master_key: String,
+    pub secondary_readonly_master_key: String,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::Utc;
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    };
+
+    use super::{Account, AccountKeys};
+    use crate::crypto::{MasterKey, random_base64};
+    use crate::db::account;
+    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, RegionName};
+    use crate::error::AppError;
+    use crate::request::require_user;
+    use crate::state::AppState;
+    use crate::subscriptions;
+
+    /// The associated data that binds sealed keys to their account row.
+    fn keys_aad(account_id: &str) -> Vec<u8> {
+        format!("rewind/account-keys/{account_id}").into_bytes()
+    }
+
+    /// Fresh keys, sealed for `account_id`.
+    pub fn seal_new_keys(master: &MasterKey, account_id: &str) -> String {
+        let keys = AccountKeys {
+            primary_master_key: random_base64(64),
+            secondary_master_key: random_base64(64),
+            primary_readonly_master_key: random_base64(64),
+            secondary_readonly_master_key: random_base64(64),
+        };
+        let json = serde_json::to_vec(&keys).unwrap_or_default();
+        master.seal(&keys_aad(account_id), &json)
+    }
+
+    /// Opens an account's sealed keys.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] if they do not open (a different master key, or a tampered row).
+    pub fn open_keys(master: &MasterKey, row: &account::Model) -> Result<AccountKeys, AppError> {
+        let plain = master.open(&keys_aad(&row.id), &row.sealed_keys).map_err(|e| {
+            tracing::error!(account = %row.id, error = %e, "account keys do not open");
+            AppError::Internal
+        })?;
+        serde_json::from_slice(&plain).map_err(|e| {
+            tracing::error!(account = %row.id, error = %e, "account keys are not valid JSON");
+            AppError::Internal
+        })
+    }
+
+    /// The endpoint an SDK is given for `name`.
+    pub fn endpoint(public_url: &str, name: &str) -> String {
+        format!("{public_url}/cosmos/{name}/")
+    }
+
+    fn to_wire(state: &AppState, row: account::Model) -> Result<Account, AppError> {
+        let backup_policy: BackupPolicy = serde_json::from_str(&row.backup_policy).map_err(|e| {
+            tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
+            AppError::Internal
+        })?;
+        Ok(Account {
+            endpoint: endpoint(&state.public_url, &row.name),
+            state: row.state.parse()?,
+            id: row.id,
+            subscription_id: row.subscription_id,
+            name: row.name,
+            region: row.region,
+            api_kind: row.api_kind,
+            created_at: row.created_at,
+            deleted_at: row.deleted_at,
+            backup_policy,
+            key_management: row.key_management,
+            create_mode: row.create_mode,
+        })
+    }
+
+    /// The live account `name` in subscription `subscription_id`, or 404.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] naming the account and subscription.
+    pub async fn find_live(
+        db: &impl ConnectionTrait,
+        subscription_id: &str,
+        name: &str,
+    ) -> Result<account::Model, AppError> {
+        account::Entity::find()
+            .filter(account::Column::SubscriptionId.eq(subscription_id))
+            .filter(account::Column::Name.eq(name))
+            .filter(account::Column::DeletedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "account {name:?} not found in subscription {subscription_id:?}"
+                ))
+            })
+    }
+
+    pub async fn list(subscription_id: String) -> Result<Vec<Account>, AppError> {
+        let (state, _) = require_user().await?;
+        subscriptions::ssr::find(&state.db, &subscription_id).await?;
+        account::Entity::find()
+            .filter(account::Column::SubscriptionId.eq(&subscription_id))
+            .filter(account::Column::DeletedAt.is_null())
+            .order_by_asc(account::Column::Name)
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|row| to_wire(&state, row))
+            .collect()
+    }
+
+    pub async fn get(subscription_id: String, name: String) -> Result<Account, AppError> {
+        let (state, _) = require_user().await?;
+        let row = find_live(&state.db, &subscription_id, &name).await?;
+        to_wire(&state, row)
+    }
+
+    pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
+        let (state, auth) = require_user().await?;
+        let row = find_live(&state.db, &subscription_id, &name).await?;
+        tracing::info!(account = %row.id, by = %auth.user.name, "account keys listed");
+        open_keys(&state.master_key, &row)
+    }
+
+    pub struct CreateAccount {
+        pub subscription_id: String,
+        pub name: String,
+        pub region: String,
+        pub policy: BackupPolicyInput,
+    }
+
+    pub async fn create(input: CreateAccount) -> Result<Account, AppError> {
+        let (state, auth) = require_user().await?;
+        let name = AccountName::parse(input.name.trim())?;
+        let region = if input.region.trim().is_empty() {
+            RegionName::parse("local")?
+        } else {
+            RegionName::parse(&input.region)?
+        };
+        let policy = input.policy.validate()?;
+        subscriptions::ssr::find(&state.db, &input.subscription_id).await?;
+
+        let taken_message = format!("an account named {:?} already exists", name.as_str());
+        let taken = account::Entity::find()
+            .filter(account::Column::Name.eq(name.as_str()))
+            .filter(account::Column::DeletedAt.is_null())
+            .one(&state.db)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict(taken_message));
+        }
+
+        let id = uuid::Uuid::new_v4().to_string();
+        let row = account::ActiveModel {
+            sealed_keys: Set(seal_new_keys(&state.master_key, &id)),
+            id: Set(id),
+            subscription_id: Set(input.subscription_id),
+            name: Set(name.to_string()),
+            region: Set(region.to_string()),
+            api_kind: Set("Sql".into()),
+            state: Set(AccountState::Online.as_str().into()),
+            created_at: Set(Utc::now()),
+            deleted_at: Set(None),
+            backup_policy: Set(serde_json::to_string(&policy).map_err(|_| AppError::Internal)?),
+            key_management: Set("ServiceManaged".into()),
+            create_mode: Set("Default".into()),
+        }
+        .insert(&state.db)
+        .await
+        .map_err(|e| crate::error::conflict_on_unique(e, &taken_message))?;
+        tracing::info!(account = %row.id, name = %row.name, by = %auth.user.name, "account created");
+        to_wire(&state, row)
+    }
+
+    pub async fn delete(subscription_id: String, name: String) -> Result<(), AppError> {
+        let (state, auth) = require_user().await?;
+        let row = find_live(&state.db, &subscription_id, &name).await?;
+        let current: AccountState = row.state.parse()?;
+        if current != AccountState::Online {
+            return Err(AppError::Conflict(format!(
+                "account {name:?} is {current} and cannot be deleted until it is Online"
+            )));
+        }
+        let id = row.id.clone();
+        let mut active: account::ActiveModel = row.into();
+        active.state = Set(AccountState::Deleted.as_str().into());
+        active.deleted_at = Set(Some(Utc::now()));
+        active.update(&state.db).await?;
+        tracing::info!(account = %id, name = %name, by = %auth.user.name, "account deleted (kept for restore)");
+        Ok(())
+    }
+}
+
+/// The live accounts of a subscription, by name.
+#[server(endpoint = "list_accounts")]
+pub async fn list_accounts(subscription_id: String) -> Result<Vec<Account>, AppError> {
+    crate::request::respond(ssr::list(subscription_id).await)
+}
+
+/// One live account.
+#[server(endpoint = "get_account")]
+pub async fn get_account(subscription_id: String, name: String) -> Result<Account, AppError> {
+    crate::request::respond(ssr::get(subscription_id, name).await)
+}
+
+/// The account's keys.
+#[server(endpoint = "list_keys")]
+pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
+    crate::request::respond(ssr::list_keys(subscription_id, name).await)
+}
+
+/// Creates an account. Empty policy fields take Cosmos DB's defaults (periodic, 4 h, 8 h, Geo).
+#[server(endpoint = "create_account")]
+pub async fn create_account(
+    subscription_id: String,
+    name: String,
+    region: String,
+    mode: String,
+    interval_hours: Option<String>,
+    retention_hours: Option<String>,
+    redundancy: Option<String>,
+) -> Result<Account, AppError> {
+    let policy = crate::domain::BackupPolicyInput {
+        mode,
+        interval_hours,
+        retention_hours,
+        redundancy,
+    };
+    crate::request::respond(
+        ssr::create(ssr::CreateAccount {
+            subscription_id,
+            name,
+            region,
+            policy,
+        })
+        .await,
+    )
+}
+
+/// Deletes an account: it leaves the live list but stays on record, restorable.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(subscription_id: String, name: String) -> Result<(), AppError> {
+    crate::request::respond(ssr::delete(subscription_id, name).await)
+}

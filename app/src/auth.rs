@@ -1,0 +1,170 @@
+//! Signing in and out, the current user, and changing one's password.
+
+use serde::{Deserialize, Serialize};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+mod limiter;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+#[cfg(feature = "ssr")]
+pub use limiter::{LimiterPolicy, LoginLimiter};
+
+/// The signed-in user as the portal sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub name: String,
+    pub must_change_password: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use chrono::Utc;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    use std::time::Instant;
+
+    use super::{CurrentUser, password, session};
+    use crate::db::user;
+    use crate::domain::validate_new_password;
+    use crate::error::AppError;
+    use crate::request::{self, require_user};
+    use crate::state::AppState;
+
+    const WRONG_CREDENTIALS: &str = "wrong user name or password";
+
+    impl From<&user::Model> for CurrentUser {
+        fn from(u: &user::Model) -> Self {
+            CurrentUser {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                must_change_password: u.must_change_password,
+            }
+        }
+    }
+
+    pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
+        let state = AppState::current()?;
+        let parts = request::parts()?;
+        let ip = request::client_ip(&parts);
+        let username = username.trim().to_owned();
+        if username.is_empty() || password.is_empty() {
+            return Err(AppError::invalid("enter a user name and a password"));
+        }
+
+        if let Err(t) = state.limiter.check(&username, &ip, Instant::now()) {
+            let secs = t.retry_after.as_secs().max(1);
+            request::set_header(http::header::RETRY_AFTER, &secs.to_string());
+            let whom = if t.by_user { "this user" } else { "this address" };
+            return Err(AppError::TooManyRequests(format!(
+                "too many failed sign-in attempts for {whom}; try again in {secs} s"
+            )));
+        }
+
+        let found = user::Entity::find()
+            .filter(user::Column::Name.eq(&username))
+            .one(&state.db)
+            .await?;
+        let stored = found.as_ref().map(|u| u.password_hash.clone());
+        let ok = password::verify(password, stored).await;
+        let user = match found {
+            Some(u) if ok && !u.disabled => u,
+            _ => {
+                state.limiter.record_failure(&username, &ip, Instant::now());
+                tracing::info!(user = %username, %ip, "sign-in refused");
+                return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+            }
+        };
+        state.limiter.record_success(&username);
+
+        // Rotate: whatever session the browser presented ends, a new one begins.
+        if let Some(old) = session::presented_hash(&parts.headers) {
+            session::end(&state, &old).await?;
+        }
+        let token = session::create(&state, &user.id, &ip).await?;
+        request::set_header(
+            http::header::SET_COOKIE,
+            &session::set_cookie(&token, &state.sessions),
+        );
+        tracing::info!(user = %user.name, %ip, "signed in");
+        Ok(CurrentUser::from(&user))
+    }
+
+    pub async fn logout() -> Result<(), AppError> {
+        let state = AppState::current()?;
+        let parts = request::parts()?;
+        if let Some(hash) = session::presented_hash(&parts.headers) {
+            session::end(&state, &hash).await?;
+        }
+        request::set_header(http::header::SET_COOKIE, &session::clear_cookie(&state.sessions));
+        Ok(())
+    }
+
+    pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+        let state = AppState::current()?;
+        let parts = request::parts()?;
+        Ok(session::authenticate(&state, &parts.headers)
+            .await?
+            .map(|a| CurrentUser::from(&a.user)))
+    }
+
+    pub async fn change_password(
+        current: String,
+        new: String,
+        confirm: String,
+    ) -> Result<(), AppError> {
+        let (state, auth) = require_user().await?;
+        if new != confirm {
+            return Err(AppError::invalid("the new password and its confirmation differ"));
+        }
+        validate_new_password(&new)?;
+        if new == current {
+            return Err(AppError::invalid("the new password must differ from the current one"));
+        }
+        if !password::verify(current, Some(auth.user.password_hash.clone())).await {
+            return Err(AppError::Forbidden("the current password is wrong".into()));
+        }
+        let hash = password::hash(new).await?;
+        let user_id = auth.user.id.clone();
+        let mut active: user::ActiveModel = auth.user.into();
+        active.password_hash = Set(hash);
+        active.must_change_password = Set(false);
+        active.password_changed_at = Set(Utc::now());
+        active.update(&state.db).await?;
+        session::end_others(&state, &user_id, &auth.session_hash).await?;
+        Ok(())
+    }
+}
+
+/// Signs in; sets the session cookie.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
+    crate::request::respond(ssr::login(username, password).await)
+}
+
+/// Signs out; ends the session and clears the cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    crate::request::respond(ssr::logout().await)
+}
+
+/// The signed-in user, or `None`.
+#[server(endpoint = "current_user")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    crate::request::respond(ssr::current_user().await)
+}
+
+/// Changes the signed-in user's password and ends their other sessions.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    crate::request::respond(ssr::change_password(current, new, confirm).await)
+}

@@ -1,0 +1,31 @@
+//! A database account. Deleted accounts keep their row (with `deleted_at` set) so that they stay
+//! restorable; only live accounts hold their name exclusively.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "accounts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub subscription_id: String,
+    pub name: String,
+    pub region: String,
+    pub api_kind: String,
+    pub state: String,
+    pub created_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    /// The `BackupPolicy` as JSON.
+    #[sea_orm(column_type = "Text")]
+    pub backup_policy: String,
+    pub key_management: String,
+    pub create_mode: String,
+    /// The four account keys as JSON, sealed under the service master key (`crypto::MasterKey`).
+    #[sea_orm(column_type = "Text")]
+    pub sealed_keys: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,58 @@
+//! Account lifecycle states and key kinds (SPEC §1).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::AppError;
+
+/// Where an account is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountState {
+    Creating,
+    Online,
+    Restoring,
+    Deleting,
+    Deleted,
+}
+
+impl AccountState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Creating => "Creating",
+            AccountState::Online => "Online",
+            AccountState::Restoring => "Restoring",
+            AccountState::Deleting => "Deleting",
+            AccountState::Deleted => "Deleted",
+        }
+    }
+}
+
+impl FromStr for AccountState {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "Creating" => AccountState::Creating,
+            "Online" => AccountState::Online,
+            "Restoring" => AccountState::Restoring,
+            "Deleting" => AccountState::Deleting,
+            "Deleted" => AccountState::Deleted,
+            other => return Err(AppError::invalid(format!("unknown account state {other:?}"))),
+        })
+    }
+}
+
+impl fmt::Display for AccountState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The four account keys Cosmos DB issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyKind {
+    PrimaryMaster,
+    SecondaryMaster,
+    PrimaryReadonly,
+    SecondaryReadonly,
+}

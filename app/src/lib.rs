@@ -1,0 +1,94 @@
+//! Rewind's shared crate: the domain model, the portal's components and the server functions
+//! behind them. Built with `ssr` into the server and with `hydrate` into the browser bundle;
+//! everything under `#[cfg(feature = "ssr")]` (database rows, crypto, sessions) stays on the server.
+
+pub mod accounts;
+pub mod auth;
+mod components;
+pub mod domain;
+pub mod error;
+mod pages;
+pub mod subscriptions;
+
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::{CurrentUser, Login, Logout};
+use crate::error::AppError;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="data:,"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Sign-in state shared by every page: the login and logout actions, and the current user,
+/// refetched whenever either action completes.
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+}
+
+/// The portal.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| auth::get_current_user(),
+    );
+    provide_context(SessionContext { login, logout, user });
+
+    // Tests (and people) can tell when the page has become interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="rewind" href="/pkg/rewind.css"/>
+        <Title text="Rewind"/>
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/login") view=pages::LoginPage/>
+                <ParentRoute path=path!("") view=pages::Layout>
+                    <Route path=path!("") view=pages::Home/>
+                    <Route path=path!("subscriptions") view=pages::SubscriptionsPage/>
+                    <Route path=path!("subscriptions/:sub") view=pages::SubscriptionPage/>
+                    <Route path=path!("subscriptions/:sub/new-account") view=pages::CreateAccountPage/>
+                    <Route path=path!("subscriptions/:sub/accounts/:account") view=pages::AccountPage/>
+                    <Route path=path!("password") view=pages::PasswordPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

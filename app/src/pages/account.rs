@@ -1,0 +1,117 @@
+//! One account's overview: state, region, backup policy, endpoint, keys on request, delete.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::accounts::{Account, DeleteAccount, ListKeys, get_account};
+use crate::components::{FormError, LoadError, format_time};
+
+/// The overview of the account in the URL.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (p.get("sub").unwrap_or_default(), p.get("account").unwrap_or_default())
+    };
+    let account = Resource::new(key, |(sub, name)| get_account(sub, name));
+
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(a) => view! { <Overview account=a/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Overview(account: Account) -> impl IntoView {
+    let sub_href = format!("/subscriptions/{}", account.subscription_id);
+    view! {
+        <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "<A href=sub_href>"Subscription"</A>" / "{account.name.clone()}</p>
+        <h1>{account.name.clone()}</h1>
+        <dl class="facts card" data-testid="account-overview">
+            <dt>"State"</dt><dd><span class=format!("state state-{}", account.state)>{account.state.to_string()}</span></dd>
+            <dt>"Region"</dt><dd>{account.region.clone()}</dd>
+            <dt>"API"</dt><dd>{account.api_kind.clone()}</dd>
+            <dt>"Created"</dt><dd>{format_time(&account.created_at)}</dd>
+            <dt>"Backup policy"</dt><dd data-testid="backup-policy">{account.backup_policy.summary()}</dd>
+            <dt>"Encryption"</dt><dd>{account.key_management.clone()}" key"</dd>
+            <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
+            <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
+        </dl>
+        <Keys sub=account.subscription_id.clone() name=account.name.clone()/>
+        <Delete sub=account.subscription_id.clone() name=account.name.clone()/>
+    }
+}
+
+/// Keys stay hidden until asked for; asking is a server call (and, later, an audited one).
+#[component]
+fn Keys(sub: String, name: String) -> impl IntoView {
+    let show = ServerAction::<ListKeys>::new();
+    let shown = move || show.value().get().and_then(Result::ok);
+    let (sub_for_form, name_for_form) = (StoredValue::new(sub), StoredValue::new(name));
+    view! {
+        <section class="card">
+            <h2>"Keys"</h2>
+            {move || match shown() {
+                Some(k) => view! {
+                    <dl class="facts keys" data-testid="keys">
+                        <dt>"Primary key"</dt><dd><code>{k.primary_master_key}</code></dd>
+                        <dt>"Secondary key"</dt><dd><code>{k.secondary_master_key}</code></dd>
+                        <dt>"Primary read-only key"</dt><dd><code>{k.primary_readonly_master_key}</code></dd>
+                        <dt>"Secondary read-only key"</dt><dd><code>{k.secondary_readonly_master_key}</code></dd>
+                    </dl>
+                }.into_any(),
+                None => view! {
+                    <ActionForm action=show>
+                        <input type="hidden" name="subscription_id" value=sub_for_form.get_value()/>
+                        <input type="hidden" name="name" value=name_for_form.get_value()/>
+                        <button type="submit">"Show keys"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+            <FormError value=show.value()/>
+        </section>
+    }
+}
+
+/// Deleting asks for the account's name to be typed, as the Azure portal does.
+#[component]
+fn Delete(sub: String, name: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    let navigate = use_navigate();
+    let back = format!("/subscriptions/{sub}");
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate(&back, Default::default());
+        }
+    });
+    let typed = RwSignal::new(String::new());
+    let expected = name.clone();
+    let confirmed = move || typed.get() == expected;
+    view! {
+        <section class="card danger">
+            <h2>"Delete account"</h2>
+            <details>
+                <summary>"Delete this account…"</summary>
+                <p>"The account leaves the list at once. Its backups are kept for their retention period, so it stays restorable."</p>
+                <ActionForm action=delete attr:class="form">
+                    <input type="hidden" name="subscription_id" value=sub/>
+                    <input type="hidden" name="name" value=name.clone()/>
+                    <label>"Type the account name to confirm"
+                        <input type="text" aria-label="Confirm account name" autocomplete="off"
+                            on:input=move |ev| typed.set(event_target_value(&ev)) prop:value=typed/>
+                    </label>
+                    <button type="submit" class="danger" disabled=move || !confirmed() || delete.pending().get()>"Delete account"</button>
+                    <FormError value=delete.value()/>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}

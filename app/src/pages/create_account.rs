@@ -1,0 +1,104 @@
+//! The create-account form, with the name and policy rules checked as the user types.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::accounts::CreateAccount;
+use crate::components::FormError;
+use crate::domain::{AccountName, BackupPolicyInput};
+
+/// Name, region and backup policy for a new account.
+#[component]
+pub fn CreateAccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let sub_id = move || params.read().get("sub").unwrap_or_default();
+    let create = ServerAction::<CreateAccount>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(account)) = create.value().get() {
+            navigate(
+                &format!("/subscriptions/{}/accounts/{}", account.subscription_id, account.name),
+                Default::default(),
+            );
+        }
+    });
+
+    let name = RwSignal::new(String::new());
+    let mode = RwSignal::new("Periodic".to_string());
+    let interval = RwSignal::new("4".to_string());
+    let retention = RwSignal::new("8".to_string());
+    let name_problem = move || {
+        let n = name.get();
+        (!n.is_empty()).then(|| AccountName::parse(&n).err()).flatten().map(|e| e.to_string())
+    };
+    let policy_problem = move || {
+        BackupPolicyInput {
+            mode: mode.get(),
+            interval_hours: Some(interval.get()),
+            retention_hours: Some(retention.get()),
+            redundancy: None,
+        }
+        .validate()
+        .err()
+        .map(|e| e.to_string())
+    };
+    let periodic = move || mode.get() == "Periodic";
+
+    view! {
+        <p class="crumbs">
+            <A href="/subscriptions">"Subscriptions"</A>" / "
+            <A href=move || format!("/subscriptions/{}", sub_id())>"Subscription"</A>" / new account"
+        </p>
+        <h1>"Create a database account"</h1>
+        <ActionForm action=create attr:class="card form">
+            <input type="hidden" name="subscription_id" value=sub_id/>
+            <label>"Account name"
+                <input type="text" name="name" required minlength="3" maxlength="44"
+                    placeholder="orders-prod"
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    prop:value=name/>
+            </label>
+            <p class="hint">"3–44 characters: lowercase letters, digits and hyphens."</p>
+            {move || name_problem().map(|p| view! { <p class="error field-error">{p}</p> })}
+            <label>"Region"
+                <input type="text" name="region" value="local" required/>
+            </label>
+            <fieldset>
+                <legend>"Backup policy"</legend>
+                <label>"Mode"
+                    <select name="mode" on:change=move |ev| mode.set(event_target_value(&ev)) prop:value=mode>
+                        <option value="Periodic">"Periodic (default)"</option>
+                        <option value="Continuous7Days">"Continuous, 7 days"</option>
+                        <option value="Continuous30Days">"Continuous, 30 days"</option>
+                    </select>
+                </label>
+                <label>"Backup interval (hours, 1–24)"
+                    <input type="number" name="interval_hours" min="1" max="24"
+                        disabled=move || !periodic()
+                        on:input=move |ev| interval.set(event_target_value(&ev))
+                        prop:value=interval/>
+                </label>
+                <label>"Retention (hours, 2× interval to 720)"
+                    <input type="number" name="retention_hours" min="2" max="720"
+                        disabled=move || !periodic()
+                        on:input=move |ev| retention.set(event_target_value(&ev))
+                        prop:value=retention/>
+                </label>
+                <label>"Backup storage redundancy"
+                    <select name="redundancy">
+                        <option value="Geo" selected>"Geo (default)"</option>
+                        <option value="Zone">"Zone"</option>
+                        <option value="Local">"Local"</option>
+                    </select>
+                </label>
+                {move || policy_problem().map(|p| view! { <p class="error field-error">{p}</p> })}
+                {move || (!periodic()).then(|| view! {
+                    <p class="hint">"Continuous mode is permanent: an account can never go back to periodic."</p>
+                })}
+            </fieldset>
+            <button type="submit" disabled=move || create.pending().get()>"Create account"</button>
+            <FormError value=create.value()/>
+        </ActionForm>
+    }
+}

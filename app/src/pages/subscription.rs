@@ -1,0 +1,63 @@
+//! One subscription: its live accounts.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::accounts::list_accounts;
+use crate::components::{LoadError, format_time};
+use crate::subscriptions::get_subscription;
+
+/// The accounts of the subscription in the URL.
+#[component]
+pub fn SubscriptionPage() -> impl IntoView {
+    let params = use_params_map();
+    let sub_id = move || params.read().get("sub").unwrap_or_default();
+    let sub = Resource::new(sub_id, get_subscription);
+    let accounts = Resource::new(sub_id, list_accounts);
+
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let sub = match sub.await {
+                    Ok(s) => s,
+                    Err(e) => return view! { <LoadError error=e/> }.into_any(),
+                };
+                let new_href = format!("/subscriptions/{}/new-account", sub.id);
+                let accounts = accounts.await;
+                view! {
+                    <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "{sub.name.clone()}</p>
+                    <div class="title-row">
+                        <h1>{sub.name.clone()}</h1>
+                        <A href=new_href attr:class="button">"Create account"</A>
+                    </div>
+                    {match accounts {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">"No accounts in this subscription yet."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <table class="list" data-testid="accounts">
+                                <thead><tr><th>"Account"</th><th>"Region"</th><th>"State"</th><th>"Backup"</th><th>"Created"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|a| {
+                                        let href = format!("/subscriptions/{}/accounts/{}", a.subscription_id, a.name);
+                                        view! {
+                                            <tr>
+                                                <td><A href=href>{a.name.clone()}</A></td>
+                                                <td>{a.region.clone()}</td>
+                                                <td><span class=format!("state state-{}", a.state)>{a.state.to_string()}</span></td>
+                                                <td>{a.backup_policy.mode_name()}</td>
+                                                <td>{format_time(&a.created_at)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    }}
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,68 @@
+//! Helpers every server function uses to see the HTTP request it serves: the signed-in user, the
+//! client address, and answering an error with its HTTP status.
+
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use leptos::prelude::{use_context, expect_context};
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+use crate::auth::session::{self, Authenticated};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The request's head, as leptos_axum provides it.
+///
+/// # Errors
+/// [`AppError::Internal`] outside a request (a wiring bug).
+pub fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request Parts missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// The peer address of the connection, or `unknown` when the server was not started with
+/// connection info.
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The state and the signed-in user, or 401.
+///
+/// # Errors
+/// [`AppError::Unauthenticated`] without a valid session.
+pub async fn require_user() -> Result<(AppState, Authenticated), AppError> {
+    let state = AppState::current()?;
+    let parts = parts()?;
+    match session::authenticate(&state, &parts.headers).await? {
+        Some(auth) => Ok((state, auth)),
+        None => Err(AppError::Unauthenticated(
+            "your session has ended; sign in again".into(),
+        )),
+    }
+}
+
+/// Passes a result through, setting the response status from the error if there is one.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        if let Some(opts) = use_context::<ResponseOptions>() {
+            opts.set_status(
+                http::StatusCode::from_u16(err.status())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+    result
+}
+
+/// Adds a response header (a cookie, `Retry-After`).
+pub fn set_header(name: http::HeaderName, value: &str) {
+    if let Ok(v) = http::HeaderValue::from_str(value) {
+        expect_context::<ResponseOptions>().append_header(name, v);
+    }
+}

@@ -1,0 +1,46 @@
+//! What every server function and page render on the server can reach: the database, the master
+//! key, the session policy and the login limiter. The `server` crate builds one at start-up and
+//! provides it as Leptos context.
+
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::LoginLimiter;
+use crate::crypto::MasterKey;
+use crate::error::AppError;
+
+/// How long sign-in sessions live and how their cookie is marked.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: Duration,
+    /// Mark the cookie `Secure` (the portal is served over TLS).
+    pub secure_cookie: bool,
+}
+
+/// Shared server state, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub master_key: Arc<MasterKey>,
+    pub sessions: SessionPolicy,
+    pub limiter: Arc<LoginLimiter>,
+    /// The portal's external base URL, e.g. `http://127.0.0.1:3000` (no trailing slash).
+    pub public_url: String,
+}
+
+impl AppState {
+    /// The state provided by the server for this request.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] if called outside a request the server set up (a wiring bug).
+    pub fn current() -> Result<Self, AppError> {
+        leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            AppError::Internal
+        })
+    }
+}

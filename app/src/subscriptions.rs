@@ -1,0 +1,156 @@
+//! Subscriptions: the tenant boundary that holds accounts (SPEC §1).
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A subscription as the portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// Live (not deleted) accounts in it.
+    pub account_count: u64,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::Utc;
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+        QueryOrder, Set,
+    };
+
+    use super::Subscription;
+    use crate::db::{account, subscription};
+    use crate::domain::SubscriptionName;
+    use crate::error::AppError;
+    use crate::request::require_user;
+
+    /// The subscription with this id, or 404 naming it.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when there is none.
+    pub async fn find(
+        db: &impl ConnectionTrait,
+        id: &str,
+    ) -> Result<subscription::Model, AppError> {
+        subscription::Entity::find_by_id(id.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("subscription {id:?} not found")))
+    }
+
+    async fn to_wire(
+        db: &impl ConnectionTrait,
+        s: subscription::Model,
+    ) -> Result<Subscription, AppError> {
+        let account_count = account::Entity::find()
+            .filter(account::Column::SubscriptionId.eq(&s.id))
+            .filter(account::Column::DeletedAt.is_null())
+            .count(db)
+            .await?;
+        Ok(Subscription {
+            id: s.id,
+            name: s.name,
+            created_at: s.created_at,
+            account_count,
+        })
+    }
+
+    async fn ensure_name_free(
+        db: &impl ConnectionTrait,
+        name: &SubscriptionName,
+        except_id: Option<&str>,
+    ) -> Result<(), AppError> {
+        let taken = subscription::Entity::find()
+            .filter(subscription::Column::Name.eq(name.as_str()))
+            .one(db)
+            .await?;
+        match taken {
+            Some(s) if Some(s.id.as_str()) != except_id => Err(AppError::Conflict(format!(
+                "a subscription named {:?} already exists",
+                name.as_str()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn list() -> Result<Vec<Subscription>, AppError> {
+        let (state, _) = require_user().await?;
+        let rows = subscription::Entity::find()
+            .order_by_asc(subscription::Column::Name)
+            .all(&state.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for s in rows {
+            out.push(to_wire(&state.db, s).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn get(id: String) -> Result<Subscription, AppError> {
+        let (state, _) = require_user().await?;
+        let s = find(&state.db, &id).await?;
+        to_wire(&state.db, s).await
+    }
+
+    pub async fn create(name: String) -> Result<Subscription, AppError> {
+        let (state, auth) = require_user().await?;
+        let name = SubscriptionName::parse(&name)?;
+        ensure_name_free(&state.db, &name, None).await?;
+        let model = subscription::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().to_string()),
+            name: Set(name.to_string()),
+            created_at: Set(Utc::now()),
+            created_by: Set(auth.user.id.clone()),
+        }
+        .insert(&state.db)
+        .await
+        .map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
+        tracing::info!(subscription = %model.id, name = %model.name, by = %auth.user.name, "subscription created");
+        to_wire(&state.db, model).await
+    }
+
+    pub async fn rename(id: String, name: String) -> Result<Subscription, AppError> {
+        let (state, auth) = require_user().await?;
+        let name = SubscriptionName::parse(&name)?;
+        let existing = find(&state.db, &id).await?;
+        ensure_name_free(&state.db, &name, Some(&id)).await?;
+        let mut active: subscription::ActiveModel = existing.into();
+        active.name = Set(name.to_string());
+        let model = active
+            .update(&state.db)
+            .await
+            .map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
+        tracing::info!(subscription = %model.id, name = %model.name, by = %auth.user.name, "subscription renamed");
+        to_wire(&state.db, model).await
+    }
+}
+
+/// Every subscription, by name.
+#[server(endpoint = "list_subscriptions")]
+pub async fn list_subscriptions() -> Result<Vec<Subscription>, AppError> {
+    crate::request::respond(ssr::list().await)
+}
+
+/// One subscription.
+#[server(endpoint = "get_subscription")]
+pub async fn get_subscription(id: String) -> Result<Subscription, AppError> {
+    crate::request::respond(ssr::get(id).await)
+}
+
+/// Creates a subscription; names are unique.
+#[server(endpoint = "create_subscription")]
+pub async fn create_subscription(name: String) -> Result<Subscription, AppError> {
+    crate::request::respond(ssr::create(name).await)
+}
+
+/// Renames a subscription.
+#[server(endpoint = "rename_subscription")]
+pub async fn rename_subscription(id: String, name: String) -> Result<Subscription, AppError> {
+    crate::request::respond(ssr::rename(id, name).await)
+}

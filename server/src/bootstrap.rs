@@ -1,0 +1,219 @@
+//! First-start duties: open the database and migrate it, load or create the master key, and
+//! create the first admin when there are no users.
+
+use app::crypto::{MASTER_KEY_LEN, MasterKey};
+use app::db::user;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::Utc;
+use migrations::{Migrator, MigratorTrait};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    PaginatorTrait, Set,
+};
+use secrecy::ExposeSecret;
+use std::io::Write;
+use std::path::Path;
+
+use crate::config::Settings;
+
+/// Why start-up could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("cannot open the database: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[source] sea_orm::DbErr),
+    #[error("master key file {path}: {source}")]
+    KeyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("master key {0}: expected {MASTER_KEY_LEN} bytes of base64")]
+    KeyFormat(String),
+    #[error("creating the first admin: {0}")]
+    Admin(String),
+}
+
+/// Connects to the configured database (creating the SQLite file and its folder if needed) and
+/// applies pending migrations.
+///
+/// # Errors
+/// [`BootstrapError::Database`] or [`BootstrapError::Migrate`].
+pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, BootstrapError> {
+    let url = settings.database_url();
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            BootstrapError::Database(sea_orm::DbErr::Custom(format!(
+                "creating data folder {}: {e}",
+                settings.data_dir.display()
+            )))
+        })?;
+    }
+    let mut opts = ConnectOptions::new(url);
+    opts.sqlx_logging(false);
+    if sqlite {
+        // One writer at a time is SQLite's rule; a small pool keeps readers concurrent under WAL.
+        opts.max_connections(8);
+    }
+    let db = Database::connect(opts).await.map_err(BootstrapError::Database)?;
+    if sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL")
+            .await
+            .map_err(BootstrapError::Database)?;
+    }
+    Migrator::up(&db, None).await.map_err(BootstrapError::Migrate)?;
+    Ok(db)
+}
+
+/// The master key: from the `master_key` setting if given, else from the key file, which is
+/// created with mode 0600 on first start. The key is never logged.
+///
+/// # Errors
+/// [`BootstrapError::KeyFile`] or [`BootstrapError::KeyFormat`].
+pub fn load_master_key(settings: &Settings) -> Result<MasterKey, BootstrapError> {
+    if let Some(b64) = &settings.master_key {
+        return decode_key("from REWIND_MASTER_KEY", b64.expose_secret());
+    }
+    let path = settings.master_key_file();
+    let file_err = |source| BootstrapError::KeyFile {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            warn_if_readable_by_others(&path);
+            decode_key(&path.display().to_string(), text.trim())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(file_err)?;
+            }
+            let bytes = MasterKey::generate_bytes();
+            write_private(&path, &B64.encode(bytes)).map_err(file_err)?;
+            tracing::info!(path = %path.display(), "generated a new master key");
+            MasterKey::from_bytes(&bytes).map_err(|e| BootstrapError::KeyFormat(e.to_string()))
+        }
+        Err(e) => Err(file_err(e)),
+    }
+}
+
+fn decode_key(origin: &str, b64: &str) -> Result<MasterKey, BootstrapError> {
+    let bytes = B64
+        .decode(b64)
+        .map_err(|_| BootstrapError::KeyFormat(origin.to_owned()))?;
+    MasterKey::from_bytes(&bytes).map_err(|_| BootstrapError::KeyFormat(origin.to_owned()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), "master key file is readable by other users; chmod 600 it");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
+/// What [`ensure_first_admin`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// Users exist already; nothing was done.
+    Existing,
+    /// Created with the configured password.
+    Created { name: String },
+    /// Created with a generated password, which the caller prints once.
+    CreatedWithGeneratedPassword { name: String, password: String },
+}
+
+/// Creates the first admin if the users table is empty.
+///
+/// # Errors
+/// [`BootstrapError::Admin`] if the configured password breaks the policy or the insert fails.
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<FirstAdmin, BootstrapError> {
+    let admin_err = |e: String| BootstrapError::Admin(e);
+    if user::Entity::find().count(db).await.map_err(|e| admin_err(e.to_string()))? > 0 {
+        return Ok(FirstAdmin::Existing);
+    }
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => {
+            app::domain::validate_new_password(p.expose_secret())
+                .map_err(|e| admin_err(format!("REWIND_ADMIN_PASSWORD: {e}")))?;
+            (p.expose_secret().to_owned(), false)
+        }
+        None => (generate_password(), true),
+    };
+    let hash = app::auth::password::hash(password.clone())
+        .await
+        .map_err(|e| admin_err(e.to_string()))?;
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        name: Set(settings.admin_user.clone()),
+        password_hash: Set(hash),
+        must_change_password: Set(generated),
+        disabled: Set(false),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| admin_err(e.to_string()))?;
+    let name = settings.admin_user.clone();
+    Ok(if generated {
+        FirstAdmin::CreatedWithGeneratedPassword { name, password }
+    } else {
+        FirstAdmin::Created { name }
+    })
+}
+
+/// 20 characters from an unambiguous alphabet (about 115 bits).
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut raw = [0u8; 20];
+    rand::rng().fill_bytes(&mut raw);
+    raw.iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let a = generate_password();
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, generate_password());
+        assert!(app::domain::validate_new_password(&a).is_ok());
+    }
+}

@@ -1,0 +1,257 @@
+//! Typed, layered configuration: built-in defaults, then an optional TOML file (`REWIND_CONFIG`,
+//! or `rewind.toml` in the working directory if present), then `REWIND_*` environment variables.
+//! Loaded once in `main`; nothing else reads the environment.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Every setting Rewind reads. Secrets are [`SecretString`]s, which never print.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the portal listens on. Port 0 picks a free port (tests).
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+    /// The portal's external URL, for links and account endpoints. Default `http://<bind>`.
+    /// An `https://` URL also marks the session cookie `Secure`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Folder for the embedded database, backups and the master key.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`. Default: `sqlite://<data_dir>/rewind.db`.
+    #[serde(default)]
+    pub database_url: Option<SecretString>,
+    /// Where backups are written. Default: `<data_dir>/backups`.
+    #[serde(default)]
+    pub backup_dir: Option<PathBuf>,
+    /// File holding the 256-bit master key; created (mode 0600) on first start.
+    /// Default: `<data_dir>/master.key`.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// The master key itself, base64 — for replicas that share one key instead of a file.
+    #[serde(default)]
+    pub master_key: Option<SecretString>,
+    /// Name of the first admin, created when there are no users.
+    #[serde(default = "default_admin_user")]
+    pub admin_user: String,
+    /// The first admin's password; if unset, one is generated and printed once.
+    #[serde(default)]
+    pub admin_password: Option<SecretString>,
+    /// Folder holding `pkg/` (the wasm bundle and CSS).
+    #[serde(default = "default_site_root")]
+    pub site_root: PathBuf,
+    /// Minutes of inactivity after which a session ends.
+    #[serde(default = "default_session_idle_minutes")]
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends.
+    #[serde(default = "default_session_absolute_hours")]
+    pub session_absolute_hours: u64,
+    /// Failed sign-ins allowed per user name per window.
+    #[serde(default = "default_login_failures_per_user")]
+    pub login_failures_per_user: u32,
+    /// Failed sign-ins allowed per client address per window.
+    #[serde(default = "default_login_failures_per_ip")]
+    pub login_failures_per_ip: u32,
+    /// Length of the sign-in throttling window, in seconds.
+    #[serde(default = "default_login_window_seconds")]
+    pub login_window_seconds: u64,
+    /// Log filter when `RUST_LOG` is not set.
+    #[serde(default = "default_log")]
+    pub log: String,
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 3000))
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_admin_user() -> String {
+    "admin".into()
+}
+fn default_site_root() -> PathBuf {
+    PathBuf::from("target/site")
+}
+fn default_session_idle_minutes() -> u64 {
+    30
+}
+fn default_session_absolute_hours() -> u64 {
+    12
+}
+fn default_login_failures_per_user() -> u32 {
+    5
+}
+fn default_login_failures_per_ip() -> u32 {
+    30
+}
+fn default_login_window_seconds() -> u64 {
+    300
+}
+fn default_log() -> String {
+    "info,sqlx=warn,sea_orm=warn".into()
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Figment(#[from] Box<figment::Error>),
+    #[error("public_url must start with http:// or https:// (got {0:?})")]
+    PublicUrl(String),
+    #[error("admin_user: {0}")]
+    AdminUser(String),
+}
+
+impl Settings {
+    /// Defaults, then the TOML file, then `REWIND_*` variables.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the bad key or value.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment())
+    }
+
+    /// The layered sources, for [`Self::from_figment`].
+    pub fn figment() -> Figment {
+        let file = std::env::var_os("REWIND_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("rewind.toml"));
+        Figment::new()
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("REWIND_").ignore(&["config"]))
+    }
+
+    /// Extracts and checks settings from any figment (tests build their own).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the bad key or value.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        if let Some(url) = &settings.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::PublicUrl(url.clone()));
+            }
+        }
+        app::domain::UserName::parse(&settings.admin_user)
+            .map_err(|e| ConfigError::AdminUser(e.to_string()))?;
+        Ok(settings)
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("rewind.db").display()),
+        }
+    }
+
+    /// Where backups go.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
+    /// Where the master key file is.
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    /// The external base URL without a trailing slash, given the port actually bound.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_need_no_configuration_at_all() {
+        Jail::expect_with(|_jail| {
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!(s.bind, default_bind());
+            assert_eq!(s.database_url(), "sqlite://data/rewind.db?mode=rwc");
+            assert_eq!(s.backup_dir(), PathBuf::from("data/backups"));
+            assert_eq!(s.master_key_file(), PathBuf::from("data/master.key"));
+            assert_eq!(s.admin_user, "admin");
+            assert!(s.admin_password.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "rewind.toml",
+                r#"
+                    bind = "0.0.0.0:8080"
+                    data_dir = "/var/lib/rewind"
+                    admin_user = "root-admin"
+                "#,
+            )?;
+            jail.set_env("REWIND_BIND", "127.0.0.1:9090");
+            jail.set_env("REWIND_DATABASE_URL", "postgres://db/rewind");
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!(s.bind.port(), 9090);
+            assert_eq!(s.data_dir, PathBuf::from("/var/lib/rewind"));
+            assert_eq!(s.admin_user, "root-admin");
+            assert_eq!(s.database_url(), "postgres://db/rewind");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rewind_config_names_another_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("other.toml", "session_idle_minutes = 5")?;
+            jail.set_env("REWIND_CONFIG", "other.toml");
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!(s.session_idle_minutes, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file("rewind.toml", "bnid = \"x\"")?;
+            let err = Settings::from_figment(Settings::figment()).unwrap_err().to_string();
+            assert!(err.contains("bnid"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("REWIND_PUBLIC_URL", "ftp://x");
+            let err = Settings::from_figment(Settings::figment()).unwrap_err().to_string();
+            assert!(err.contains("public_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        Jail::expect_with(|jail| {
+            jail.set_env("REWIND_ADMIN_PASSWORD", "hunter2-hunter2");
+            jail.set_env("REWIND_DATABASE_URL", "postgres://u:pw-secret@db/x");
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            let printed = format!("{s:?}");
+            assert!(!printed.contains("hunter2") && !printed.contains("pw-secret"), "{printed}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,13 @@
+//! The Rewind server: configuration, start-up, and the HTTP layers around the portal (CSRF
+//! protection, the sign-in guard for pages). The portal itself and its server functions live in
+//! the `app` crate.
+
+pub mod bootstrap;
+pub mod config;
+pub mod csrf;
+pub mod page_guard;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

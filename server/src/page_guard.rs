@@ -1,0 +1,55 @@
+//! Sends signed-out visitors of portal pages to the sign-in page (and signed-in visitors of the
+//! sign-in page onward), on the server, before anything renders. Server functions check the
+//! session themselves; static files and the health check need none.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::Method;
+
+use app::auth::session;
+use app::state::AppState;
+
+/// Paths that are not portal pages.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/cosmos/")
+        || path == "/healthz"
+        || path == "/favicon.ico")
+}
+
+/// Axum middleware; see the module docs.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if req.method() != Method::GET || !is_page(&path) {
+        return next.run(req).await;
+    }
+    let signed_in = match session::authenticate(&state, req.headers()).await {
+        Ok(s) => s.is_some(),
+        Err(_) => return next.run(req).await,
+    };
+    let on_login_page = path == "/login";
+    if signed_in && on_login_page {
+        Redirect::to("/subscriptions").into_response()
+    } else if !signed_in && !on_login_page {
+        Redirect::to("/login").into_response()
+    } else {
+        next.run(req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_page;
+
+    #[test]
+    fn assets_api_and_health_are_not_pages() {
+        for p in ["/api/login", "/pkg/rewind.js", "/healthz", "/cosmos/a/dbs"] {
+            assert!(!is_page(p), "{p}");
+        }
+        for p in ["/", "/login", "/subscriptions/x"] {
+            assert!(is_page(p), "{p}");
+        }
+    }
+}

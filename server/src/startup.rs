@@ -1,0 +1,150 @@
+//! Building the application from settings and serving it.
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use app::auth::{LimiterPolicy, LoginLimiter};
+use app::state::{AppState, SessionPolicy};
+use app::{App, shell};
+
+use crate::bootstrap::{self, FirstAdmin};
+use crate::config::Settings;
+use crate::{csrf, page_guard};
+
+/// A built, bound, not yet serving Rewind.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Opens and migrates the database, loads the master key, creates the first admin if needed,
+    /// and binds the listener.
+    ///
+    /// # Errors
+    /// Any start-up failure, with context naming the step.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = bootstrap::open_database(&settings).await?;
+        let master_key = bootstrap::load_master_key(&settings)?;
+        match bootstrap::ensure_first_admin(&db, &settings).await? {
+            FirstAdmin::Existing => {}
+            FirstAdmin::Created { name } => {
+                tracing::info!(user = %name, "created the first admin with the configured password");
+            }
+            FirstAdmin::CreatedWithGeneratedPassword { name, password } => {
+                // Printed once, to the console only (not the log), as the README describes.
+                println!(
+                    "\n  Rewind created the first admin.\n    user:     {name}\n    password: {password}\n  \
+                     Sign in and change it; it will not be shown again.\n"
+                );
+            }
+        }
+        std::fs::create_dir_all(settings.backup_dir())
+            .with_context(|| format!("creating backup folder {}", settings.backup_dir().display()))?;
+
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        let public_url = settings.public_url(addr);
+
+        let state = AppState {
+            db,
+            master_key: Arc::new(master_key),
+            sessions: SessionPolicy {
+                idle_timeout: Duration::from_secs(settings.session_idle_minutes * 60),
+                absolute_timeout: Duration::from_secs(settings.session_absolute_hours * 3600),
+                secure_cookie: public_url.starts_with("https://"),
+            },
+            limiter: Arc::new(LoginLimiter::new(LimiterPolicy {
+                per_user: settings.login_failures_per_user,
+                per_ip: settings.login_failures_per_ip,
+                window: Duration::from_secs(settings.login_window_seconds),
+            })),
+            public_url,
+        };
+        let router = router(&settings, addr, state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+            addr,
+        })
+    }
+
+    /// The address actually bound (tests bind port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (tests use its database handle).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains in-flight requests.
+    ///
+    /// # Errors
+    /// An I/O error from the listener.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        tracing::info!(url = %self.state.public_url, "Rewind portal listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("serving HTTP")
+    }
+}
+
+fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("rewind")
+        .site_root(settings.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        .layer(axum::middleware::from_fn_with_state(state, page_guard::guard))
+        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Headers every response carries: no framing (clickjacking), no MIME sniffing, no referrer leak.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
+    h.insert("x-content-type-options", http::HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", http::HeaderValue::from_static("same-origin"));
+    res
+}
