@@ -1,0 +1,10 @@
+//! Integration tests: the real server on port 0 with a fresh database, driven over HTTP.
+//! Every test runs twice, against SQLite (module `sqlite`) and PostgreSQL (module `postgres`).
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod csrf;
+mod rate_limit;
+mod subscriptions;
