@@ -49,13 +49,11 @@ pub async fn require_user() -> Result<(AppState, Authenticated), AppError> {
 
 /// Passes a result through, setting the response status from the error if there is one.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        if let Some(opts) = use_context::<ResponseOptions>() {
-            opts.set_status(
-                http::StatusCode::from_u16(err.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
+    if let (Err(err), Some(opts)) = (&result, use_context::<ResponseOptions>()) {
+        opts.set_status(
+            http::StatusCode::from_u16(err.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
     }
     result
 }

@@ -96,6 +96,27 @@ fn default_log() -> String {
     "info,sqlx=warn,sea_orm=warn".into()
 }
 
+/// The keys `REWIND_*` variables may set. Other `REWIND_*` variables (the test suite's, say) are
+/// not settings and are ignored, while an unknown key in the file is an error (a typo).
+const SETTING_KEYS: &[&str] = &[
+    "bind",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "backup_dir",
+    "master_key_file",
+    "master_key",
+    "admin_user",
+    "admin_password",
+    "site_root",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "login_failures_per_user",
+    "login_failures_per_ip",
+    "login_window_seconds",
+    "log",
+];
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -123,7 +144,7 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from("rewind.toml"));
         Figment::new()
             .merge(Toml::file(file))
-            .merge(Env::prefixed("REWIND_").ignore(&["config"]))
+            .merge(Env::prefixed("REWIND_").only(SETTING_KEYS))
     }
 
     /// Extracts and checks settings from any figment (tests build their own).
@@ -132,10 +153,10 @@ impl Settings {
     /// A [`ConfigError`] naming the bad key or value.
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
         let settings: Settings = figment.extract().map_err(Box::new)?;
-        if let Some(url) = &settings.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::PublicUrl(url.clone()));
-            }
+        if let Some(url) = &settings.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::PublicUrl(url.clone()));
         }
         app::domain::UserName::parse(&settings.admin_user)
             .map_err(|e| ConfigError::AdminUser(e.to_string()))?;
@@ -176,6 +197,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
 mod tests {
     use super::*;
     use figment::Jail;
@@ -239,6 +261,43 @@ mod tests {
             jail.set_env("REWIND_PUBLIC_URL", "ftp://x");
             let err = Settings::from_figment(Settings::figment()).unwrap_err().to_string();
             assert!(err.contains("public_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn other_rewind_variables_are_not_settings() {
+        Jail::expect_with(|jail| {
+            jail.set_env("REWIND_TEST_POSTGRES_URL", "postgres://elsewhere/x");
+            jail.set_env("REWIND_CONFIG", "missing.toml");
+            assert!(Settings::from_figment(Settings::figment()).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        // A key missing from SETTING_KEYS would be silently ignored; catch that here.
+        Jail::expect_with(|jail| {
+            let values = [
+                ("bind", "127.0.0.1:1"), ("public_url", "https://x"), ("data_dir", "/d"),
+                ("database_url", "postgres://x/y"), ("backup_dir", "/b"),
+                ("master_key_file", "/k"), ("master_key", "AAAA"), ("admin_user", "root"),
+                ("admin_password", "p"), ("site_root", "/s"), ("session_idle_minutes", "7"),
+                ("session_absolute_hours", "8"), ("login_failures_per_user", "9"),
+                ("login_failures_per_ip", "10"), ("login_window_seconds", "11"), ("log", "debug"),
+            ];
+            assert_eq!(values.len(), SETTING_KEYS.len());
+            for (k, v) in values {
+                assert!(SETTING_KEYS.contains(&k), "{k}");
+                jail.set_env(format!("REWIND_{}", k.to_uppercase()), v);
+            }
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!(s.bind.port(), 1);
+            assert_eq!(s.site_root, PathBuf::from("/s"));
+            assert_eq!(s.login_window_seconds, 11);
+            assert_eq!(s.log, "debug");
+            assert!(s.master_key.is_some() && s.admin_password.is_some());
             Ok(())
         });
     }

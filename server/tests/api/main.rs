@@ -1,6 +1,8 @@
 //! Integration tests: the real server on port 0 with a fresh database, driven over HTTP.
 //! Every test runs twice, against SQLite (module `sqlite`) and PostgreSQL (module `postgres`).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod helpers;
 
 mod accounts;
