@@ -49,8 +49,9 @@ pub mod ssr {
     use crate::crypto::{MasterKey, random_base64};
     use crate::db::account;
     use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, RegionName};
+    use crate::authz::ssr::{Caller, account_scope};
+    use crate::domain::rbac::{Scope, actions};
     use crate::error::AppError;
-    use crate::request::require_user;
     use crate::state::AppState;
     use crate::subscriptions;
 
@@ -134,31 +135,59 @@ pub mod ssr {
             })
     }
 
+    /// The live account, if the caller may do `action` on it. A missing account is 404 only to
+    /// callers who may see the subscription; to others it is the same 403 as a forbidden one.
+    async fn authorized_account(
+        caller: &Caller,
+        action: &str,
+        subscription_id: &str,
+        name: &str,
+    ) -> Result<account::Model, AppError> {
+        match find_live(&caller.state.db, subscription_id, name).await {
+            Ok(row) => {
+                let resource = format!("{}", account_scope(&row));
+                caller.authorize(action, &account_scope(&row), &resource).await?;
+                Ok(row)
+            }
+            Err(not_found) => {
+                subscriptions::ssr::ensure_visible(caller, subscription_id).await?;
+                Err(not_found)
+            }
+        }
+    }
+
     pub async fn list(subscription_id: String) -> Result<Vec<Account>, AppError> {
-        let (state, _) = require_user().await?;
-        subscriptions::ssr::find(&state.db, &subscription_id).await?;
-        account::Entity::find()
+        let caller = Caller::current().await?;
+        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+        subscriptions::ssr::find(&caller.state.db, &subscription_id).await?;
+        let rows = account::Entity::find()
             .filter(account::Column::SubscriptionId.eq(&subscription_id))
             .filter(account::Column::DeletedAt.is_null())
             .order_by_asc(account::Column::Name)
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|row| to_wire(&state, row))
-            .collect()
+            .all(&caller.state.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if caller.can(actions::ACCOUNTS_READ, &account_scope(&row)).await? {
+                out.push(to_wire(&caller.state, row)?);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn get(subscription_id: String, name: String) -> Result<Account, AppError> {
-        let (state, _) = require_user().await?;
-        let row = find_live(&state.db, &subscription_id, &name).await?;
-        to_wire(&state, row)
+        let caller = Caller::current().await?;
+        let row = authorized_account(&caller, actions::ACCOUNTS_READ, &subscription_id, &name).await?;
+        to_wire(&caller.state, row)
     }
 
     pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
-        let (state, auth) = require_user().await?;
-        let row = find_live(&state.db, &subscription_id, &name).await?;
-        tracing::info!(account = %row.id, by = %auth.user.name, "account keys listed");
-        open_keys(&state.master_key, &row)
+        let caller = Caller::current().await?;
+        let action = actions::ACCOUNTS_LIST_KEYS;
+        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let keys = open_keys(&caller.state.master_key, &row);
+        let scope = account_scope(&row);
+        caller.audited(action, &scope, &scope.to_string(), keys).await
     }
 
     pub struct CreateAccount {
@@ -169,7 +198,16 @@ pub mod ssr {
     }
 
     pub async fn create(input: CreateAccount) -> Result<Account, AppError> {
-        let (state, auth) = require_user().await?;
+        let caller = Caller::current().await?;
+        let scope = Scope::Subscription(input.subscription_id.clone());
+        let resource = format!("{scope}/accounts/{}", input.name.trim());
+        caller.authorize(actions::ACCOUNTS_WRITE, &scope, &resource).await?;
+        let result = create_inner(&caller, input).await;
+        caller.audited(actions::ACCOUNTS_WRITE, &scope, &resource, result).await
+    }
+
+    async fn create_inner(caller: &Caller, input: CreateAccount) -> Result<Account, AppError> {
+        let state = &caller.state;
         let name = AccountName::parse(input.name.trim())?;
         let region = if input.region.trim().is_empty() {
             RegionName::parse("local")?
@@ -207,25 +245,33 @@ pub mod ssr {
         .insert(&state.db)
         .await
         .map_err(|e| crate::error::conflict_on_unique(e, &taken_message))?;
-        tracing::info!(account = %row.id, name = %row.name, by = %auth.user.name, "account created");
-        to_wire(&state, row)
+        tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
+        to_wire(state, row)
     }
 
     pub async fn delete(subscription_id: String, name: String) -> Result<(), AppError> {
-        let (state, auth) = require_user().await?;
-        let row = find_live(&state.db, &subscription_id, &name).await?;
+        let caller = Caller::current().await?;
+        let action = actions::ACCOUNTS_DELETE;
+        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let scope = account_scope(&row);
+        let result = delete_inner(&caller, row).await;
+        caller.audited(action, &scope, &scope.to_string(), result).await
+    }
+
+    async fn delete_inner(caller: &Caller, row: account::Model) -> Result<(), AppError> {
         let current: AccountState = row.state.parse()?;
         if current != AccountState::Online {
             return Err(AppError::Conflict(format!(
-                "account {name:?} is {current} and cannot be deleted until it is Online"
+                "account {:?} is {current} and cannot be deleted until it is Online",
+                row.name
             )));
         }
-        let id = row.id.clone();
+        let (id, name) = (row.id.clone(), row.name.clone());
         let mut active: account::ActiveModel = row.into();
         active.state = Set(AccountState::Deleted.as_str().into());
         active.deleted_at = Set(Some(Utc::now()));
-        active.update(&state.db).await?;
-        tracing::info!(account = %id, name = %name, by = %auth.user.name, "account deleted (kept for restore)");
+        active.update(&caller.state.db).await?;
+        tracing::info!(account = %id, name = %name, by = %caller.user.name, "account deleted (kept for restore)");
         Ok(())
     }
 }

@@ -30,11 +30,35 @@ mod ssr {
     use std::time::Instant;
 
     use super::{CurrentUser, password, session};
+    use crate::audit::Outcome;
+    use crate::audit::ssr::{Record, append};
+    use crate::authz::ssr::Caller;
     use crate::db::user;
+    use crate::domain::rbac::Scope;
     use crate::domain::validate_new_password;
     use crate::error::AppError;
-    use crate::request::{self, require_user};
+    use crate::request;
     use crate::state::AppState;
+
+    const LOGIN: &str = "auth/login";
+    const LOGOUT: &str = "auth/logout";
+    const CHANGE_PASSWORD: &str = "auth/changePassword";
+
+    async fn audit_login(state: &AppState, user_id: &str, name: &str, ip: &str, outcome: Outcome, detail: &str) {
+        let rec = Record {
+            user_id: user_id.to_owned(),
+            user_name: name.to_owned(),
+            client_ip: ip.to_owned(),
+            action: LOGIN.to_owned(),
+            scope: Scope::Root.to_string(),
+            resource: format!("/users/{name}"),
+            outcome,
+            detail: detail.to_owned(),
+        };
+        if let Err(e) = append(&state.db, rec).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
+    }
 
     const WRONG_CREDENTIALS: &str = "wrong user name or password";
 
@@ -61,9 +85,9 @@ mod ssr {
             let secs = t.retry_after.as_secs().max(1);
             request::set_header(http::header::RETRY_AFTER, &secs.to_string());
             let whom = if t.by_user { "this user" } else { "this address" };
-            return Err(AppError::TooManyRequests(format!(
-                "too many failed sign-in attempts for {whom}; try again in {secs} s"
-            )));
+            let message = format!("too many failed sign-in attempts for {whom}; try again in {secs} s");
+            audit_login(&state, "", &username, &ip, Outcome::Denied, &message).await;
+            return Err(AppError::TooManyRequests(message));
         }
 
         let found = user::Entity::find()
@@ -77,6 +101,7 @@ mod ssr {
             _ => {
                 state.limiter.record_failure(&username, &ip, Instant::now());
                 tracing::info!(user = %username, %ip, "sign-in refused");
+                audit_login(&state, "", &username, &ip, Outcome::Failed, WRONG_CREDENTIALS).await;
                 return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };
@@ -92,14 +117,16 @@ mod ssr {
             &session::set_cookie(&token, &state.sessions),
         );
         tracing::info!(user = %user.name, %ip, "signed in");
+        audit_login(&state, &user.id, &user.name, &ip, Outcome::Succeeded, "").await;
         Ok(CurrentUser::from(&user))
     }
 
     pub async fn logout() -> Result<(), AppError> {
         let state = AppState::current()?;
-        let parts = request::parts()?;
-        if let Some(hash) = session::presented_hash(&parts.headers) {
-            session::end(&state, &hash).await?;
+        if let Ok(caller) = Caller::current_allowing_password_change().await {
+            session::end(&state, &caller.session_hash).await?;
+            let resource = format!("/users/{}", caller.user.name);
+            caller.audit(LOGOUT, &Scope::Root, &resource, Outcome::Succeeded, "").await;
         }
         request::set_header(http::header::SET_COOKIE, &session::clear_cookie(&state.sessions));
         Ok(())
@@ -118,7 +145,19 @@ mod ssr {
         new: String,
         confirm: String,
     ) -> Result<(), AppError> {
-        let (state, auth) = require_user().await?;
+        let caller = Caller::current_allowing_password_change().await?;
+        let resource = format!("/users/{}", caller.user.name);
+        let result = change_password_inner(&caller, current, new, confirm).await;
+        caller.audited(CHANGE_PASSWORD, &Scope::Root, &resource, result).await
+    }
+
+    async fn change_password_inner(
+        caller: &Caller,
+        current: String,
+        new: String,
+        confirm: String,
+    ) -> Result<(), AppError> {
+        let state = &caller.state;
         if new != confirm {
             return Err(AppError::invalid("the new password and its confirmation differ"));
         }
@@ -126,17 +165,17 @@ mod ssr {
         if new == current {
             return Err(AppError::invalid("the new password must differ from the current one"));
         }
-        if !password::verify(current, Some(auth.user.password_hash.clone())).await {
+        if !password::verify(current, Some(caller.user.password_hash.clone())).await {
             return Err(AppError::Forbidden("the current password is wrong".into()));
         }
         let hash = password::hash(new).await?;
-        let user_id = auth.user.id.clone();
-        let mut active: user::ActiveModel = auth.user.into();
+        let user_id = caller.user.id.clone();
+        let mut active: user::ActiveModel = caller.user.clone().into();
         active.password_hash = Set(hash);
         active.must_change_password = Set(false);
         active.password_changed_at = Set(Utc::now());
         active.update(&state.db).await?;
-        session::end_others(&state, &user_id, &auth.session_hash).await?;
+        session::end_others(state, &user_id, &caller.session_hash).await?;
         Ok(())
     }
 }

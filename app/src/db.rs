@@ -2,6 +2,9 @@
 //! module turns them into its own wire types.
 
 pub mod account;
+pub mod audit_entry;
+pub mod role;
+pub mod role_assignment;
 pub mod session;
 pub mod subscription;
 pub mod user;

@@ -5,6 +5,7 @@
 mod account;
 mod backup_policy;
 mod names;
+pub mod rbac;
 
 pub use account::{AccountState, KeyKind};
 pub use backup_policy::{BackupPolicy, BackupPolicyInput, ContinuousTier, Redundancy};

@@ -2,13 +2,17 @@
 //! behind them. Built with `ssr` into the server and with `hydrate` into the browser bundle;
 //! everything under `#[cfg(feature = "ssr")]` (database rows, crypto, sessions) stays on the server.
 
+pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod authz;
 mod components;
 pub mod domain;
 pub mod error;
 mod pages;
 pub mod subscriptions;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod crypto;

@@ -7,9 +7,7 @@ use leptos::prelude::{use_context, expect_context};
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 
-use crate::auth::session::{self, Authenticated};
 use crate::error::AppError;
-use crate::state::AppState;
 
 /// The request's head, as leptos_axum provides it.
 ///
@@ -30,21 +28,6 @@ pub fn client_ip(parts: &Parts) -> String {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// The state and the signed-in user, or 401.
-///
-/// # Errors
-/// [`AppError::Unauthenticated`] without a valid session.
-pub async fn require_user() -> Result<(AppState, Authenticated), AppError> {
-    let state = AppState::current()?;
-    let parts = parts()?;
-    match session::authenticate(&state, &parts.headers).await? {
-        Some(auth) => Ok((state, auth)),
-        None => Err(AppError::Unauthenticated(
-            "your session has ended; sign in again".into(),
-        )),
-    }
 }
 
 /// Passes a result through, setting the response status from the error if there is one.

@@ -25,10 +25,11 @@ pub mod ssr {
     };
 
     use super::Subscription;
+    use crate::authz::ssr::Caller;
     use crate::db::{account, subscription};
     use crate::domain::SubscriptionName;
+    use crate::domain::rbac::{Scope, actions};
     use crate::error::AppError;
-    use crate::request::require_user;
 
     /// The subscription with this id, or 404 naming it.
     ///
@@ -79,45 +80,78 @@ pub mod ssr {
         }
     }
 
+    /// Lets the caller through if they hold any role in or over the subscription; otherwise
+    /// refuses (and audits) as a missing `subscriptions/read`.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub async fn ensure_visible(caller: &Caller, id: &str) -> Result<(), AppError> {
+        if caller.sees_subscription(id).await? {
+            return Ok(());
+        }
+        let scope = Scope::Subscription(id.to_owned());
+        caller.authorize(actions::SUBSCRIPTIONS_READ, &scope, &scope.to_string()).await
+    }
+
     pub async fn list() -> Result<Vec<Subscription>, AppError> {
-        let (state, _) = require_user().await?;
+        let caller = Caller::current().await?;
+        let visible = caller.visible_subscriptions().await?;
         let rows = subscription::Entity::find()
             .order_by_asc(subscription::Column::Name)
-            .all(&state.db)
+            .all(&caller.state.db)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for s in rows {
-            out.push(to_wire(&state.db, s).await?);
+            if visible.as_ref().is_none_or(|v| v.contains(&s.id)) {
+                out.push(to_wire(&caller.state.db, s).await?);
+            }
         }
         Ok(out)
     }
 
     pub async fn get(id: String) -> Result<Subscription, AppError> {
-        let (state, _) = require_user().await?;
-        let s = find(&state.db, &id).await?;
-        to_wire(&state.db, s).await
+        let caller = Caller::current().await?;
+        ensure_visible(&caller, &id).await?;
+        let s = find(&caller.state.db, &id).await?;
+        to_wire(&caller.state.db, s).await
     }
 
     pub async fn create(name: String) -> Result<Subscription, AppError> {
-        let (state, auth) = require_user().await?;
-        let name = SubscriptionName::parse(&name)?;
+        let caller = Caller::current().await?;
+        caller.authorize(actions::SUBSCRIPTIONS_WRITE, &Scope::Root, "/subscriptions").await?;
+        let result = create_inner(&caller, &name).await;
+        let resource = format!("/subscriptions ({name})");
+        caller.audited(actions::SUBSCRIPTIONS_WRITE, &Scope::Root, &resource, result).await
+    }
+
+    async fn create_inner(caller: &Caller, name: &str) -> Result<Subscription, AppError> {
+        let (state, auth_name) = (&caller.state, &caller.user.name);
+        let name = SubscriptionName::parse(name)?;
         ensure_name_free(&state.db, &name, None).await?;
         let model = subscription::ActiveModel {
             id: Set(uuid::Uuid::new_v4().to_string()),
             name: Set(name.to_string()),
             created_at: Set(Utc::now()),
-            created_by: Set(auth.user.id.clone()),
+            created_by: Set(caller.user.id.clone()),
         }
         .insert(&state.db)
         .await
         .map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
-        tracing::info!(subscription = %model.id, name = %model.name, by = %auth.user.name, "subscription created");
+        tracing::info!(subscription = %model.id, name = %model.name, by = %auth_name, "subscription created");
         to_wire(&state.db, model).await
     }
 
     pub async fn rename(id: String, name: String) -> Result<Subscription, AppError> {
-        let (state, auth) = require_user().await?;
-        let name = SubscriptionName::parse(&name)?;
+        let caller = Caller::current().await?;
+        let scope = Scope::Subscription(id.clone());
+        caller.authorize(actions::SUBSCRIPTIONS_WRITE, &scope, &scope.to_string()).await?;
+        let result = rename_inner(&caller, id, &name).await;
+        caller.audited(actions::SUBSCRIPTIONS_WRITE, &scope, &scope.to_string(), result).await
+    }
+
+    async fn rename_inner(caller: &Caller, id: String, name: &str) -> Result<Subscription, AppError> {
+        let state = &caller.state;
+        let name = SubscriptionName::parse(name)?;
         let existing = find(&state.db, &id).await?;
         ensure_name_free(&state.db, &name, Some(&id)).await?;
         let mut active: subscription::ActiveModel = existing.into();
@@ -126,7 +160,7 @@ pub mod ssr {
             .update(&state.db)
             .await
             .map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
-        tracing::info!(subscription = %model.id, name = %model.name, by = %auth.user.name, "subscription renamed");
+        tracing::info!(subscription = %model.id, name = %model.name, by = %caller.user.name, "subscription renamed");
         to_wire(&state.db, model).await
     }
 }

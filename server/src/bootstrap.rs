@@ -2,7 +2,9 @@
 //! create the first admin when there are no users.
 
 use app::crypto::{MASTER_KEY_LEN, MasterKey};
-use app::db::user;
+use app::authz::ssr::BUILTIN_PREFIX;
+use app::db::{role_assignment, user};
+use app::domain::rbac::{OWNER, Scope};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
@@ -175,14 +177,29 @@ pub async fn ensure_first_admin(
         .await
         .map_err(|e| admin_err(e.to_string()))?;
     let now = Utc::now();
+    let user_id = uuid::Uuid::new_v4().to_string();
     user::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
+        id: Set(user_id.clone()),
         name: Set(settings.admin_user.clone()),
         password_hash: Set(hash),
         must_change_password: Set(generated),
         disabled: Set(false),
         created_at: Set(now),
         password_changed_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| admin_err(e.to_string()))?;
+    // The first admin is Owner of everything.
+    role_assignment::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        user_id: Set(user_id.clone()),
+        role_id: Set(format!("{BUILTIN_PREFIX}{OWNER}")),
+        scope_kind: Set(Scope::Root.kind().to_owned()),
+        subscription_id: Set(String::new()),
+        account_id: Set(String::new()),
+        created_at: Set(now),
+        created_by: Set(user_id),
     }
     .insert(db)
     .await

@@ -1,0 +1,238 @@
+//! The one enforcement point: who is calling, what they may do where, and the audit trail of it.
+//! Every server function that touches a resource goes through [`ssr::Caller`].
+
+use leptos::prelude::*;
+
+use crate::domain::rbac::Permissions;
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+    use std::collections::HashSet;
+
+    use crate::audit::Outcome;
+    use crate::audit::ssr::{Record, append};
+    use crate::auth::session;
+    use crate::db::{account, role, role_assignment, user};
+    use crate::domain::rbac::{Permissions, Scope, action_matches, builtin_role};
+    use crate::error::AppError;
+    use crate::request;
+    use crate::state::AppState;
+
+    /// The prefix marking a built-in role in `role_assignments.role_id`.
+    pub const BUILTIN_PREFIX: &str = "builtin:";
+
+    /// A signed-in user making this request.
+    #[derive(Debug, Clone)]
+    pub struct Caller {
+        pub state: AppState,
+        pub user: user::Model,
+        pub session_hash: String,
+        pub ip: String,
+    }
+
+    impl Caller {
+        /// The signed-in caller, who must have changed a first-time password already.
+        ///
+        /// # Errors
+        /// 401 without a session; 403 while a password change is pending.
+        pub async fn current() -> Result<Self, AppError> {
+            let caller = Self::current_allowing_password_change().await?;
+            if caller.user.must_change_password {
+                return Err(AppError::Forbidden(
+                    "change your password before you go on (Change password, top right)".into(),
+                ));
+            }
+            Ok(caller)
+        }
+
+        /// The signed-in caller, even with a password change pending.
+        ///
+        /// # Errors
+        /// 401 without a session.
+        pub async fn current_allowing_password_change() -> Result<Self, AppError> {
+            let state = AppState::current()?;
+            let parts = request::parts()?;
+            let ip = request::client_ip(&parts);
+            match session::authenticate(&state, &parts.headers).await? {
+                Some(auth) => Ok(Self {
+                    state,
+                    user: auth.user,
+                    session_hash: auth.session_hash,
+                    ip,
+                }),
+                None => Err(AppError::Unauthenticated(
+                    "your session has ended; sign in again".into(),
+                )),
+            }
+        }
+
+        /// Action patterns granted to the caller at `target`.
+        ///
+        /// # Errors
+        /// Database errors.
+        pub async fn permissions(&self, target: &Scope) -> Result<Permissions, AppError> {
+            granted(&self.state.db, &self.user.id, target).await
+        }
+
+        /// Whether the caller may do `action` at `target`.
+        ///
+        /// # Errors
+        /// Database errors.
+        pub async fn can(&self, action: &str, target: &Scope) -> Result<bool, AppError> {
+            Ok(self.permissions(target).await?.allows(action))
+        }
+
+        /// Refuses with 403 naming the missing action, and audits the denial.
+        ///
+        /// # Errors
+        /// [`AppError::Forbidden`] when not allowed.
+        pub async fn authorize(&self, action: &str, target: &Scope, resource: &str) -> Result<(), AppError> {
+            if self.can(action, target).await? {
+                return Ok(());
+            }
+            let message = format!("you do not have permission {action} on {resource}");
+            self.audit(action, target, resource, Outcome::Denied, &message).await;
+            tracing::info!(user = %self.user.name, %action, %resource, "denied");
+            Err(AppError::Forbidden(message))
+        }
+
+        /// Records an entry; a failure to record is logged, never shown to the caller.
+        pub async fn audit(&self, action: &str, target: &Scope, resource: &str, outcome: Outcome, detail: &str) {
+            let rec = Record {
+                user_id: self.user.id.clone(),
+                user_name: self.user.name.clone(),
+                client_ip: self.ip.clone(),
+                action: action.to_owned(),
+                scope: target.to_string(),
+                resource: resource.to_owned(),
+                outcome,
+                detail: detail.to_owned(),
+            };
+            if let Err(e) = append(&self.state.db, rec).await {
+                tracing::error!(error = %e, %action, "could not write the audit log");
+            }
+        }
+
+        /// Audits the outcome of a state-changing action and passes the result on.
+        pub async fn audited<T>(
+            &self,
+            action: &str,
+            target: &Scope,
+            resource: &str,
+            result: Result<T, AppError>,
+        ) -> Result<T, AppError> {
+            match &result {
+                Ok(_) => self.audit(action, target, resource, Outcome::Succeeded, "").await,
+                Err(e) => self.audit(action, target, resource, Outcome::Failed, &e.to_string()).await,
+            }
+            result
+        }
+
+        /// Whether the caller holds any role in or over the subscription (so may see it).
+        ///
+        /// # Errors
+        /// Database errors.
+        pub async fn sees_subscription(&self, subscription_id: &str) -> Result<bool, AppError> {
+            let rows = assignments_of(&self.state.db, &self.user.id).await?;
+            Ok(rows.iter().any(|a| a.scope_kind == "root" || a.subscription_id == subscription_id))
+        }
+
+        /// Ids of subscriptions the caller may see, or `None` for all (a root assignment).
+        ///
+        /// # Errors
+        /// Database errors.
+        pub async fn visible_subscriptions(&self) -> Result<Option<HashSet<String>>, AppError> {
+            let rows = assignments_of(&self.state.db, &self.user.id).await?;
+            if rows.iter().any(|a| a.scope_kind == "root") {
+                return Ok(None);
+            }
+            Ok(Some(rows.into_iter().map(|a| a.subscription_id).collect()))
+        }
+    }
+
+    /// The scope of an account row.
+    pub fn account_scope(row: &account::Model) -> Scope {
+        Scope::Account {
+            subscription_id: row.subscription_id.clone(),
+            account_id: row.id.clone(),
+        }
+    }
+
+    /// A stored assignment's scope.
+    pub fn assignment_scope(a: &role_assignment::Model) -> Scope {
+        match a.scope_kind.as_str() {
+            "root" => Scope::Root,
+            "subscription" => Scope::Subscription(a.subscription_id.clone()),
+            _ => Scope::Account {
+                subscription_id: a.subscription_id.clone(),
+                account_id: a.account_id.clone(),
+            },
+        }
+    }
+
+    async fn assignments_of(
+        db: &impl ConnectionTrait,
+        user_id: &str,
+    ) -> Result<Vec<role_assignment::Model>, AppError> {
+        Ok(role_assignment::Entity::find()
+            .filter(role_assignment::Column::UserId.eq(user_id))
+            .all(db)
+            .await?)
+    }
+
+    /// The action patterns of a role id (built-in or custom).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn role_actions(db: &impl ConnectionTrait, role_id: &str) -> Result<Vec<String>, AppError> {
+        if let Some(name) = role_id.strip_prefix(BUILTIN_PREFIX) {
+            return Ok(builtin_role(name)
+                .map(|r| r.actions.iter().map(|a| (*a).to_owned()).collect())
+                .unwrap_or_default());
+        }
+        let Some(custom) = role::Entity::find_by_id(role_id.to_owned()).one(db).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(serde_json::from_str(&custom.actions).unwrap_or_default())
+    }
+
+    /// Everything `user_id` is granted at `target`, through assignments at or above it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn granted(db: &impl ConnectionTrait, user_id: &str, target: &Scope) -> Result<Permissions, AppError> {
+        let mut granted = Vec::new();
+        for a in assignments_of(db, user_id).await? {
+            if assignment_scope(&a).covers(target) {
+                granted.extend(role_actions(db, &a.role_id).await?);
+            }
+        }
+        granted.sort();
+        granted.dedup();
+        Ok(Permissions { granted })
+    }
+
+    /// Whether any of `patterns` covers `action` (re-exported for callers holding patterns).
+    pub fn allows(patterns: &[String], action: &str) -> bool {
+        patterns.iter().any(|g| action_matches(g, action))
+    }
+
+    pub async fn my_permissions(subscription_id: String, account_id: String) -> Result<Permissions, AppError> {
+        let caller = Caller::current_allowing_password_change().await?;
+        let scope = match (subscription_id.is_empty(), account_id.is_empty()) {
+            (true, _) => Scope::Root,
+            (false, true) => Scope::Subscription(subscription_id),
+            (false, false) => Scope::Account { subscription_id, account_id },
+        };
+        caller.permissions(&scope).await
+    }
+}
+
+/// What the signed-in user may do at the root (both ids empty), a subscription, or an account
+/// (by id). The portal uses it to hide what the user cannot do; the server checks regardless.
+#[server(endpoint = "my_permissions")]
+pub async fn my_permissions(subscription_id: String, account_id: String) -> Result<Permissions, AppError> {
+    crate::request::respond(ssr::my_permissions(subscription_id, account_id).await)
+}
