@@ -323,9 +323,17 @@ pub mod ssr {
     /// 403 without `auditLog/read` there; 400 for malformed filters.
     pub async fn list_for_caller(subscription_id: String, filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
         let caller = Caller::current().await?;
-        let (scope, prefix) = audit_scope(&subscription_id);
+        list_with(&caller, &subscription_id, &filter, 500).await
+    }
+
+    /// [`list_for_caller`] for an already known caller, with a row limit (exports take more).
+    ///
+    /// # Errors
+    /// 403 without `auditLog/read` there; 400 for malformed filters.
+    pub async fn list_with(caller: &Caller, subscription_id: &str, filter: &AuditFilter, limit: u64) -> Result<Vec<AuditEntry>, AppError> {
+        let (scope, prefix) = audit_scope(subscription_id);
         caller.authorize(actions::AUDIT_LOG_READ, &scope, &scope.to_string()).await?;
-        query(&caller.state.db, &filter, prefix.as_deref(), 500).await
+        query(&caller.state.db, filter, prefix.as_deref(), limit).await
     }
 
     /// Checks the chain; needs `auditLog/read` at the root.

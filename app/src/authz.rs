@@ -54,7 +54,23 @@ pub mod ssr {
         pub async fn current_allowing_password_change() -> Result<Self, AppError> {
             let state = AppState::current()?;
             let parts = request::parts()?;
-            let ip = request::client_ip(&parts);
+            Self::from_parts(state, &parts).await
+        }
+
+        /// The caller of a plain axum handler (outside server functions), password change done.
+        ///
+        /// # Errors
+        /// 401 without a session; 403 while a password change is pending.
+        pub async fn from_request(state: AppState, parts: &http::request::Parts) -> Result<Self, AppError> {
+            let caller = Self::from_parts(state, parts).await?;
+            if caller.user.must_change_password {
+                return Err(AppError::Forbidden("change your password before you go on".into()));
+            }
+            Ok(caller)
+        }
+
+        async fn from_parts(state: AppState, parts: &http::request::Parts) -> Result<Self, AppError> {
+            let ip = request::client_ip(parts);
             match session::authenticate(&state, &parts.headers).await? {
                 Some(auth) => Ok(Self {
                     state,

@@ -90,6 +90,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions/:sub") view=pages::SubscriptionPage/>
                     <Route path=path!("subscriptions/:sub/new-account") view=pages::CreateAccountPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account") view=pages::AccountPage/>
+                    <Route path=path!("subscriptions/:sub/access") view=pages::AccessPage/>
+                    <Route path=path!("subscriptions/:sub/audit") view=pages::AuditPage/>
+                    <Route path=path!("subscriptions/:sub/accounts/:account/access") view=pages::AccessPage/>
+                    <Route path=path!("users") view=pages::UsersPage/>
+                    <Route path=path!("audit") view=pages::AuditPage/>
                     <Route path=path!("password") view=pages::PasswordPage/>
                 </ParentRoute>
             </Routes>

@@ -1,17 +1,23 @@
 //! The portal's pages, one module each.
 
+mod access;
 mod account;
+mod audit;
 mod create_account;
 mod layout;
 mod login;
 mod password;
 mod subscription;
 mod subscriptions;
+mod users;
 
+pub use access::AccessPage;
 pub use account::AccountPage;
+pub use audit::AuditPage;
 pub use create_account::CreateAccountPage;
 pub use layout::{Home, Layout, NotFound};
 pub use login::LoginPage;
 pub use password::PasswordPage;
 pub use subscription::SubscriptionPage;
 pub use subscriptions::SubscriptionsPage;
+pub use users::UsersPage;

@@ -2,6 +2,7 @@
 //! protection, the sign-in guard for pages). The portal itself and its server functions live in
 //! the `app` crate.
 
+pub mod audit_export;
 pub mod bootstrap;
 pub mod config;
 pub mod csrf;

@@ -1,5 +1,6 @@
 //! Sends signed-out visitors of portal pages to the sign-in page (and signed-in visitors of the
-//! sign-in page onward), on the server, before anything renders. Server functions check the
+//! sign-in page onward, and users with a first-time password to the password page), on the
+//! server, before anything renders. Server functions check the
 //! session themselves; static files and the health check need none.
 
 use axum::extract::{Request, State};
@@ -15,6 +16,7 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path.starts_with("/cosmos/")
+        || path.starts_with("/audit/export")
         || path == "/healthz"
         || path == "/favicon.ico")
 }
@@ -25,17 +27,18 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::GET || !is_page(&path) {
         return next.run(req).await;
     }
-    let signed_in = match session::authenticate(&state, req.headers()).await {
-        Ok(s) => s.is_some(),
+    let auth = match session::authenticate(&state, req.headers()).await {
+        Ok(a) => a,
         Err(_) => return next.run(req).await,
     };
-    let on_login_page = path == "/login";
-    if signed_in && on_login_page {
-        Redirect::to("/subscriptions").into_response()
-    } else if !signed_in && !on_login_page {
-        Redirect::to("/login").into_response()
-    } else {
-        next.run(req).await
+    match (auth, path.as_str()) {
+        (None, "/login") => next.run(req).await,
+        (None, _) => Redirect::to("/login").into_response(),
+        (Some(a), _) if a.user.must_change_password && path != "/password" => {
+            Redirect::to("/password").into_response()
+        }
+        (Some(_), "/login") => Redirect::to("/subscriptions").into_response(),
+        (Some(_), _) => next.run(req).await,
     }
 }
 

@@ -17,7 +17,7 @@ use app::{App, shell};
 
 use crate::bootstrap::{self, FirstAdmin};
 use crate::config::Settings;
-use crate::{csrf, page_guard};
+use crate::{audit_export, csrf, page_guard};
 
 /// A built, bound, not yet serving Rewind.
 pub struct Application {
@@ -118,8 +118,12 @@ fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
         .build();
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let exports = Router::new()
+        .route("/audit/export", get(audit_export::export))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(exports)
         .leptos_routes_with_context(
             &leptos_options,
             routes,

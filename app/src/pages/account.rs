@@ -5,7 +5,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{Account, DeleteAccount, ListKeys, get_account};
+use crate::authz::my_permissions;
 use crate::components::{FormError, LoadError, format_time};
+use crate::domain::rbac::actions;
 
 /// The overview of the account in the URL.
 #[component]
@@ -32,6 +34,10 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn Overview(account: Account) -> impl IntoView {
     let sub_href = format!("/subscriptions/{}", account.subscription_id);
+    let (sub, id, name) = (account.subscription_id.clone(), account.id.clone(), account.name.clone());
+    let perms = Resource::new(move || (sub.clone(), id.clone()), |(s, a)| my_permissions(s, a));
+    let access_href = StoredValue::new(format!("/subscriptions/{}/accounts/{}/access", account.subscription_id, account.name));
+    let (sub_v, name_v) = (StoredValue::new(account.subscription_id.clone()), StoredValue::new(name));
     view! {
         <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "<A href=sub_href>"Subscription"</A>" / "{account.name.clone()}</p>
         <h1>{account.name.clone()}</h1>
@@ -45,8 +51,19 @@ fn Overview(account: Account) -> impl IntoView {
             <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
             <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
         </dl>
-        <Keys sub=account.subscription_id.clone() name=account.name.clone()/>
-        <Delete sub=account.subscription_id.clone() name=account.name.clone()/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let p = perms.await.unwrap_or_default();
+                let (sub, name) = (sub_v.get_value(), name_v.get_value());
+                view! {
+                    {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! {
+                        <p><A href=access_href.get_value()>"Access control"</A></p>
+                    })}
+                    {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}
+                    {p.allows(actions::ACCOUNTS_DELETE).then(|| view! { <Delete sub=sub.clone() name=name.clone()/> })}
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
 use crate::SessionContext;
+use crate::authz::my_permissions;
+use crate::domain::rbac::actions;
 
 /// Header and navigation around the signed-in pages.
 #[component]
@@ -17,11 +19,25 @@ pub fn Layout() -> impl IntoView {
         }
     });
 
+    let root = Resource::new(
+        move || session.user.get().map(|u| u.ok().flatten().map(|u| u.id)),
+        |_| my_permissions(String::new(), String::new()),
+    );
+
     view! {
         <header class="topbar">
             <a class="brand" href="/subscriptions">"Rewind"</a>
             <nav>
                 <A href="/subscriptions">"Subscriptions"</A>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let p = root.await.unwrap_or_default();
+                        view! {
+                            {p.allows(actions::USERS_READ).then(|| view! { <A href="/users">"Users"</A> })}
+                            {p.allows(actions::AUDIT_LOG_READ).then(|| view! { <A href="/audit">"Audit log"</A> })}
+                        }
+                    })}
+                </Transition>
             </nav>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {

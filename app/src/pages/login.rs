@@ -13,8 +13,9 @@ pub fn LoginPage() -> impl IntoView {
     let login = session.login;
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = login.value().get() {
-            navigate("/subscriptions", Default::default());
+        if let Some(Ok(user)) = login.value().get() {
+            let next = if user.must_change_password { "/password" } else { "/subscriptions" };
+            navigate(next, Default::default());
         }
     });
 

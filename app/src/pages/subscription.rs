@@ -5,7 +5,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::accounts::list_accounts;
+use crate::authz::my_permissions;
 use crate::components::{LoadError, format_time};
+use crate::domain::rbac::actions;
 use crate::subscriptions::get_subscription;
 
 /// The accounts of the subscription in the URL.
@@ -15,6 +17,7 @@ pub fn SubscriptionPage() -> impl IntoView {
     let sub_id = move || params.read().get("sub").unwrap_or_default();
     let sub = Resource::new(sub_id, get_subscription);
     let accounts = Resource::new(sub_id, list_accounts);
+    let perms = Resource::new(sub_id, |s| my_permissions(s, String::new()));
 
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -24,13 +27,23 @@ pub fn SubscriptionPage() -> impl IntoView {
                     Err(e) => return view! { <LoadError error=e/> }.into_any(),
                 };
                 let new_href = format!("/subscriptions/{}/new-account", sub.id);
+                let access_href = format!("/subscriptions/{}/access", sub.id);
+                let audit_href = format!("/subscriptions/{}/audit", sub.id);
                 let accounts = accounts.await;
+                let p = perms.await.unwrap_or_default();
                 view! {
                     <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "{sub.name.clone()}</p>
                     <div class="title-row">
                         <h1>{sub.name.clone()}</h1>
-                        <A href=new_href attr:class="button">"Create account"</A>
+                        {p.allows(actions::ACCOUNTS_WRITE).then(|| view! {
+                            <A href=new_href attr:class="button">"Create account"</A>
+                        })}
                     </div>
+                    <p class="links">
+                        {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! { <A href=access_href>"Access control"</A> })}
+                        " "
+                        {p.allows(actions::AUDIT_LOG_READ).then(|| view! { <A href=audit_href>"Audit log"</A> })}
+                    </p>
                     {match accounts {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty">"No accounts in this subscription yet."</p>

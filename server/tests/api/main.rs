@@ -5,8 +5,12 @@
 
 mod helpers;
 
+mod access;
 mod accounts;
+mod audit;
 mod auth;
+mod authz_matrix;
 mod csrf;
 mod rate_limit;
 mod subscriptions;
+mod users;

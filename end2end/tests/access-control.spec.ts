@@ -1,0 +1,108 @@
+// Access control in a real browser: the admin grants narrow roles, each user sees only what
+// their role allows, and a forged request is refused and lands in the audit log as denied.
+import { expect, test, type Page } from '@playwright/test';
+import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
+import { createAccount, createSubscription, hydrated, signIn } from './fixtures/portal';
+
+const FIRST = 'first-password-123';
+const SECOND = 'second-password-456';
+
+async function createUser(page: Page, name: string) {
+  await page.goto('/users');
+  await hydrated(page);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('First password').fill(FIRST);
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByTestId('users').getByRole('cell', { name, exact: true })).toBeVisible();
+}
+
+async function assign(page: Page, user: string, role: string) {
+  await page.getByLabel('User name', { exact: true }).fill(user);
+  await page.getByRole('combobox', { name: 'Role' }).selectOption({ label: role });
+  await page.getByRole('button', { name: 'Add assignment' }).click();
+  await expect(page.getByTestId('assignments').getByRole('row', { name: new RegExp(`${user}.*${role}`) })).toBeVisible();
+}
+
+async function signInFirstTime(page: Page, user: string) {
+  await page.context().clearCookies();
+  await signIn(page, user, FIRST);
+  await expect(page).toHaveURL(/\/password$/);
+  await hydrated(page);
+  await page.getByLabel('Current password').fill(FIRST);
+  await page.getByLabel('New password (at least 12 characters)').fill(SECOND);
+  await page.getByLabel('Confirm new password').fill(SECOND);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status')).toContainText('Password changed');
+}
+
+test('roles decide what each user sees and may do; forged requests are refused and audited', async ({ page }) => {
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/subscriptions$/);
+  await createSubscription(page, 'RBAC Sub');
+  await page.getByRole('link', { name: 'RBAC Sub', exact: true }).click();
+  await hydrated(page);
+  const subUrl = page.url();
+  const subId = subUrl.split('/').pop()!;
+  await createAccount(page, 'rbac-acct');
+  const accountUrl = page.url();
+
+  await createUser(page, 'ro');
+  await createUser(page, 'rd');
+
+  // ro: Restore Operator on the one account.
+  await page.goto(accountUrl);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Access control' }).click();
+  await expect(page.getByRole('heading', { name: 'Access control: account rbac-acct' })).toBeVisible();
+  await hydrated(page);
+  await assign(page, 'ro', 'Restore Operator');
+  await expect(page.getByTestId('assignments').getByRole('row', { name: /e2e-admin.*Owner.*inherited/ })).toBeVisible();
+
+  // rd: Reader on the whole subscription.
+  await page.goto(`${subUrl}/access`);
+  await hydrated(page);
+  await assign(page, 'rd', 'Reader');
+
+  // ro sees the account but no key material and no delete.
+  await signInFirstTime(page, 'ro');
+  await page.goto('/subscriptions');
+  await page.getByRole('link', { name: 'RBAC Sub', exact: true }).click();
+  await page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' }).click();
+  await expect(page.getByTestId('account-overview')).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Show keys' })).toHaveCount(0);
+  await expect(page.getByText('Delete this account…')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+
+  // rd sees the accounts, but cannot create, read keys or delete.
+  await signInFirstTime(page, 'rd');
+  await page.goto(subUrl);
+  await hydrated(page);
+  await expect(page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Create account' })).toHaveCount(0);
+  await page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' }).click();
+  await expect(page.getByTestId('account-overview')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Show keys' })).toHaveCount(0);
+
+  // A forged request straight at the server function is refused.
+  const forged = await page.request.post('/api/delete_account', {
+    form: { subscription_id: subId, name: 'rbac-acct' },
+  });
+  expect(forged.status()).toBe(403);
+  expect(await forged.text()).toContain('accounts/delete');
+
+  // The admin finds the denied attempt in the audit log.
+  await page.context().clearCookies();
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/subscriptions$/);
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await hydrated(page);
+  await page.getByLabel('User').fill('rd');
+  await page.getByLabel('Outcome').selectOption('denied');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.getByTestId('audit').getByRole('row', { name: /accounts\/delete/ });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText('denied');
+  await page.getByRole('button', { name: 'Verify the hash chain' }).click();
+  await expect(page.getByRole('status')).toContainText('Intact');
+});

@@ -1,0 +1,183 @@
+//! The authorization matrix: for every server function, every built-in role, assigned at the
+//! subscription, at one account, or at another subscription, the call is allowed or refused with
+//! 403 exactly as this table says. A server function missing from the table fails the test.
+
+use reqwest::{Client, StatusCode};
+use std::collections::BTreeSet;
+
+use crate::helpers::{TestApp, json_ok, new_client};
+
+/// Where an endpoint's check applies, relative to the fixture subscription S1 and account A1.
+#[derive(Debug, Clone, Copy)]
+enum Check {
+    /// Signed-in is enough.
+    SignedIn,
+    /// Any role in or over S1.
+    SeesSubscription,
+    /// The listed roles, held on S1.
+    Subscription(&'static [&'static str]),
+    /// The listed roles, held on S1 or on A1.
+    Account(&'static [&'static str]),
+    /// Only root-level roles (none of the scenarios have one).
+    Root,
+}
+
+const ALL: &[&str] = &["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Restore Operator", "Support", "Reader"];
+
+/// Every server function and its check. Adding one without a row here fails `table_is_complete`.
+const MATRIX: &[(&str, Check)] = &[
+    ("login", Check::SignedIn),
+    ("logout", Check::SignedIn),
+    ("current_user", Check::SignedIn),
+    ("change_password", Check::SignedIn),
+    ("my_permissions", Check::SignedIn),
+    ("list_subscriptions", Check::SignedIn),
+    ("get_subscription", Check::SeesSubscription),
+    ("list_accounts", Check::SeesSubscription),
+    ("list_role_definitions", Check::SeesSubscription),
+    ("create_subscription", Check::Root),
+    ("rename_subscription", Check::Subscription(&["Owner"])),
+    ("create_account", Check::Subscription(&["Owner", "Account Contributor", "Account Operator"])),
+    ("get_account", Check::Account(ALL)),
+    ("list_keys", Check::Account(&["Owner", "Account Contributor"])),
+    ("delete_account", Check::Account(&["Owner", "Account Contributor", "Account Operator"])),
+    ("list_users", Check::Root),
+    ("create_user", Check::Root),
+    ("set_user_disabled", Check::Root),
+    ("create_custom_role", Check::Subscription(&["Owner"])),
+    ("delete_custom_role", Check::Subscription(&["Owner"])),
+    ("list_role_assignments", Check::Subscription(&["Owner", "Reader"])),
+    ("create_role_assignment", Check::Subscription(&["Owner"])),
+    ("delete_role_assignment", Check::Subscription(&["Owner"])),
+    ("list_audit", Check::Subscription(&["Owner"])),
+    ("verify_audit_chain", Check::Root),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+/// Where the role under test is held.
+enum Held {
+    Subscription,
+    Account,
+    OtherSubscription,
+}
+
+fn expected_allowed(check: Check, role: &str, held: Held) -> bool {
+    match check {
+        Check::SignedIn => true,
+        Check::SeesSubscription => held != Held::OtherSubscription,
+        Check::Subscription(roles) => held == Held::Subscription && roles.contains(&role),
+        Check::Account(roles) => held != Held::OtherSubscription && roles.contains(&role),
+        Check::Root => false,
+    }
+}
+
+struct Fixture {
+    sub: String,
+    account: String,
+    account_id: String,
+    user: String,
+}
+
+const PASSWORD: &str = "first-password-123";
+const NEW_PASSWORD: &str = "changed-password-456";
+
+async fn fixture(app: &TestApp, role: &str, held: Held, n: usize) -> (Fixture, Client) {
+    let sub = app.subscription(&format!("S1-{n}")).await;
+    let other = app.subscription(&format!("S2-{n}")).await;
+    let account = format!("acct-{n}");
+    let a = app.account(&sub, &account).await;
+    let account_id = a["id"].as_str().unwrap().to_owned();
+    let user = format!("user-{n}");
+    json_ok(app.call("create_user", &[("name", &user), ("password", PASSWORD)]).await).await;
+    let role_id = format!("builtin:{role}");
+    let (s, acct) = match held {
+        Held::Subscription => (sub.clone(), String::new()),
+        Held::Account => (sub.clone(), account_id.clone()),
+        Held::OtherSubscription => (other.clone(), String::new()),
+    };
+    json_ok(
+        app.call(
+            "create_role_assignment",
+            &[("subscription_id", &s), ("account_id", &acct), ("user_name", &user), ("role_id", &role_id)],
+        )
+        .await,
+    )
+    .await;
+    let client = new_client();
+    json_ok(app.call_with(&client, "login", &[("username", &user), ("password", PASSWORD)]).await).await;
+    json_ok(
+        app.call_with(&client, "change_password", &[("current", PASSWORD), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)])
+            .await,
+    )
+    .await;
+    (Fixture { sub, account, account_id, user }, client)
+}
+
+fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
+    let sub = || ("subscription_id", f.sub.clone());
+    match endpoint {
+        "login" => vec![("username", f.user.clone()), ("password", NEW_PASSWORD.into())],
+        "change_password" => vec![("current", "x".into()), ("new", "a-new-password-1".into()), ("confirm", "mismatch-000000".into())],
+        "my_permissions" => vec![sub(), ("account_id", f.account_id.clone())],
+        "get_subscription" => vec![("id", f.sub.clone())],
+        "list_accounts" | "list_role_definitions" => vec![sub()],
+        "create_subscription" => vec![("name", format!("made-by-{}", f.user))],
+        "rename_subscription" => vec![("id", f.sub.clone()), ("name", format!("renamed-{}", f.user))],
+        "create_account" => vec![sub(), ("name", format!("made-{}", f.user)), ("region", "x".into()), ("mode", String::new())],
+        "get_account" | "list_keys" | "delete_account" => vec![sub(), ("name", f.account.clone())],
+        "create_user" => vec![("name", format!("new-{}", f.user)), ("password", "long-enough-password".into())],
+        "set_user_disabled" => vec![("name", f.user.clone()), ("disabled", "false".into())],
+        "create_custom_role" => vec![sub(), ("name", "Custom".into()), ("description", String::new()), ("actions", "accounts/read".into())],
+        "delete_custom_role" => vec![sub(), ("role_id", "no-such-role".into())],
+        "list_role_assignments" => vec![sub(), ("account_id", String::new())],
+        "create_role_assignment" => vec![sub(), ("account_id", String::new()), ("user_name", f.user.clone()), ("role_id", "builtin:Reader".into())],
+        "delete_role_assignment" => vec![sub(), ("account_id", String::new()), ("assignment_id", "no-such-assignment".into())],
+        "list_audit" => vec![sub(), ("from", String::new()), ("to", String::new()), ("user", String::new()), ("action", String::new()), ("outcome", String::new())],
+        _ => vec![],
+    }
+}
+
+async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
+    app.login().await;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for role in ALL {
+        for held in [Held::Subscription, Held::Account, Held::OtherSubscription] {
+            n += 1;
+            let (fx, client) = fixture(&app, role, held, n).await;
+            // Destructive calls last (signing out the very last), so the others see the fixture intact.
+            const LAST: [&str; 2] = ["delete_account", "logout"];
+            let order = MATRIX
+                .iter()
+                .filter(|(e, _)| !LAST.contains(e))
+                .chain(LAST.iter().filter_map(|l| MATRIX.iter().find(|(e, _)| e == l)));
+            for (endpoint, check) in order {
+                let a = args(endpoint, &fx);
+                let pairs: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let res = app.call_with(&client, endpoint, &pairs).await;
+                let status = res.status();
+                let allowed = expected_allowed(*check, role, held);
+                let ok = if allowed { status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED } else { status == StatusCode::FORBIDDEN };
+                if !ok {
+                    let body = res.text().await.unwrap_or_default();
+                    failures.push(format!("{endpoint} as {role} {held:?}: expected {}, got {status} {body}", if allowed { "allowed" } else { "403" }));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn table_is_complete() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let listed: BTreeSet<String> = MATRIX.iter().map(|(e, _)| (*e).to_owned()).collect();
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(missing.is_empty(), "server functions without an authorization-matrix entry: {missing:?}");
+    assert!(stale.is_empty(), "matrix entries for server functions that no longer exist: {stale:?}");
+}
+
+crate::on_both_backends!(every_role_at_every_scope_gets_exactly_its_permissions);
