@@ -10,6 +10,7 @@ use crate::access::{
     list_role_assignments, list_role_definitions,
 };
 use crate::accounts::get_account;
+use crate::subscriptions::get_subscription;
 use crate::components::{FormError, LoadError};
 use crate::domain::rbac::ALL_ACTIONS;
 
@@ -19,12 +20,12 @@ pub fn AccessPage() -> impl IntoView {
     let params = use_params_map();
     let sub = move || params.read().get("sub").unwrap_or_default();
     let account_name = move || params.read().get("account").unwrap_or_default();
-    // The account's id (assignments are kept by id); empty at subscription scope.
+    // (subscription id, account id or empty at subscription scope, display name).
     let scope = Resource::new(
         move || (sub(), account_name()),
         |(sub, name)| async move {
             if name.is_empty() {
-                Ok((sub, String::new(), String::new()))
+                get_subscription(sub.clone()).await.map(|s| (sub, String::new(), s.name))
             } else {
                 get_account(sub.clone(), name.clone()).await.map(|a| (sub, a.id, a.name))
             }
@@ -60,7 +61,7 @@ fn Access(sub: String, account_id: String, name: String) -> impl IntoView {
     );
     let at_account = !account_id.is_empty();
     let back = if at_account { format!("/subscriptions/{sub}/accounts/{name}") } else { format!("/subscriptions/{sub}") };
-    let title = if at_account { format!("Access control: account {name}") } else { "Access control: subscription".to_owned() };
+    let title = if at_account { format!("Access control: account {name}") } else { format!("Access control: subscription {name}") };
     let (sub_v, acct_v) = (StoredValue::new(sub.clone()), StoredValue::new(account_id.clone()));
 
     view! {

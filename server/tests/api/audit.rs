@@ -91,7 +91,38 @@ async fn the_chain_detects_a_deleted_row(app: TestApp) {
     assert!(report["problem"][1].as_str().unwrap().contains("missing"), "{report}");
 }
 
+async fn the_log_exports_as_csv_and_json_to_readers_only(app: TestApp) {
+    app.login().await;
+    app.subscription("Exported, \"quoted\"").await;
+    let res = app.client.get(format!("{}/audit/export?format=csv&action=subscriptions/*", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("rewind-audit.csv"));
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("seq,time,user,client_ip,action,scope,resource,outcome,detail"));
+    let row = lines.next().unwrap();
+    assert!(row.contains("subscriptions/write") && row.contains("\"\"quoted\"\""), "{row}");
+    assert_eq!(lines.next(), None, "the action filter applies");
+
+    let res = app.client.get(format!("{}/audit/export?format=json&outcome=succeeded", app.base)).send().await.unwrap();
+    let entries: Vec<serde_json::Value> = res.json().await.unwrap();
+    assert!(entries.iter().all(|e| e["outcome"] == "succeeded") && !entries.is_empty());
+
+    let res = app.client.get(format!("{}/audit/export?format=xml", app.base)).send().await.unwrap();
+    assert!(error_message(res, StatusCode::BAD_REQUEST).await.contains("format"));
+
+    json_ok(app.call("create_user", &[("name", "nosy"), ("password", "nosy-password-1")]).await).await;
+    let n = new_client();
+    json_ok(app.call_with(&n, "login", &[("username", "nosy"), ("password", "nosy-password-1")]).await).await;
+    json_ok(app.call_with(&n, "change_password", &[("current", "nosy-password-1"), ("new", "nosy-password-2"), ("confirm", "nosy-password-2")]).await).await;
+    let res = n.get(format!("{}/audit/export?format=csv", app.base)).send().await.unwrap();
+    assert!(error_message(res, StatusCode::FORBIDDEN).await.contains("auditLog/read"));
+    let res = new_client().get(format!("{}/audit/export", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
 crate::on_both_backends!(
+    the_log_exports_as_csv_and_json_to_readers_only,
     changes_sign_ins_and_denials_are_recorded,
     the_database_refuses_to_change_or_delete_audit_rows,
     the_chain_detects_a_row_altered_behind_the_applications_back,
