@@ -3,22 +3,12 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, error_message, json_ok, new_client};
+use crate::helpers::{TestApp, error_message, json_ok};
 
 async fn user_with_role(app: &TestApp, name: &str, sub: &str, account_id: &str, role_id: &str) -> reqwest::Client {
-    json_ok(app.call("create_user", &[("name", name), ("password", "first-password-1")]).await).await;
-    json_ok(
-        app.call(
-            "create_role_assignment",
-            &[("subscription_id", sub), ("account_id", account_id), ("user_name", name), ("role_id", role_id)],
-        )
-        .await,
-    )
-    .await;
-    let c = new_client();
-    json_ok(app.call_with(&c, "login", &[("username", name), ("password", "first-password-1")]).await).await;
-    json_ok(app.call_with(&c, "change_password", &[("current", "first-password-1"), ("new", "second-password-2"), ("confirm", "second-password-2")]).await).await;
-    c
+    let client = app.new_user(name).await;
+    app.assign(sub, account_id, name, role_id).await;
+    client
 }
 
 async fn a_custom_role_grants_exactly_its_actions(app: TestApp) {

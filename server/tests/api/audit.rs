@@ -18,10 +18,7 @@ async fn changes_sign_ins_and_denials_are_recorded(app: TestApp) {
     app.login().await;
     let sub = app.subscription("Audited").await;
     app.account(&sub, "audited-acct").await;
-    json_ok(app.call("create_user", &[("name", "mallory"), ("password", "mallory-password-1")]).await).await;
-    let m = new_client();
-    json_ok(app.call_with(&m, "login", &[("username", "mallory"), ("password", "mallory-password-1")]).await).await;
-    json_ok(app.call_with(&m, "change_password", &[("current", "mallory-password-1"), ("new", "mallory-password-2"), ("confirm", "mallory-password-2")]).await).await;
+    let m = app.new_user("mallory").await;
     let msg = error_message(
         app.call_with(&m, "delete_account", &[("subscription_id", &sub), ("name", "audited-acct")]).await,
         StatusCode::FORBIDDEN,
@@ -111,10 +108,7 @@ async fn the_log_exports_as_csv_and_json_to_readers_only(app: TestApp) {
     let res = app.client.get(format!("{}/audit/export?format=xml", app.base)).send().await.unwrap();
     assert!(error_message(res, StatusCode::BAD_REQUEST).await.contains("format"));
 
-    json_ok(app.call("create_user", &[("name", "nosy"), ("password", "nosy-password-1")]).await).await;
-    let n = new_client();
-    json_ok(app.call_with(&n, "login", &[("username", "nosy"), ("password", "nosy-password-1")]).await).await;
-    json_ok(app.call_with(&n, "change_password", &[("current", "nosy-password-1"), ("new", "nosy-password-2"), ("confirm", "nosy-password-2")]).await).await;
+    let n = app.new_user("nosy").await;
     let res = n.get(format!("{}/audit/export?format=csv", app.base)).send().await.unwrap();
     assert!(error_message(res, StatusCode::FORBIDDEN).await.contains("auditLog/read"));
     let res = new_client().get(format!("{}/audit/export", app.base)).send().await.unwrap();

@@ -5,7 +5,7 @@
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeSet;
 
-use crate::helpers::{TestApp, json_ok, new_client};
+use crate::helpers::{TestApp, USER_PASSWORD};
 
 /// Where an endpoint's check applies, relative to the fixture subscription S1 and account A1.
 #[derive(Debug, Clone, Copy)]
@@ -78,9 +78,6 @@ struct Fixture {
     user: String,
 }
 
-const PASSWORD: &str = "first-password-123";
-const NEW_PASSWORD: &str = "changed-password-456";
-
 async fn fixture(app: &TestApp, role: &str, held: Held, n: usize) -> (Fixture, Client) {
     let sub = app.subscription(&format!("S1-{n}")).await;
     let other = app.subscription(&format!("S2-{n}")).await;
@@ -88,35 +85,21 @@ async fn fixture(app: &TestApp, role: &str, held: Held, n: usize) -> (Fixture, C
     let a = app.account(&sub, &account).await;
     let account_id = a["id"].as_str().unwrap().to_owned();
     let user = format!("user-{n}");
-    json_ok(app.call("create_user", &[("name", &user), ("password", PASSWORD)]).await).await;
+    let client = app.new_user(&user).await;
     let role_id = format!("builtin:{role}");
     let (s, acct) = match held {
         Held::Subscription => (sub.clone(), String::new()),
         Held::Account => (sub.clone(), account_id.clone()),
         Held::OtherSubscription => (other.clone(), String::new()),
     };
-    json_ok(
-        app.call(
-            "create_role_assignment",
-            &[("subscription_id", &s), ("account_id", &acct), ("user_name", &user), ("role_id", &role_id)],
-        )
-        .await,
-    )
-    .await;
-    let client = new_client();
-    json_ok(app.call_with(&client, "login", &[("username", &user), ("password", PASSWORD)]).await).await;
-    json_ok(
-        app.call_with(&client, "change_password", &[("current", PASSWORD), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)])
-            .await,
-    )
-    .await;
+    app.assign(&s, &acct, &user, &role_id).await;
     (Fixture { sub, account, account_id, user }, client)
 }
 
 fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
     let sub = || ("subscription_id", f.sub.clone());
     match endpoint {
-        "login" => vec![("username", f.user.clone()), ("password", NEW_PASSWORD.into())],
+        "login" => vec![("username", f.user.clone()), ("password", USER_PASSWORD.into())],
         "change_password" => vec![("current", "x".into()), ("new", "a-new-password-1".into()), ("confirm", "mismatch-000000".into())],
         "my_permissions" => vec![sub(), ("account_id", f.account_id.clone())],
         "get_subscription" => vec![("id", f.sub.clone())],

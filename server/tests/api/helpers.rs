@@ -12,6 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// The first password of users made by [`TestApp::new_user`]…
+pub const FIRST_PASSWORD: &str = "first-password-123";
+/// …and the one they change it to.
+pub const USER_PASSWORD: &str = "changed-password-456";
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -128,6 +132,36 @@ impl TestApp {
         let res = self.call("create_subscription", &[("name", name)]).await;
         let body = json_ok(res).await;
         body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates a user as the admin, signs them in on a fresh client and changes their first
+    /// password (to [`USER_PASSWORD`]), so the client is ready to use.
+    pub async fn new_user(&self, name: &str) -> Client {
+        json_ok(self.call("create_user", &[("name", name), ("password", FIRST_PASSWORD)]).await).await;
+        let client = new_client();
+        json_ok(self.call_with(&client, "login", &[("username", name), ("password", FIRST_PASSWORD)]).await).await;
+        json_ok(
+            self.call_with(
+                &client,
+                "change_password",
+                &[("current", FIRST_PASSWORD), ("new", USER_PASSWORD), ("confirm", USER_PASSWORD)],
+            )
+            .await,
+        )
+        .await;
+        client
+    }
+
+    /// As the admin, gives `user` the role at the subscription (`account_id` empty) or account.
+    pub async fn assign(&self, sub: &str, account_id: &str, user: &str, role_id: &str) {
+        json_ok(
+            self.call(
+                "create_role_assignment",
+                &[("subscription_id", sub), ("account_id", account_id), ("user_name", user), ("role_id", role_id)],
+            )
+            .await,
+        )
+        .await;
     }
 
     /// Creates a default (periodic) account.
