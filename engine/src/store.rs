@@ -1,0 +1,751 @@
+//! Databases, containers and items of an account. Every write runs in one transaction that first
+//! takes the account's next change-log number (see [`crate::changelog`]) and appends the change
+//! before committing, so data and log never disagree.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+
+use crate::changelog::{self, Change, Op};
+use crate::entities::{container, database, item};
+use crate::error::EngineError;
+
+/// The largest item Cosmos DB accepts, in bytes of JSON.
+pub const MAX_ITEM_BYTES: usize = 2 * 1024 * 1024;
+/// RU/s one physical partition serves; more throughput means more partitions.
+const RUS_PER_PARTITION: i32 = 10_000;
+const SYSTEM_PROPERTIES: [&str; 5] = ["_rid", "_self", "_etag", "_ts", "_attachments"];
+
+/// Current time in Unix seconds, as `_ts`.
+pub fn now_ts() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn new_rid() -> String {
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    // Cosmos DB rids are base64 with '/' replaced, so they are safe inside links.
+    B64.encode(b).replace('/', "-")
+}
+
+fn new_etag() -> String {
+    format!("\"{}\"", uuid::Uuid::new_v4())
+}
+
+/// Checks a database, container or item id against Cosmos DB's rules.
+///
+/// # Errors
+/// [`EngineError::BadRequest`] naming the rule.
+pub fn check_id(kind: &str, id: &str) -> Result<(), EngineError> {
+    if id.is_empty() || id.chars().count() > 255 {
+        return Err(EngineError::BadRequest(format!("{kind} id must be 1 to 255 characters long")));
+    }
+    if let Some(c) = id.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#')) {
+        return Err(EngineError::BadRequest(format!("{kind} id {id:?} must not contain {c:?}")));
+    }
+    if id.ends_with(' ') {
+        return Err(EngineError::BadRequest(format!("{kind} id {id:?} must not end with a space")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- databases
+
+/// Creates a database.
+///
+/// # Errors
+/// 400 for a bad id, 409 if it exists.
+pub async fn create_database(
+    db: &DatabaseConnection,
+    account_id: &str,
+    id: &str,
+    throughput: Option<i32>,
+) -> Result<database::Model, EngineError> {
+    check_id("database", id)?;
+    check_throughput(throughput)?;
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    if find_database(&txn, account_id, id).await?.is_some() {
+        return Err(EngineError::Conflict(format!("database {id:?} already exists")));
+    }
+    let row = database::ActiveModel {
+        rid: Set(new_rid()),
+        account_id: Set(account_id.to_owned()),
+        id: Set(id.to_owned()),
+        throughput: Set(throughput),
+        ts: Set(now_ts()),
+        etag: Set(new_etag()),
+    }
+    .insert(&txn)
+    .await?;
+    let change = Change {
+        op: Op::Create,
+        resource_type: "database",
+        database_id: id.to_owned(),
+        container_id: String::new(),
+        pk: None,
+        item_id: None,
+        body: Some(database_json(&row).to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn find_database(c: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<Option<database::Model>, EngineError> {
+    Ok(database::Entity::find()
+        .filter(database::Column::AccountId.eq(account_id))
+        .filter(database::Column::Id.eq(id))
+        .one(c)
+        .await?)
+}
+
+/// A database by id.
+///
+/// # Errors
+/// 404 if there is none.
+pub async fn get_database(c: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<database::Model, EngineError> {
+    find_database(c, account_id, id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("database {id:?} does not exist")))
+}
+
+/// The account's databases, by id.
+///
+/// # Errors
+/// Database errors.
+pub async fn list_databases(c: &impl ConnectionTrait, account_id: &str) -> Result<Vec<database::Model>, EngineError> {
+    Ok(database::Entity::find()
+        .filter(database::Column::AccountId.eq(account_id))
+        .order_by_asc(database::Column::Id)
+        .all(c)
+        .await?)
+}
+
+/// Deletes a database with its containers and items (one change-log entry: the tombstone
+/// implies its children).
+///
+/// # Errors
+/// 404 if there is none.
+pub async fn delete_database(db: &DatabaseConnection, account_id: &str, id: &str) -> Result<(), EngineError> {
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let d = get_database(&txn, account_id, id).await?;
+    let colls = container::Entity::find()
+        .filter(container::Column::DatabaseRid.eq(&d.rid))
+        .all(&txn)
+        .await?;
+    for c in &colls {
+        item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&c.rid)).exec(&txn).await?;
+    }
+    container::Entity::delete_many().filter(container::Column::DatabaseRid.eq(&d.rid)).exec(&txn).await?;
+    database::Entity::delete_by_id(d.rid.clone()).exec(&txn).await?;
+    let change = Change {
+        op: Op::Delete,
+        resource_type: "database",
+        database_id: id.to_owned(),
+        container_id: String::new(),
+        pk: None,
+        item_id: None,
+        body: None,
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The database as Cosmos DB returns it.
+pub fn database_json(d: &database::Model) -> Value {
+    json!({
+        "id": d.id,
+        "_rid": d.rid,
+        "_self": format!("dbs/{}/", d.rid),
+        "_etag": d.etag,
+        "_colls": "colls/",
+        "_users": "users/",
+        "_ts": d.ts,
+    })
+}
+
+fn check_throughput(t: Option<i32>) -> Result<(), EngineError> {
+    match t {
+        Some(v) if v < 400 => Err(EngineError::BadRequest(format!("throughput must be at least 400 RU/s (got {v})"))),
+        Some(v) if v % 100 != 0 => Err(EngineError::BadRequest(format!("throughput must be a multiple of 100 RU/s (got {v})"))),
+        _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------- containers
+
+/// What a container is created or replaced with.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    pub id: String,
+    /// `{"paths": ["/tenantId"], "kind": "Hash", …}`.
+    pub partition_key: Value,
+    pub throughput: Option<i32>,
+    pub autoscale_max: Option<i32>,
+    pub default_ttl: Option<i32>,
+    pub indexing_policy: Option<Value>,
+    pub unique_key_policy: Option<Value>,
+}
+
+impl ContainerSpec {
+    /// Reads a container body as the REST API and SDKs send it.
+    ///
+    /// # Errors
+    /// 400 naming the missing or malformed field.
+    pub fn from_body(body: &Value) -> Result<Self, EngineError> {
+        let id = body.get("id").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("container body needs a string \"id\"".into()))?;
+        let partition_key = body.get("partitionKey").cloned().ok_or_else(|| EngineError::BadRequest("container body needs a \"partitionKey\" with \"paths\"".into()))?;
+        let paths = partition_key.get("paths").and_then(Value::as_array).ok_or_else(|| EngineError::BadRequest("partitionKey.paths must be an array".into()))?;
+        if paths.is_empty() || paths.len() > 3 || !paths.iter().all(|p| p.as_str().is_some_and(|p| p.starts_with('/') && p.len() > 1)) {
+            return Err(EngineError::BadRequest("partitionKey.paths must hold 1 to 3 paths like \"/tenantId\"".into()));
+        }
+        let default_ttl = match body.get("defaultTtl") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64() {
+                Some(t) if t == -1 || (t > 0 && t <= i64::from(i32::MAX)) => i32::try_from(t).ok(),
+                _ => return Err(EngineError::BadRequest(format!("defaultTtl must be -1 or a positive number of seconds (got {v})"))),
+            },
+        };
+        Ok(Self {
+            id: id.to_owned(),
+            partition_key,
+            throughput: None,
+            autoscale_max: None,
+            default_ttl,
+            indexing_policy: body.get("indexingPolicy").cloned(),
+            unique_key_policy: body.get("uniqueKeyPolicy").cloned(),
+        })
+    }
+}
+
+fn default_indexing_policy() -> Value {
+    json!({
+        "indexingMode": "consistent",
+        "automatic": true,
+        "includedPaths": [{ "path": "/*" }],
+        "excludedPaths": [{ "path": "/\"_etag\"/?" }]
+    })
+}
+
+/// Creates a container in database `db_id`.
+///
+/// # Errors
+/// 400 for bad settings, 404 without the database, 409 if the container exists.
+pub async fn create_container(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    spec: ContainerSpec,
+) -> Result<(database::Model, container::Model), EngineError> {
+    check_id("container", &spec.id)?;
+    check_throughput(spec.throughput)?;
+    if let Some(a) = spec.autoscale_max
+        && (a < 1000 || a % 1000 != 0)
+    {
+        return Err(EngineError::BadRequest(format!("autoscale maximum must be a multiple of 1000 RU/s, at least 1000 (got {a})")));
+    }
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let d = get_database(&txn, account_id, db_id).await?;
+    if find_container(&txn, &d.rid, &spec.id).await?.is_some() {
+        return Err(EngineError::Conflict(format!("container {:?} already exists in database {db_id:?}", spec.id)));
+    }
+    let ru = spec.autoscale_max.or(spec.throughput).or(d.throughput).unwrap_or(400);
+    let row = container::ActiveModel {
+        rid: Set(new_rid()),
+        account_id: Set(account_id.to_owned()),
+        database_rid: Set(d.rid.clone()),
+        id: Set(spec.id.clone()),
+        partition_key: Set(spec.partition_key.to_string()),
+        throughput: Set(if d.throughput.is_some() && spec.throughput.is_none() && spec.autoscale_max.is_none() { None } else { spec.throughput.or(if spec.autoscale_max.is_none() { Some(400) } else { None }) }),
+        autoscale_max: Set(spec.autoscale_max),
+        physical_partitions: Set(((ru + RUS_PER_PARTITION - 1) / RUS_PER_PARTITION).max(1)),
+        default_ttl: Set(spec.default_ttl),
+        indexing_policy: Set(spec.indexing_policy.unwrap_or_else(default_indexing_policy).to_string()),
+        unique_key_policy: Set(spec.unique_key_policy.unwrap_or_else(|| json!({"uniqueKeys": []})).to_string()),
+        ts: Set(now_ts()),
+        etag: Set(new_etag()),
+    }
+    .insert(&txn)
+    .await?;
+    let change = Change {
+        op: Op::Create,
+        resource_type: "container",
+        database_id: db_id.to_owned(),
+        container_id: row.id.clone(),
+        pk: None,
+        item_id: None,
+        body: Some(container_json(&d, &row).to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok((d, row))
+}
+
+async fn find_container(c: &impl ConnectionTrait, db_rid: &str, id: &str) -> Result<Option<container::Model>, EngineError> {
+    Ok(container::Entity::find()
+        .filter(container::Column::DatabaseRid.eq(db_rid))
+        .filter(container::Column::Id.eq(id))
+        .one(c)
+        .await?)
+}
+
+/// A container and its database.
+///
+/// # Errors
+/// 404 naming whichever is missing.
+pub async fn get_container(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+) -> Result<(database::Model, container::Model), EngineError> {
+    let d = get_database(c, account_id, db_id).await?;
+    let coll = find_container(c, &d.rid, coll_id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("container {coll_id:?} does not exist in database {db_id:?}")))?;
+    Ok((d, coll))
+}
+
+/// The containers of a database, by id.
+///
+/// # Errors
+/// 404 without the database.
+pub async fn list_containers(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    db_id: &str,
+) -> Result<(database::Model, Vec<container::Model>), EngineError> {
+    let d = get_database(c, account_id, db_id).await?;
+    let list = container::Entity::find()
+        .filter(container::Column::DatabaseRid.eq(&d.rid))
+        .order_by_asc(container::Column::Id)
+        .all(c)
+        .await?;
+    Ok((d, list))
+}
+
+/// Deletes a container and its items.
+///
+/// # Errors
+/// 404 if it does not exist.
+pub async fn delete_container(db: &DatabaseConnection, account_id: &str, db_id: &str, coll_id: &str) -> Result<(), EngineError> {
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (_, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&coll.rid)).exec(&txn).await?;
+    container::Entity::delete_by_id(coll.rid.clone()).exec(&txn).await?;
+    let change = Change {
+        op: Op::Delete,
+        resource_type: "container",
+        database_id: db_id.to_owned(),
+        container_id: coll_id.to_owned(),
+        pk: None,
+        item_id: None,
+        body: None,
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces a container's settings (TTL, indexing policy). The partition key cannot change.
+///
+/// # Errors
+/// 400 for a changed partition key, 404 if it does not exist.
+pub async fn replace_container(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    spec: ContainerSpec,
+) -> Result<(database::Model, container::Model), EngineError> {
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (d, coll) = get_container(&txn, account_id, db_id, &spec.id).await?;
+    let old_pk: Value = serde_json::from_str(&coll.partition_key).unwrap_or(Value::Null);
+    if old_pk.get("paths") != spec.partition_key.get("paths") {
+        return Err(EngineError::BadRequest("the partition key of a container cannot be changed".into()));
+    }
+    let mut active: container::ActiveModel = coll.into();
+    active.default_ttl = Set(spec.default_ttl);
+    if let Some(ip) = spec.indexing_policy {
+        active.indexing_policy = Set(ip.to_string());
+    }
+    active.ts = Set(now_ts());
+    active.etag = Set(new_etag());
+    let row = active.update(&txn).await?;
+    let change = Change {
+        op: Op::Replace,
+        resource_type: "container",
+        database_id: db_id.to_owned(),
+        container_id: row.id.clone(),
+        pk: None,
+        item_id: None,
+        body: Some(container_json(&d, &row).to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok((d, row))
+}
+
+/// The container as Cosmos DB returns it.
+pub fn container_json(d: &database::Model, c: &container::Model) -> Value {
+    let mut v = json!({
+        "id": c.id,
+        "indexingPolicy": serde_json::from_str::<Value>(&c.indexing_policy).unwrap_or(Value::Null),
+        "partitionKey": serde_json::from_str::<Value>(&c.partition_key).unwrap_or(Value::Null),
+        "uniqueKeyPolicy": serde_json::from_str::<Value>(&c.unique_key_policy).unwrap_or(Value::Null),
+        "conflictResolutionPolicy": { "mode": "LastWriterWins", "conflictResolutionPath": "/_ts", "conflictResolutionProcedure": "" },
+        "geospatialConfig": { "type": "Geography" },
+        "_rid": c.rid,
+        "_ts": c.ts,
+        "_self": format!("dbs/{}/colls/{}/", d.rid, c.rid),
+        "_etag": c.etag,
+        "_docs": "docs/",
+        "_sprocs": "sprocs/",
+        "_triggers": "triggers/",
+        "_udfs": "udfs/",
+        "_conflicts": "conflicts/",
+    });
+    if let Some(ttl) = c.default_ttl {
+        v["defaultTtl"] = json!(ttl);
+    }
+    v
+}
+
+/// The partition key paths of a container.
+pub fn partition_key_paths(c: &container::Model) -> Vec<String> {
+    serde_json::from_str::<Value>(&c.partition_key)
+        .ok()
+        .and_then(|v| v.get("paths").and_then(Value::as_array).cloned())
+        .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- items
+
+/// The partition key value of `doc` under the container's paths, as canonical JSON (an array,
+/// as the `x-ms-documentdb-partitionkey` header carries it; a missing value is `{}`).
+pub fn partition_key_of(c: &container::Model, doc: &Value) -> String {
+    let values: Vec<Value> = partition_key_paths(c)
+        .iter()
+        .map(|path| {
+            path.trim_start_matches('/')
+                .split('/')
+                .try_fold(doc, |v, seg| v.get(seg))
+                .cloned()
+                .unwrap_or_else(|| json!({}))
+        })
+        .collect();
+    Value::Array(values).to_string()
+}
+
+/// Normalises an `x-ms-documentdb-partitionkey` header to the canonical form.
+///
+/// # Errors
+/// 400 if it is not a JSON array.
+pub fn canonical_partition_key(header: &str) -> Result<String, EngineError> {
+    match serde_json::from_str::<Value>(header) {
+        Ok(Value::Array(a)) => Ok(Value::Array(a).to_string()),
+        _ => Err(EngineError::BadRequest(format!(
+            "the partition key header must be a JSON array such as [\"value\"] (got {header:?})"
+        ))),
+    }
+}
+
+/// Whether an item is being created or upserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Create,
+    Upsert,
+}
+
+/// An item with its container and database, ready to render.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub database: database::Model,
+    pub container: container::Model,
+    pub item: item::Model,
+}
+
+impl StoredItem {
+    /// The item as Cosmos DB returns it: the user's fields plus system properties.
+    pub fn to_json(&self) -> Value {
+        item_json(&self.database, &self.container, &self.item)
+    }
+}
+
+/// The item as Cosmos DB returns it.
+pub fn item_json(d: &database::Model, c: &container::Model, i: &item::Model) -> Value {
+    let mut v: Value = serde_json::from_str(&i.body).unwrap_or_else(|_| json!({}));
+    if let Some(o) = v.as_object_mut() {
+        o.insert("_rid".into(), json!(i.rid));
+        o.insert("_self".into(), json!(format!("dbs/{}/colls/{}/docs/{}/", d.rid, c.rid, i.rid)));
+        o.insert("_etag".into(), json!(i.etag));
+        o.insert("_attachments".into(), json!("attachments/"));
+        o.insert("_ts".into(), json!(i.ts));
+    }
+    v
+}
+
+/// Checks a document and strips system properties; returns it with its id.
+fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> {
+    let Value::Object(mut o) = doc else {
+        return Err(EngineError::BadRequest("an item must be a JSON object".into()));
+    };
+    for p in SYSTEM_PROPERTIES {
+        o.remove(p);
+    }
+    let id = match o.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(EngineError::BadRequest(format!("the item's \"id\" must be a string (got {other})"))),
+        None => return Err(EngineError::BadRequest("the item needs an \"id\"".into())),
+    };
+    check_id("item", &id)?;
+    let size = serde_json::to_vec(&o).map(|b| b.len()).unwrap_or(usize::MAX);
+    if size > MAX_ITEM_BYTES {
+        return Err(EngineError::TooLarge(format!("the item is {size} bytes; the limit is {MAX_ITEM_BYTES}")));
+    }
+    Ok((o, id))
+}
+
+fn expires_at(c: &container::Model, doc: &Map<String, Value>, ts: i64) -> Option<i64> {
+    let default = c.default_ttl?;
+    let ttl = doc.get("ttl").and_then(Value::as_i64).unwrap_or(i64::from(default));
+    (ttl > 0).then_some(ts + ttl)
+}
+
+fn live() -> Condition {
+    Condition::any()
+        .add(item::Column::ExpiresAt.is_null())
+        .add(item::Column::ExpiresAt.gt(now_ts()))
+}
+
+async fn find_item(c: &impl ConnectionTrait, coll_rid: &str, pk: &str, id: &str) -> Result<Option<item::Model>, EngineError> {
+    Ok(item::Entity::find_by_id((coll_rid.to_owned(), pk.to_owned(), id.to_owned()))
+        .filter(live())
+        .one(c)
+        .await?)
+}
+
+/// Creates (or upserts) an item. `pk_header` is checked against the document's own value.
+///
+/// # Errors
+/// 400 for a malformed item or a mismatched partition key, 404 without the container, 409 if
+/// an item with that id and partition key exists (create), 413 when too large.
+pub async fn write_item(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: Option<&str>,
+    doc: Value,
+    mode: WriteMode,
+) -> Result<(StoredItem, bool), EngineError> {
+    let (body, id) = prepare_doc(doc)?;
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    let pk = partition_key_of(&coll, &Value::Object(body.clone()));
+    if let Some(h) = pk_header
+        && canonical_partition_key(h)? != pk
+    {
+        return Err(EngineError::BadRequest(format!(
+            "the partition key in the header ({h}) does not match the item's ({pk})"
+        )));
+    }
+    let existing = item::Entity::find_by_id((coll.rid.clone(), pk.clone(), id.clone())).one(&txn).await?;
+    let now = now_ts();
+    let is_live = existing.as_ref().is_some_and(|e| e.expires_at.is_none_or(|t| t > now));
+    if is_live && mode == WriteMode::Create {
+        return Err(EngineError::Conflict(format!("an item with id {id:?} already exists in this partition")));
+    }
+    let body_text = Value::Object(body.clone()).to_string();
+    let row = item::Model {
+        container_rid: coll.rid.clone(),
+        pk: pk.clone(),
+        id: id.clone(),
+        rid: existing.as_ref().filter(|_| is_live).map(|e| e.rid.clone()).unwrap_or_else(new_rid),
+        body: body_text,
+        ts: now,
+        etag: new_etag(),
+        expires_at: expires_at(&coll, &body, now),
+    };
+    let active: item::ActiveModel = row.clone().into();
+    let saved = if existing.is_some() {
+        active.reset_all().update(&txn).await?
+    } else {
+        item::ActiveModel::from(row).insert(&txn).await?
+    };
+    let stored = StoredItem { database: d, container: coll, item: saved };
+    let change = Change {
+        op: if mode == WriteMode::Upsert { Op::Upsert } else { Op::Create },
+        resource_type: "item",
+        database_id: db_id.to_owned(),
+        container_id: coll_id.to_owned(),
+        pk: Some(pk),
+        item_id: Some(id),
+        body: Some(stored.to_json().to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok((stored, !is_live))
+}
+
+/// Reads one live item.
+///
+/// # Errors
+/// 404 for a missing container or item.
+pub async fn read_item(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: &str,
+    id: &str,
+) -> Result<StoredItem, EngineError> {
+    let (d, coll) = get_container(c, account_id, db_id, coll_id).await?;
+    let pk = canonical_partition_key(pk_header)?;
+    let it = find_item(c, &coll.rid, &pk, id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
+    Ok(StoredItem { database: d, container: coll, item: it })
+}
+
+fn check_etag(current: &item::Model, if_match: Option<&str>) -> Result<(), EngineError> {
+    match if_match {
+        Some(e) if e != current.etag && e != "*" => Err(EngineError::PreconditionFailed(format!(
+            "the item has changed: its etag is {} but the request expected {e}",
+            current.etag
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces an existing item (the id in the body must match the one in the link).
+///
+/// # Errors
+/// 400, 404, 412 for a stale `If-Match`, 413.
+#[allow(clippy::too_many_arguments)]
+pub async fn replace_item(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: &str,
+    id: &str,
+    doc: Value,
+    if_match: Option<&str>,
+) -> Result<StoredItem, EngineError> {
+    let (body, body_id) = prepare_doc(doc)?;
+    if body_id != id {
+        return Err(EngineError::BadRequest(format!("the item's id {body_id:?} does not match the link's {id:?}")));
+    }
+    let pk = canonical_partition_key(pk_header)?;
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    if partition_key_of(&coll, &Value::Object(body.clone())) != pk {
+        return Err(EngineError::BadRequest("the partition key of an item cannot be changed by a replace".into()));
+    }
+    let current = find_item(&txn, &coll.rid, &pk, id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
+    check_etag(&current, if_match)?;
+    let now = now_ts();
+    let mut active: item::ActiveModel = current.into();
+    active.body = Set(Value::Object(body.clone()).to_string());
+    active.ts = Set(now);
+    active.etag = Set(new_etag());
+    active.expires_at = Set(expires_at(&coll, &body, now));
+    let saved = active.update(&txn).await?;
+    let stored = StoredItem { database: d, container: coll, item: saved };
+    let change = Change {
+        op: Op::Replace,
+        resource_type: "item",
+        database_id: db_id.to_owned(),
+        container_id: coll_id.to_owned(),
+        pk: Some(pk),
+        item_id: Some(id.to_owned()),
+        body: Some(stored.to_json().to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Deletes an item.
+///
+/// # Errors
+/// 404, 412 for a stale `If-Match`.
+pub async fn delete_item(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: &str,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), EngineError> {
+    let pk = canonical_partition_key(pk_header)?;
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (_, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    let current = find_item(&txn, &coll.rid, &pk, id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
+    check_etag(&current, if_match)?;
+    item::Entity::delete_by_id((coll.rid.clone(), pk.clone(), id.to_owned())).exec(&txn).await?;
+    let change = Change {
+        op: Op::Delete,
+        resource_type: "item",
+        database_id: db_id.to_owned(),
+        container_id: coll_id.to_owned(),
+        pk: Some(pk),
+        item_id: Some(id.to_owned()),
+        body: None,
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A page of live items in (partition key, id) order, after the given position.
+///
+/// # Errors
+/// 404 without the container.
+pub async fn list_items(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    after: Option<(String, String)>,
+    limit: u64,
+) -> Result<(database::Model, container::Model, Vec<item::Model>), EngineError> {
+    let (d, coll) = get_container(c, account_id, db_id, coll_id).await?;
+    let mut q = item::Entity::find()
+        .filter(item::Column::ContainerRid.eq(&coll.rid))
+        .filter(live());
+    if let Some((pk, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(item::Column::Pk.gt(pk.clone()))
+                .add(Condition::all().add(item::Column::Pk.eq(pk)).add(item::Column::Id.gt(id))),
+        );
+    }
+    let items = q
+        .order_by_asc(item::Column::Pk)
+        .order_by_asc(item::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?;
+    Ok((d, coll, items))
+}
