@@ -6,6 +6,7 @@ pub mod audit_export;
 pub mod bootstrap;
 pub mod config;
 pub mod csrf;
+pub mod dataplane;
 pub mod page_guard;
 pub mod startup;
 pub mod telemetry;

@@ -17,7 +17,7 @@ use app::{App, shell};
 
 use crate::bootstrap::{self, FirstAdmin};
 use crate::config::Settings;
-use crate::{audit_export, csrf, page_guard};
+use crate::{audit_export, csrf, dataplane, page_guard};
 
 /// A built, bound, not yet serving Rewind.
 pub struct Application {
@@ -124,6 +124,7 @@ fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(exports)
+        .merge(dataplane::router(state.clone()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -1,0 +1,117 @@
+//! Answers in Cosmos DB's shapes: JSON bodies, `{"code","message"}` errors, and the headers the
+//! SDKs read (`x-ms-request-charge` on every response, `x-ms-activity-id`, `etag`).
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde_json::{Value, json};
+
+use engine::EngineError;
+
+/// A data-plane failure, as Cosmos DB reports it.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// From the engine (400, 404, 409, 412, 413, 500).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// 401: missing or wrong signature.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: read-only key used for a write, or a stale `x-ms-date`.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such account.
+    #[error("{0}")]
+    NoAccount(String),
+    /// 405: the verb does not apply to the resource.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+}
+
+impl DataError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            DataError::Engine(e) => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.code()),
+            DataError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            DataError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            DataError::NoAccount(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            DataError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+        }
+    }
+}
+
+impl IntoResponse for DataError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            DataError::Engine(EngineError::Db(e)) => {
+                tracing::error!(error = %e, "data plane database error");
+                "internal error; the server log has the details".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut res = Reply::json(status, json!({ "code": code, "message": message }), 1.0).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert("x-ms-retry-after-ms", HeaderValue::from_static("100"));
+        }
+        res
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    body: Option<Value>,
+    charge: f64,
+    headers: HeaderMap,
+}
+
+impl Reply {
+    pub fn json(status: StatusCode, body: Value, charge: f64) -> Self {
+        Self { status, body: Some(body), charge, headers: HeaderMap::new() }
+    }
+
+    pub fn empty(status: StatusCode, charge: f64) -> Self {
+        Self { status, body: None, charge, headers: HeaderMap::new() }
+    }
+
+    /// Adds a header (etag, continuation).
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let body = self.body.map(|b| b.to_string()).unwrap_or_default();
+        let mut res = Response::builder()
+            .status(self.status)
+            .body(Body::from(body))
+            .unwrap_or_default();
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Ok(v) = HeaderValue::from_str(&format!("{:.2}", self.charge)) {
+            h.insert("x-ms-request-charge", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            h.insert("x-ms-activity-id", v);
+        }
+        h.insert("x-ms-session-token", HeaderValue::from_static("0:0#0"));
+        h.extend(self.headers);
+        res
+    }
+}
+
+/// Request units for reading `bytes` of JSON: 1 RU per started KB, as Cosmos DB charges a point read.
+pub fn read_charge(bytes: usize) -> f64 {
+    (bytes.div_ceil(1024).max(1)) as f64
+}
+
+/// Request units for writing `bytes` of JSON: about 5.7 RU per started KB (an indexed write).
+pub fn write_charge(bytes: usize) -> f64 {
+    5.71 * (bytes.div_ceil(1024).max(1)) as f64
+}
