@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Rewind needs on a fresh Debian machine, skipping whatever is already there.
 #   scripts/setup.sh build   the wasm target and a wasm-bindgen CLI matching Cargo.lock
-#   scripts/setup.sh test    the above, plus Chromium and the Playwright and SDK packages
+#   scripts/setup.sh test    the above, plus Chromium, Playwright and the Cosmos DB SDK (npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -25,6 +25,10 @@ if [[ "$what" == "test" ]]; then
     if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
+  fi
+  if [[ ! -d sdk-tests/node/node_modules/@azure/cosmos ]]; then
+    echo "==> installing the official Cosmos DB SDK for the SDK tests (npm)"
+    (cd sdk-tests/node && npm ci --no-audit --no-fund)
   fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     echo "==> installing the end-to-end test packages (npm)"

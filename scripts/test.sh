@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test tier and exits non-zero on any failure:
 #   lints (clippy, server and browser builds), unit tests, integration tests against SQLite and
-#   PostgreSQL, and the Playwright browser tests in headless Chromium.
+#   PostgreSQL, the official @azure/cosmos SDK against a running Rewind, and the Playwright
+#   browser tests in headless Chromium.
 # PostgreSQL: REWIND_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test). When it
 # cannot be reached that tier is skipped with a loud warning, unless REWIND_REQUIRE_POSTGRES=1
 # (set by .ci/run), which makes it a failure.
@@ -42,11 +43,16 @@ echo "==> unit and integration tests"
 cargo test 2>&1 -- "${skip[@]}" | tee -a "$log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
 
+echo "==> official SDK tests (@azure/cosmos against a running Rewind)"
+node --test sdk-tests/node/ 2>&1 | tee -a "$log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
+
 echo "==> browser tests (Playwright, headless Chromium)"
 (cd end2end && npx playwright test) 2>&1 | tee -a "$log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
 
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+sdk_passed=$(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 if [[ ${#skip[@]} -gt 0 ]]; then echo "NOTE: the PostgreSQL tier was skipped (see the warning above)."; fi
-echo "tests: $((cargo_passed + e2e_passed)) passed, 0 failed"
+echo "tests: $((cargo_passed + sdk_passed + e2e_passed)) passed, 0 failed"

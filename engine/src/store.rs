@@ -749,3 +749,25 @@ pub async fn list_items(
         .await?;
     Ok((d, coll, items))
 }
+
+/// Every live item of a container (or of one partition), rendered as clients see them, for a
+/// query to run over.
+///
+/// # Errors
+/// 404 without the container; 400 for a malformed partition key.
+pub async fn items_for_query(
+    c: &impl ConnectionTrait,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: Option<&str>,
+) -> Result<(container::Model, Vec<Value>), EngineError> {
+    let (d, coll) = get_container(c, account_id, db_id, coll_id).await?;
+    let mut q = item::Entity::find().filter(item::Column::ContainerRid.eq(&coll.rid)).filter(live());
+    if let Some(h) = pk_header {
+        q = q.filter(item::Column::Pk.eq(canonical_partition_key(h)?));
+    }
+    let rows = q.order_by_asc(item::Column::Pk).order_by_asc(item::Column::Id).all(c).await?;
+    let docs = rows.iter().map(|i| item_json(&d, &coll, i)).collect();
+    Ok((coll, docs))
+}

@@ -89,6 +89,70 @@ fn offer_throughput(headers: &HeaderMap) -> Result<(Option<i32>, Option<i32>), D
     Ok((manual, autoscale))
 }
 
+/// The SDKs ask for a plan before running a query across partitions. Rewind runs the whole query
+/// (ORDER BY, TOP, OFFSET/LIMIT, aggregates) on the server over its single partition key range,
+/// so the plan asks the SDK for no client-side work: it passes the pages straight through.
+fn query_plan(body: &Bytes) -> Result<Reply, DataError> {
+    let b = json_body(body)?;
+    let sql = b.get("query").and_then(Value::as_str).unwrap_or_default();
+    let params = b.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    engine::query::parse(sql, &params)?;
+    Ok(Reply::json(StatusCode::OK, json!({
+        "partitionedQueryExecutionInfoVersion": 2,
+        "queryInfo": {
+            "distinctType": "None", "top": null, "offset": null, "limit": null,
+            "orderBy": [], "orderByExpressions": [], "groupByExpressions": [], "groupByAliases": [],
+            "aggregates": [], "groupByAliasToAggregateType": {}, "rewrittenQuery": "",
+            "hasSelectValue": false, "hasNonStreamingOrderBy": false
+        },
+        "queryRanges": [{ "min": "", "max": "FF", "isMinInclusive": true, "isMaxInclusive": false }]
+    }), 1.0))
+}
+
+/// Runs a query and returns one page; the continuation token is the number of results already
+/// returned.
+async fn run_query(
+    db: &sea_orm::DatabaseConnection,
+    account_id: &str,
+    d: &str,
+    c: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Reply, DataError> {
+    let b = json_body(body)?;
+    let sql = b
+        .get("query")
+        .and_then(Value::as_str)
+        .ok_or_else(|| EngineError::BadRequest("the query body needs a \"query\" string".into()))?;
+    let params = b.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let q = engine::query::parse(sql, &params)?;
+    let (coll, docs) = store::items_for_query(db, account_id, d, c, header(headers, "x-ms-documentdb-partitionkey")).await?;
+    let scanned: usize = docs.iter().map(|v| v.to_string().len()).sum();
+    let results = engine::query::run(&q, docs)?;
+    let skip = match header(headers, "x-ms-continuation") {
+        Some(t) => serde_json::from_str::<Value>(t)
+            .ok()
+            .and_then(|v| v.get("skip").and_then(Value::as_u64))
+            .ok_or_else(|| EngineError::BadRequest(format!("x-ms-continuation {t:?} is not a token this endpoint issued")))?,
+        None => 0,
+    } as usize;
+    let limit = header(headers, "x-ms-max-item-count")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .map_or(DEFAULT_PAGE, |n| (n as u64).min(MAX_PAGE)) as usize;
+    let total = results.len();
+    let page: Vec<Value> = results.into_iter().skip(skip).take(limit).collect();
+    let count = page.len();
+    // A scan costs like reading what it touched, plus a fixed query overhead.
+    let charge = 2.3 + read_charge(scanned);
+    let mut reply = Reply::json(StatusCode::OK, json!({ "_rid": coll.rid, "Documents": page, "_count": count }), charge)
+        .header("x-ms-item-count", &count.to_string());
+    if skip + count < total {
+        reply = reply.header("x-ms-continuation", &json!({ "skip": skip + count }).to_string());
+    }
+    Ok(reply)
+}
+
 fn not_allowed(method: &Method, what: &str) -> DataError {
     DataError::MethodNotAllowed(format!("{method} is not supported on {what}"))
 }
@@ -199,8 +263,11 @@ async fn route(
         (Resource::PartitionKeyRanges(..), m) => Err(not_allowed(&m, "partition key ranges")),
 
         (Resource::Items(d, c), Method::POST) => {
-            if flag(headers, "x-ms-documentdb-isquery") || flag(headers, "x-ms-cosmos-is-query-plan-request") {
-                return Err(EngineError::BadRequest("queries are not served yet by this endpoint".into()).into());
+            if flag(headers, "x-ms-cosmos-is-query-plan-request") {
+                return query_plan(body);
+            }
+            if flag(headers, "x-ms-documentdb-isquery") {
+                return run_query(db, a, &d, &c, headers, body).await;
             }
             let mode = if flag(headers, "x-ms-documentdb-is-upsert") { WriteMode::Upsert } else { WriteMode::Create };
             let doc = json_body(body)?;
