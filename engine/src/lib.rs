@@ -8,6 +8,7 @@
 pub mod changelog;
 pub mod entities;
 pub mod error;
+pub mod patch;
 pub mod query;
 pub mod signature;
 pub mod store;

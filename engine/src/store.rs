@@ -771,3 +771,60 @@ pub async fn items_for_query(
     let docs = rows.iter().map(|i| item_json(&d, &coll, i)).collect();
     Ok((coll, docs))
 }
+
+/// Applies patch operations to an item (all or nothing), optionally only if `condition` (a
+/// `FROM c WHERE …` filter) holds for the current item.
+///
+/// # Errors
+/// 400 for bad operations, 404, 412 for a stale `If-Match` or a false condition.
+#[allow(clippy::too_many_arguments)]
+pub async fn patch_item(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    pk_header: &str,
+    id: &str,
+    operations: &[Value],
+    condition: Option<&str>,
+    if_match: Option<&str>,
+) -> Result<StoredItem, EngineError> {
+    let pk = canonical_partition_key(pk_header)?;
+    let txn = db.begin().await?;
+    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    let current = find_item(&txn, &coll.rid, &pk, id)
+        .await?
+        .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
+    check_etag(&current, if_match)?;
+    if let Some(cond) = condition {
+        let q = crate::query::parse(&format!("SELECT VALUE COUNT(1) {cond}"), &[])?;
+        let hits = crate::query::run(&q, [item_json(&d, &coll, &current)])?;
+        if hits.first().and_then(Value::as_u64) != Some(1) {
+            return Err(EngineError::PreconditionFailed(format!("the patch condition {cond:?} is not met")));
+        }
+    }
+    let body: Value = serde_json::from_str(&current.body).map_err(|e| EngineError::BadRequest(format!("stored item is not JSON: {e}")))?;
+    let patched = crate::patch::apply(&body, operations, &partition_key_paths(&coll))?;
+    let (map, _) = prepare_doc(patched)?;
+    let now = now_ts();
+    let mut active: item::ActiveModel = current.into();
+    active.body = Set(Value::Object(map.clone()).to_string());
+    active.ts = Set(now);
+    active.etag = Set(new_etag());
+    active.expires_at = Set(expires_at(&coll, &map, now));
+    let saved = active.update(&txn).await?;
+    let stored = StoredItem { database: d, container: coll, item: saved };
+    let change = Change {
+        op: Op::Patch,
+        resource_type: "item",
+        database_id: db_id.to_owned(),
+        container_id: coll_id.to_owned(),
+        pk: Some(pk),
+        item_id: Some(id.to_owned()),
+        body: Some(stored.to_json().to_string()),
+    };
+    changelog::append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(stored)
+}

@@ -110,3 +110,23 @@ test('an item over 2 MB is refused with 413', async () => {
   const container = client().database('shop').container('orders');
   await assert.rejects(container.items.create({ id: 'big', tenantId: 't1', blob: 'x'.repeat(2 * 1024 * 1024 + 10) }), (e) => e.code === 413);
 });
+
+test('patch operations change parts of an item, atomically and conditionally', async () => {
+  const container = client().database('shop').container('orders');
+  await container.items.create({ id: 'pa', tenantId: 't9', total: 5, lines: ['a'], note: 'x' });
+  const { resource } = await container.item('pa', 't9').patch([
+    { op: 'incr', path: '/total', value: 3 },
+    { op: 'add', path: '/lines/-', value: 'b' },
+    { op: 'remove', path: '/note' },
+  ]);
+  assert.equal(resource.total, 8);
+  assert.deepEqual(resource.lines, ['a', 'b']);
+  assert.equal(resource.note, undefined);
+  await assert.rejects(container.item('pa', 't9').patch([{ op: 'replace', path: '/missing', value: 1 }]), (e) => e.code === 400);
+  await assert.rejects(
+    container.item('pa', 't9').patch({ condition: 'from c where c.total > 100', operations: [{ op: 'set', path: '/total', value: 0 }] }),
+    (e) => e.code === 412,
+  );
+  const { resource: after } = await container.item('pa', 't9').read();
+  assert.equal(after.total, 8, 'failed patches change nothing');
+});

@@ -317,6 +317,17 @@ async fn route(
             let charge = write_charge(stored.item.body.len());
             Ok(Reply::json(StatusCode::OK, stored.to_json(), charge).header("etag", &stored.item.etag))
         }
+        (Resource::Item(d, c, i), Method::PATCH) => {
+            // Either a bare array of operations or {"operations": [...], "condition": "from c where …"}.
+            let b = json_body(body)?;
+            let ops = b.as_array().or_else(|| b.get("operations").and_then(Value::as_array)).ok_or_else(|| {
+                EngineError::BadRequest("a patch body needs an \"operations\" array".into())
+            })?;
+            let condition = b.get("condition").and_then(Value::as_str);
+            let stored = store::patch_item(db, a, &d, &c, partition_key_header(headers)?, &i, ops, condition, header(headers, "if-match")).await?;
+            let charge = write_charge(stored.item.body.len());
+            Ok(Reply::json(StatusCode::OK, stored.to_json(), charge).header("etag", &stored.item.etag))
+        }
         (Resource::Item(d, c, i), Method::DELETE) => {
             store::delete_item(db, a, &d, &c, partition_key_header(headers)?, &i, header(headers, "if-match")).await?;
             Ok(Reply::empty(StatusCode::NO_CONTENT, 5.71))
