@@ -7,12 +7,21 @@ mod auth;
 mod handlers;
 mod path;
 mod reply;
+mod throttle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 
 use app::state::AppState;
+use std::sync::Arc;
+
+/// What data-plane handlers share: the application state and the throughput buckets.
+#[derive(Clone)]
+pub struct DataPlane {
+    pub app: AppState,
+    pub throttle: Arc<throttle::Throttle>,
+}
 
 /// Requests may carry an item of up to 2 MB plus protocol overhead; bigger bodies are refused
 /// before they are read. (The engine answers 413 for items over 2 MB that fit in this.)
@@ -25,5 +34,5 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/cosmos/{account}/", any(handlers::handle_root))
         .route("/cosmos/{account}/{*rest}", any(handlers::handle))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .with_state(state)
+        .with_state(DataPlane { app: state, throttle: Arc::default() })
 }

@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 
 use app::accounts::ssr::endpoint;
 use app::state::AppState;
+use std::time::Instant;
 use engine::EngineError;
 use engine::store::{self, ContainerSpec, WriteMode};
 
+use super::DataPlane;
 use super::auth::{self, Authorized};
 use super::path::Resource;
 use super::reply::{DataError, Reply, read_charge, write_charge};
@@ -21,7 +23,7 @@ const MAX_PAGE: u64 = 1000;
 
 /// `/cosmos/<account>/`: the database account.
 pub async fn handle_root(
-    State(state): State<AppState>,
+    State(state): State<DataPlane>,
     Path(account): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -32,7 +34,7 @@ pub async fn handle_root(
 
 /// `/cosmos/<account>/<resource path>`.
 pub async fn handle(
-    State(state): State<AppState>,
+    State(state): State<DataPlane>,
     Path((account, rest)): Path<(String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -41,17 +43,47 @@ pub async fn handle(
     dispatch(state, account, rest, method, headers, body).await
 }
 
-async fn dispatch(state: AppState, account: String, rest: String, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(plane: DataPlane, account: String, rest: String, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
+        let state = &plane.app;
         let resource = Resource::parse(&rest)?;
-        let who = auth::authorize(&state, &account, &method, &headers, &resource).await?;
-        route(&state, &who, resource, &method, &headers, &body).await
+        let who = auth::authorize(state, &account, &method, &headers, &resource).await?;
+        // Item and query traffic spends the container's (or its database's) throughput.
+        let budget = match &resource {
+            Resource::Items(d, c) | Resource::Item(d, c, _) => throughput_of(state, &who.account.id, d, c).await?,
+            _ => None,
+        };
+        let estimate = if auth::is_read(&method, &headers) { 1.0 } else { write_charge(body.len()) };
+        if let Some((key, ru)) = &budget
+            && let Err(wait) = plane.throttle.admit(key, *ru, estimate, Instant::now())
+        {
+            return Err(DataError::Throttled(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)));
+        }
+        let reply = route(state, &who, resource, &method, &headers, &body).await;
+        if let Some((key, ru)) = &budget {
+            let charge = reply.as_ref().map_or(1.0, Reply::charge);
+            plane.throttle.debit(key, *ru, charge - estimate, Instant::now());
+        }
+        reply
     }
     .await;
     match result {
         Ok(reply) => reply.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The bucket key and RU/s that pay for requests to a container: its own throughput (manual or
+/// autoscale maximum) or, for a container in a shared-throughput database, the database's.
+async fn throughput_of(state: &AppState, account_id: &str, d: &str, c: &str) -> Result<Option<(String, u32)>, DataError> {
+    let (dbm, coll) = store::get_container(&state.db, account_id, d, c).await?;
+    let own = coll.autoscale_max.or(coll.throughput);
+    let (key, ru) = match (own, dbm.throughput) {
+        (Some(ru), _) => (coll.rid, ru),
+        (None, Some(ru)) => (dbm.rid, ru),
+        (None, None) => (coll.rid, 400),
+    };
+    Ok(Some((key, u32::try_from(ru).unwrap_or(400))))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

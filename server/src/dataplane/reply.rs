@@ -26,6 +26,9 @@ pub enum DataError {
     /// 405: the verb does not apply to the resource.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 429: the provisioned throughput is used up; retry after this many milliseconds.
+    #[error("request rate is large: the container's provisioned throughput is used up; retry after {0} ms")]
+    Throttled(u64),
 }
 
 impl DataError {
@@ -36,6 +39,7 @@ impl DataError {
             DataError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
             DataError::NoAccount(_) => (StatusCode::NOT_FOUND, "NotFound"),
             DataError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            DataError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
         }
     }
 }
@@ -50,9 +54,12 @@ impl IntoResponse for DataError {
             }
             other => other.to_string(),
         };
-        let mut res = Reply::json(status, json!({ "code": code, "message": message }), 1.0).into_response();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut().insert("x-ms-retry-after-ms", HeaderValue::from_static("100"));
+        let charge = if matches!(self, DataError::Throttled(_)) { 0.0 } else { 1.0 };
+        let mut res = Reply::json(status, json!({ "code": code, "message": message }), charge).into_response();
+        if let DataError::Throttled(ms) = self
+            && let Ok(v) = HeaderValue::from_str(&ms.to_string())
+        {
+            res.headers_mut().insert("x-ms-retry-after-ms", v);
         }
         res
     }
@@ -74,6 +81,11 @@ impl Reply {
 
     pub fn empty(status: StatusCode, charge: f64) -> Self {
         Self { status, body: None, charge, headers: HeaderMap::new() }
+    }
+
+    /// The request units this answer charges.
+    pub fn charge(&self) -> f64 {
+        self.charge
     }
 
     /// Adds a header (etag, continuation).

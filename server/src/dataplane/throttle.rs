@@ -1,0 +1,97 @@
+//! Provisioned throughput: a token bucket of request units per container (or per database for
+//! shared throughput). A request reserves its estimated charge when it starts and settles the
+//! difference when its actual charge is known. A request whose estimate the bucket cannot cover
+//! gets 429 with `x-ms-retry-after-ms` saying when it could be; reserving up front keeps a burst
+//! of concurrent requests from all starting at once and driving the bucket deep into debt.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    /// Estimated charges of refused requests expected back: each refused request is told to
+    /// wait until the bucket covers those refused before it as well, which spreads a burst of
+    /// retries out in time instead of having them all return at once.
+    backlog: f64,
+    at: Instant,
+}
+
+/// Buckets keyed by the resource that owns the throughput.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Throttle {
+    fn refill(b: &mut Bucket, ru_per_s: f64, now: Instant) {
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        // One second of throughput is the most a bucket holds (Cosmos DB's burst allowance).
+        b.tokens = (b.tokens + elapsed * ru_per_s).min(ru_per_s);
+        // Refused clients that never come back must not inflate waits forever.
+        b.backlog = (b.backlog - elapsed * ru_per_s * 0.5).max(0.0);
+        b.at = now;
+    }
+
+    /// Reserves `estimate` request units if the bucket holds them (or is full, so that a request
+    /// costlier than one second of throughput can still run), else says how long to wait.
+    pub fn admit(&self, key: &str, ru_per_s: u32, estimate: f64, now: Instant) -> Result<(), Duration> {
+        let rate = f64::from(ru_per_s.max(1));
+        let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let b = map.entry(key.to_owned()).or_insert(Bucket { tokens: rate, backlog: 0.0, at: now });
+        Self::refill(b, rate, now);
+        if b.tokens >= estimate || b.tokens >= rate {
+            b.tokens -= estimate;
+            b.backlog = (b.backlog - estimate).max(0.0);
+            Ok(())
+        } else {
+            b.backlog += estimate.min(rate);
+            Err(Duration::from_secs_f64(((b.backlog - b.tokens) / rate).max(0.001)))
+        }
+    }
+
+    /// Takes (or, if negative, gives back) `charge` request units.
+    pub fn debit(&self, key: &str, ru_per_s: u32, charge: f64, now: Instant) {
+        let rate = f64::from(ru_per_s.max(1));
+        let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let b = map.entry(key.to_owned()).or_insert(Bucket { tokens: rate, backlog: 0.0, at: now });
+        Self::refill(b, rate, now);
+        b.tokens -= charge;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_in_debt_refuses_until_refilled() {
+        let t = Throttle::default();
+        let t0 = Instant::now();
+        assert!(t.admit("c", 400, 10.0, t0).is_ok());
+        t.debit("c", 400, 590.0, t0); // 400 in the bucket, 600 spent: 200 in debt
+        let wait = t.admit("c", 400, 10.0, t0).unwrap_err();
+        assert!((wait.as_secs_f64() - 0.525).abs() < 0.01, "{wait:?}");
+        let second = t.admit("c", 400, 10.0, t0).unwrap_err();
+        assert!(second > wait, "later refusals wait longer: {second:?} vs {wait:?}");
+        assert!(t.admit("c", 400, 10.0, t0 + Duration::from_millis(600)).is_ok());
+    }
+
+    #[test]
+    fn reservations_stop_a_burst_at_the_budget() {
+        let t = Throttle::default();
+        let t0 = Instant::now();
+        let admitted = (0..100).filter(|_| t.admit("c", 400, 10.0, t0).is_ok()).count();
+        assert_eq!(admitted, 40);
+    }
+
+    #[test]
+    fn buckets_hold_at_most_one_second_of_throughput() {
+        let t = Throttle::default();
+        let t0 = Instant::now();
+        t.debit("c", 1000, 0.0, t0);
+        t.debit("c", 1000, 1500.0, t0 + Duration::from_secs(60));
+        assert!(t.admit("c", 1000, 1.0, t0 + Duration::from_secs(60)).is_err());
+    }
+}
