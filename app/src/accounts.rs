@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccountState, BackupPolicy};
+use crate::domain::{AccountState, BackupPolicy, KeyKind};
 use crate::error::AppError;
 
 /// An account as the portal shows it (no key material).
@@ -48,7 +48,7 @@ pub mod ssr {
     use super::{Account, AccountKeys};
     use crate::crypto::{MasterKey, random_base64};
     use crate::db::account;
-    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, RegionName};
+    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, KeyKind, RegionName};
     use crate::authz::ssr::{Caller, account_scope};
     use crate::domain::rbac::{Scope, actions};
     use crate::error::AppError;
@@ -190,6 +190,32 @@ pub mod ssr {
         caller.audited(action, &scope, &scope.to_string(), keys).await
     }
 
+    pub async fn regenerate_key(subscription_id: String, name: String, kind: KeyKind) -> Result<AccountKeys, AppError> {
+        let caller = Caller::current().await?;
+        let action = actions::ACCOUNTS_REGENERATE_KEY;
+        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let scope = account_scope(&row);
+        let result = async {
+            let mut keys = open_keys(&caller.state.master_key, &row)?;
+            let fresh = random_base64(64);
+            match kind {
+                KeyKind::PrimaryMaster => keys.primary_master_key = fresh,
+                KeyKind::SecondaryMaster => keys.secondary_master_key = fresh,
+                KeyKind::PrimaryReadonly => keys.primary_readonly_master_key = fresh,
+                KeyKind::SecondaryReadonly => keys.secondary_readonly_master_key = fresh,
+            }
+            let json = serde_json::to_vec(&keys).map_err(|_| AppError::Internal)?;
+            let sealed = caller.state.master_key.seal(&keys_aad(&row.id), &json);
+            let mut active: account::ActiveModel = row.clone().into();
+            active.sealed_keys = Set(sealed);
+            active.update(&caller.state.db).await?;
+            Ok(keys)
+        }
+        .await;
+        let resource = format!("{scope} ({kind:?})");
+        caller.audited(action, &scope, &resource, result).await
+    }
+
     pub struct CreateAccount {
         pub subscription_id: String,
         pub name: String,
@@ -292,6 +318,12 @@ pub async fn get_account(subscription_id: String, name: String) -> Result<Accoun
 #[server(endpoint = "list_keys")]
 pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
     crate::request::respond(ssr::list_keys(subscription_id, name).await)
+}
+
+/// Replaces one of the account's keys with a fresh one; the old key stops working at once.
+#[server(endpoint = "regenerate_key")]
+pub async fn regenerate_key(subscription_id: String, name: String, kind: KeyKind) -> Result<AccountKeys, AppError> {
+    crate::request::respond(ssr::regenerate_key(subscription_id, name, kind).await)
 }
 
 /// Creates an account. Empty policy fields take Cosmos DB's defaults (periodic, 4 h, 8 h, Geo).

@@ -106,6 +106,18 @@ test('a wrong key gets 401 and a read-only key cannot write', async () => {
   await assert.rejects(ro.items.create({ id: 'ro', tenantId: 't1' }), (e) => e.code === 403);
 });
 
+test('a regenerated key stops working at once; the other keys keep working', async () => {
+  const before = client().database('shop');
+  await before.read();
+  const keys = await rewind.call('regenerate_key', { subscription_id: acct.subscriptionId, name: acct.name, kind: 'PrimaryMaster' });
+  assert.notEqual(keys.primaryMasterKey, acct.keys.primaryMasterKey);
+  assert.equal(keys.secondaryMasterKey, acct.keys.secondaryMasterKey);
+  await assert.rejects(client(acct.keys.primaryMasterKey).database('shop').read(), (e) => e.code === 401);
+  const { resource } = await client(keys.primaryMasterKey).database('shop').read();
+  assert.equal(resource.id, 'shop');
+  acct.keys = keys;
+});
+
 test('an item over 2 MB is refused with 413', async () => {
   const container = client().database('shop').container('orders');
   await assert.rejects(container.items.create({ id: 'big', tenantId: 't1', blob: 'x'.repeat(2 * 1024 * 1024 + 10) }), (e) => e.code === 413);

@@ -51,7 +51,7 @@ export async function startRewind() {
       const sub = await call('create_subscription', { name: `sub-${name}` });
       const acct = await call('create_account', { subscription_id: sub.id, name, region: 'local', mode: 'Continuous7Days' });
       const keys = await call('list_keys', { subscription_id: sub.id, name });
-      return { endpoint: acct.endpoint, keys };
+      return { endpoint: acct.endpoint, keys, subscriptionId: sub.id, name };
     },
     stop() { proc.kill('SIGTERM'); rmSync(data, { recursive: true, force: true }); },
   };

@@ -10,6 +10,7 @@ pub mod dataplane;
 pub mod page_guard;
 pub mod startup;
 pub mod telemetry;
+pub mod workers;
 
 pub use config::Settings;
 pub use startup::Application;

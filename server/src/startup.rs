@@ -98,14 +98,22 @@ impl Application {
     /// An I/O error from the listener.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(url = %self.state.public_url, "Rewind portal listening");
-        axum::serve(
+        let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), shutdown.clone()));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .with_graceful_shutdown({
+            let shutdown = shutdown.clone();
+            async move { shutdown.cancelled().await }
+        })
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        // However serving ended, stop the workers too.
+        shutdown.cancel();
+        let _ = ttl.await;
+        served
     }
 }
 

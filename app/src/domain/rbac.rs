@@ -12,6 +12,7 @@ pub mod actions {
     pub const ACCOUNTS_WRITE: &str = "accounts/write";
     pub const ACCOUNTS_DELETE: &str = "accounts/delete";
     pub const ACCOUNTS_LIST_KEYS: &str = "accounts/listKeys/action";
+    pub const ACCOUNTS_REGENERATE_KEY: &str = "accounts/regenerateKey/action";
     pub const ACCOUNTS_BACKUP_POLICY_WRITE: &str = "accounts/backupPolicy/write";
     pub const BACKUPS_READ: &str = "backups/read";
     pub const BACKUPS_VERIFY: &str = "backups/verify/action";
@@ -48,7 +49,8 @@ pub const ALL_ACTIONS: &[ActionInfo] = &[
     ActionInfo { name: ACCOUNTS_READ, group: "Accounts", description: "See accounts and their settings (not keys or data)" },
     ActionInfo { name: ACCOUNTS_WRITE, group: "Accounts", description: "Create and change accounts, databases and containers" },
     ActionInfo { name: ACCOUNTS_DELETE, group: "Accounts", description: "Delete accounts" },
-    ActionInfo { name: ACCOUNTS_LIST_KEYS, group: "Accounts", description: "Read and regenerate account keys (full data access)" },
+    ActionInfo { name: ACCOUNTS_LIST_KEYS, group: "Accounts", description: "Read account keys (full data access)" },
+    ActionInfo { name: ACCOUNTS_REGENERATE_KEY, group: "Accounts", description: "Regenerate an account key (the old one stops working at once)" },
     ActionInfo { name: ACCOUNTS_BACKUP_POLICY_WRITE, group: "Backup", description: "Change backup policy and redundancy, migrate to continuous" },
     ActionInfo { name: BACKUPS_READ, group: "Backup", description: "See backups, storage used and verification status" },
     ActionInfo { name: BACKUPS_VERIFY, group: "Backup", description: "Run backup verification" },
@@ -95,7 +97,7 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     BuiltinRole {
         name: "Account Contributor",
         description: "Create, change and delete accounts, databases and containers; read keys",
-        actions: &[SUBSCRIPTIONS_READ, ACCOUNTS_READ, ACCOUNTS_WRITE, ACCOUNTS_DELETE, ACCOUNTS_LIST_KEYS, BACKUPS_READ, DATA_READ, DATA_WRITE],
+        actions: &[SUBSCRIPTIONS_READ, ACCOUNTS_READ, ACCOUNTS_WRITE, ACCOUNTS_DELETE, ACCOUNTS_LIST_KEYS, ACCOUNTS_REGENERATE_KEY, BACKUPS_READ, DATA_READ, DATA_WRITE],
     },
     BuiltinRole {
         name: "Account Operator",

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::accounts::{Account, DeleteAccount, ListKeys, get_account};
+use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
+use crate::domain::KeyKind;
 use crate::authz::my_permissions;
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::rbac::actions;
@@ -71,20 +72,38 @@ fn Overview(account: Account) -> impl IntoView {
 #[component]
 fn Keys(sub: String, name: String) -> impl IntoView {
     let show = ServerAction::<ListKeys>::new();
-    let shown = move || show.value().get().and_then(Result::ok);
+    let regen = ServerAction::<RegenerateKey>::new();
+    // The newest keys we know: from regenerating if that happened last, else from showing.
+    let shown = move || {
+        regen.value().get().and_then(Result::ok).or_else(|| show.value().get().and_then(Result::ok))
+    };
     let (sub_for_form, name_for_form) = (StoredValue::new(sub), StoredValue::new(name));
     view! {
         <section class="card">
             <h2>"Keys"</h2>
             {move || match shown() {
-                Some(k) => view! {
-                    <dl class="facts keys" data-testid="keys">
-                        <dt>"Primary key"</dt><dd><code>{k.primary_master_key}</code></dd>
-                        <dt>"Secondary key"</dt><dd><code>{k.secondary_master_key}</code></dd>
-                        <dt>"Primary read-only key"</dt><dd><code>{k.primary_readonly_master_key}</code></dd>
-                        <dt>"Secondary read-only key"</dt><dd><code>{k.secondary_readonly_master_key}</code></dd>
-                    </dl>
-                }.into_any(),
+                Some(k) => {
+                    let rows = [
+                        ("Primary key", k.primary_master_key, KeyKind::PrimaryMaster),
+                        ("Secondary key", k.secondary_master_key, KeyKind::SecondaryMaster),
+                        ("Primary read-only key", k.primary_readonly_master_key, KeyKind::PrimaryReadonly),
+                        ("Secondary read-only key", k.secondary_readonly_master_key, KeyKind::SecondaryReadonly),
+                    ];
+                    view! {
+                        <dl class="facts keys" data-testid="keys">
+                            {rows.into_iter().map(|(label, key, kind)| view! {
+                                <dt>{label}</dt>
+                                <dd>
+                                    <code>{key}</code>
+                                    <button type="button" class="secondary small" title="Replace this key; the old one stops working at once"
+                                        on:click=move |_| { regen.dispatch(RegenerateKey { subscription_id: sub_for_form.get_value(), name: name_for_form.get_value(), kind }); }>
+                                        "Regenerate"
+                                    </button>
+                                </dd>
+                            }).collect_view()}
+                        </dl>
+                    }.into_any()
+                }
                 None => view! {
                     <ActionForm action=show>
                         <input type="hidden" name="subscription_id" value=sub_for_form.get_value()/>
@@ -94,6 +113,7 @@ fn Keys(sub: String, name: String) -> impl IntoView {
                 }.into_any(),
             }}
             <FormError value=show.value()/>
+            <FormError value=regen.value()/>
         </section>
     }
 }
