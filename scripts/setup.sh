@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Rewind needs on a fresh Debian machine, skipping whatever is already there.
 #   scripts/setup.sh build   the wasm target and a wasm-bindgen CLI matching Cargo.lock
-#   scripts/setup.sh test    the above, plus Chromium, Playwright and the Cosmos DB SDK (npm)
+#   scripts/setup.sh test    the above, plus Chromium, Playwright and the Cosmos DB SDKs (npm, PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -29,6 +29,11 @@ if [[ "$what" == "test" ]]; then
   if [[ ! -d sdk-tests/node/node_modules/@azure/cosmos ]]; then
     echo "==> installing the official Cosmos DB SDK for the SDK tests (npm)"
     (cd sdk-tests/node && npm ci --no-audit --no-fund)
+  fi
+  if [[ ! -x sdk-tests/python/.venv/bin/python ]] || ! sdk-tests/python/.venv/bin/python -c 'import azure.cosmos' 2>/dev/null; then
+    echo "==> installing the official Cosmos DB SDK for Python (PyPI, in sdk-tests/python/.venv)"
+    python3 -m venv sdk-tests/python/.venv
+    sdk-tests/python/.venv/bin/pip install --quiet --disable-pip-version-check -r sdk-tests/python/requirements.txt
   fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     echo "==> installing the end-to-end test packages (npm)"

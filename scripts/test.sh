@@ -43,8 +43,11 @@ echo "==> unit and integration tests"
 cargo test 2>&1 -- "${skip[@]}" | tee -a "$log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
 
-echo "==> official SDK tests (@azure/cosmos against a running Rewind)"
+echo "==> official SDK tests (@azure/cosmos and azure-cosmos against a running Rewind)"
 node --test sdk-tests/node/ 2>&1 | tee -a "$log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
+
+sdk-tests/python/.venv/bin/python sdk-tests/python/test_sdk.py 2>&1 | tee -a "$log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
 
 echo "==> browser tests (Playwright, headless Chromium)"
@@ -54,5 +57,6 @@ echo "==> browser tests (Playwright, headless Chromium)"
 cargo_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 sdk_passed=$(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+py_passed=$(grep -Eo '^python-sdk: [0-9]+ passed' "$log" | awk '{s+=$2} END {print s+0}')
 if [[ ${#skip[@]} -gt 0 ]]; then echo "NOTE: the PostgreSQL tier was skipped (see the warning above)."; fi
-echo "tests: $((cargo_passed + sdk_passed + e2e_passed)) passed, 0 failed"
+echo "tests: $((cargo_passed + sdk_passed + py_passed + e2e_passed)) passed, 0 failed"
