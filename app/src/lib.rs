@@ -10,6 +10,7 @@ pub mod authz;
 mod components;
 pub mod domain;
 pub mod error;
+pub mod explorer;
 mod pages;
 pub mod subscriptions;
 pub mod users;
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions/:sub/access") view=pages::AccessPage/>
                     <Route path=path!("subscriptions/:sub/audit") view=pages::AuditPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account/access") view=pages::AccessPage/>
+                    <Route path=path!("subscriptions/:sub/accounts/:account/explorer") view=pages::ExplorerPage/>
                     <Route path=path!("users") view=pages::UsersPage/>
                     <Route path=path!("audit") view=pages::AuditPage/>
                     <Route path=path!("password") view=pages::PasswordPage/>

@@ -57,9 +57,12 @@ fn Overview(account: Account) -> impl IntoView {
                 let p = perms.await.unwrap_or_default();
                 let (sub, name) = (sub_v.get_value(), name_v.get_value());
                 view! {
-                    {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! {
-                        <p><A href=access_href.get_value()>"Access control"</A></p>
-                    })}
+                    <p class="links">
+                        <A href=format!("{}/explorer", access_href.get_value().trim_end_matches("/access"))>"Data explorer"</A>
+                        {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! {
+                            <A href=access_href.get_value()>"Access control"</A>
+                        })}
+                    </p>
                     {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}
                     {p.allows(actions::ACCOUNTS_DELETE).then(|| view! { <Delete sub=sub.clone() name=name.clone()/> })}
                 }

@@ -22,6 +22,10 @@ enum Check {
     Root,
 }
 
+/// Roles that manage databases and containers (`accounts/write`).
+const MANAGE: &[&str] = &["Owner", "Account Contributor", "Account Operator"];
+/// Roles that read and write items (`data/read`, `data/write`).
+const DATA: &[&str] = &["Owner", "Account Contributor"];
 const ALL: &[&str] = &["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Restore Operator", "Support", "Reader"];
 
 /// Every server function and its check. Adding one without a row here fails `table_is_complete`.
@@ -41,6 +45,15 @@ const MATRIX: &[(&str, Check)] = &[
     ("get_account", Check::Account(ALL)),
     ("list_keys", Check::Account(&["Owner", "Account Contributor"])),
     ("regenerate_key", Check::Account(&["Owner", "Account Contributor"])),
+    ("explorer_tree", Check::Account(ALL)),
+    ("explorer_create_database", Check::Account(MANAGE)),
+    ("explorer_delete_database", Check::Account(MANAGE)),
+    ("explorer_create_container", Check::Account(MANAGE)),
+    ("explorer_delete_container", Check::Account(MANAGE)),
+    ("explorer_items", Check::Account(DATA)),
+    ("explorer_query", Check::Account(DATA)),
+    ("explorer_save_item", Check::Account(DATA)),
+    ("explorer_delete_item", Check::Account(DATA)),
     ("delete_account", Check::Account(&["Owner", "Account Contributor", "Account Operator"])),
     ("list_users", Check::Root),
     ("create_user", Check::Root),
@@ -109,6 +122,21 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "rename_subscription" => vec![("id", f.sub.clone()), ("name", format!("renamed-{}", f.user))],
         "create_account" => vec![sub(), ("name", format!("made-{}", f.user)), ("region", "x".into()), ("mode", String::new())],
         "get_account" | "list_keys" | "delete_account" => vec![sub(), ("name", f.account.clone())],
+        e if e.starts_with("explorer_") => vec![
+            sub(),
+            ("name", f.account.clone()),
+            ("database", "d".into()),
+            ("container", "c".into()),
+            ("partition_key", "/pk".into()),
+            ("throughput", "400".into()),
+            ("after", String::new()),
+            ("json", "{\"id\": \"x\", \"pk\": \"p\"}".into()),
+            ("original_pk", String::new()),
+            ("original_id", String::new()),
+            ("pk", "[\"p\"]".into()),
+            ("id", "x".into()),
+            ("sql", "SELECT * FROM c".into()),
+        ],
         "regenerate_key" => vec![sub(), ("name", f.account.clone()), ("kind", "SecondaryReadonly".into())],
         "create_user" => vec![("name", format!("new-{}", f.user)), ("password", "long-enough-password".into())],
         "set_user_disabled" => vec![("name", f.user.clone()), ("disabled", "false".into())],
