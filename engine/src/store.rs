@@ -660,26 +660,50 @@ pub async fn replace_item(
         .await?
         .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
     check_etag(&current, if_match)?;
-    let now = now_ts();
-    let mut active: item::ActiveModel = current.into();
-    active.body = Set(Value::Object(body.clone()).to_string());
-    active.ts = Set(now);
-    active.etag = Set(new_etag());
-    active.expires_at = Set(expires_at(&coll, &body, now));
-    let saved = active.update(&txn).await?;
-    let stored = StoredItem { database: d, container: coll, item: saved };
-    let change = Change {
-        op: Op::Replace,
-        resource_type: "item",
-        database_id: db_id.to_owned(),
-        container_id: coll_id.to_owned(),
-        pk: Some(pk),
-        item_id: Some(id.to_owned()),
-        body: Some(stored.to_json().to_string()),
-    };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
-    Ok(stored)
+    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Replace };
+    update.finish(txn, d, coll, current, body).await
+}
+
+/// The shared end of replace and patch: store the new body, log it, commit.
+struct ItemUpdate<'a> {
+    account_id: &'a str,
+    seq: i64,
+    db_id: &'a str,
+    coll_id: &'a str,
+    op: Op,
+}
+
+impl ItemUpdate<'_> {
+    async fn finish(
+        self,
+        txn: sea_orm::DatabaseTransaction,
+        d: database::Model,
+        coll: container::Model,
+        current: item::Model,
+        body: Map<String, Value>,
+    ) -> Result<StoredItem, EngineError> {
+        let now = now_ts();
+        let (pk, id) = (current.pk.clone(), current.id.clone());
+        let mut active: item::ActiveModel = current.into();
+        active.body = Set(Value::Object(body.clone()).to_string());
+        active.ts = Set(now);
+        active.etag = Set(new_etag());
+        active.expires_at = Set(expires_at(&coll, &body, now));
+        let saved = active.update(&txn).await?;
+        let stored = StoredItem { database: d, container: coll, item: saved };
+        let change = Change {
+            op: self.op,
+            resource_type: "item",
+            database_id: self.db_id.to_owned(),
+            container_id: self.coll_id.to_owned(),
+            pk: Some(pk),
+            item_id: Some(id),
+            body: Some(stored.to_json().to_string()),
+        };
+        changelog::append(&txn, self.account_id, self.seq, change).await?;
+        txn.commit().await?;
+        Ok(stored)
+    }
 }
 
 /// Deletes an item.
@@ -807,26 +831,8 @@ pub async fn patch_item(
     let body: Value = serde_json::from_str(&current.body).map_err(|e| EngineError::BadRequest(format!("stored item is not JSON: {e}")))?;
     let patched = crate::patch::apply(&body, operations, &partition_key_paths(&coll))?;
     let (map, _) = prepare_doc(patched)?;
-    let now = now_ts();
-    let mut active: item::ActiveModel = current.into();
-    active.body = Set(Value::Object(map.clone()).to_string());
-    active.ts = Set(now);
-    active.etag = Set(new_etag());
-    active.expires_at = Set(expires_at(&coll, &map, now));
-    let saved = active.update(&txn).await?;
-    let stored = StoredItem { database: d, container: coll, item: saved };
-    let change = Change {
-        op: Op::Patch,
-        resource_type: "item",
-        database_id: db_id.to_owned(),
-        container_id: coll_id.to_owned(),
-        pk: Some(pk),
-        item_id: Some(id.to_owned()),
-        body: Some(stored.to_json().to_string()),
-    };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
-    Ok(stored)
+    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Patch };
+    update.finish(txn, d, coll, current, map).await
 }
 
 /// Removes up to `limit` items whose TTL ran out by `now` (Unix seconds), each with an `expire`

@@ -25,7 +25,7 @@ impl Resource {
             .trim_matches('/')
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(decode)
+            .map(engine::signature::percent_decode)
             .collect();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         Ok(match s.as_slice() {
@@ -58,24 +58,6 @@ impl Resource {
             Resource::PartitionKeyRanges(d, c) => ("pkranges", format!("dbs/{d}/colls/{c}")),
         }
     }
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
