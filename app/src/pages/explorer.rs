@@ -10,6 +10,16 @@ use crate::explorer::{
     ExplorerDeleteItem, ExplorerQuery, ExplorerSaveItem, explorer_items, explorer_tree,
 };
 
+/// A submit handler that asks first and cancels the submission unless confirmed.
+fn confirm_or_cancel(question: &'static str) -> impl Fn(leptos::ev::SubmitEvent) + Clone {
+    move |ev: leptos::ev::SubmitEvent| {
+        if !window().confirm_with_message(question).unwrap_or(false) {
+            ev.prevent_default();
+            ev.stop_immediate_propagation();
+        }
+    }
+}
+
 /// `/subscriptions/:sub/accounts/:account/explorer`
 #[component]
 pub fn ExplorerPage() -> impl IntoView {
@@ -41,7 +51,7 @@ pub fn ExplorerPage() -> impl IntoView {
                                 view! {
                                     <div class="tree-db">
                                         <strong>{d.id.clone()}</strong>
-                                        <ActionForm action=delete_db attr:class="inline">
+                                        <ActionForm action=delete_db attr:class="inline" on:submit=confirm_or_cancel("Delete this database and everything in it?")>
                                             <input type="hidden" name="subscription_id" value=sub/>
                                             <input type="hidden" name="name" value=account/>
                                             <input type="hidden" name="database" value=d.id.clone()/>
@@ -140,7 +150,7 @@ fn ContainerView(sub: String, name: String, db: String, coll: String, delete: Se
     view! {
         <div class="title-row">
             <h2>{format!("{d} / {c}")}</h2>
-            <ActionForm action=delete>
+            <ActionForm action=delete on:submit=confirm_or_cancel("Delete this container and all its items?")>
                 <input type="hidden" name="subscription_id" value=s.clone()/>
                 <input type="hidden" name="name" value=n.clone()/>
                 <input type="hidden" name="database" value=d.clone()/>
