@@ -12,7 +12,7 @@ use migrations::{Migrator, MigratorTrait};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
-    PaginatorTrait, Set,
+    PaginatorTrait, Set, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use std::io::Write;
@@ -178,7 +178,10 @@ pub async fn ensure_first_admin(
         .map_err(|e| admin_err(e.to_string()))?;
     let now = Utc::now();
     let user_id = uuid::Uuid::new_v4().to_string();
-    user::ActiveModel {
+    // The user and their root Owner assignment land together or not at all: an admin without
+    // the assignment could never be repaired from the portal.
+    let txn = db.begin().await.map_err(|e| admin_err(e.to_string()))?;
+    let inserted = user::ActiveModel {
         id: Set(user_id.clone()),
         name: Set(settings.admin_user.clone()),
         password_hash: Set(hash),
@@ -187,9 +190,16 @@ pub async fn ensure_first_admin(
         created_at: Set(now),
         password_changed_at: Set(now),
     }
-    .insert(db)
-    .await
-    .map_err(|e| admin_err(e.to_string()))?;
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // Another replica booting at the same moment created the first admin first.
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(FirstAdmin::Existing);
+        }
+        Err(e) => return Err(admin_err(e.to_string())),
+    }
     // The first admin is Owner of everything.
     role_assignment::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -201,9 +211,10 @@ pub async fn ensure_first_admin(
         created_at: Set(now),
         created_by: Set(user_id),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|e| admin_err(e.to_string()))?;
+    txn.commit().await.map_err(|e| admin_err(e.to_string()))?;
     let name = settings.admin_user.clone();
     Ok(if generated {
         FirstAdmin::CreatedWithGeneratedPassword { name, password }

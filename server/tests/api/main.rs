@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod authz_matrix;
+mod bootstrap;
 mod csrf;
 mod rate_limit;
 mod subscriptions;
