@@ -26,6 +26,19 @@ pub struct Account {
     pub create_mode: String,
     /// Where SDKs reach the account's data plane.
     pub endpoint: String,
+    /// For a restored account: where and when it came from.
+    pub restore_parameters: Option<RestoreParameters>,
+}
+
+/// What a restored account was restored from (`createMode: Restore`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreParameters {
+    pub source_account_id: String,
+    pub source_account_name: String,
+    pub restore_at: DateTime<Utc>,
+    /// `db` or `db/container` entries; empty = the whole account.
+    pub resources: Vec<String>,
+    pub ttl_disabled: bool,
 }
 
 /// The account's four keys, each 64 random bytes in base64, as Cosmos DB issues them.
@@ -92,7 +105,7 @@ pub mod ssr {
         format!("{public_url}/cosmos/{name}/")
     }
 
-    fn to_wire(state: &AppState, row: account::Model) -> Result<Account, AppError> {
+    pub fn to_wire(state: &AppState, row: account::Model) -> Result<Account, AppError> {
         let backup_policy: BackupPolicy = serde_json::from_str(&row.backup_policy).map_err(|e| {
             tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
             AppError::Internal
@@ -110,6 +123,7 @@ pub mod ssr {
             backup_policy,
             key_management: row.key_management,
             create_mode: row.create_mode,
+            restore_parameters: row.restore_parameters.as_deref().and_then(|p| serde_json::from_str(p).ok()),
         })
     }
 
@@ -267,6 +281,7 @@ pub mod ssr {
             backup_policy: Set(serde_json::to_string(&policy).map_err(|_| AppError::Internal)?),
             key_management: Set("ServiceManaged".into()),
             create_mode: Set("Default".into()),
+            restore_parameters: Set(None),
         }
         .insert(&state.db)
         .await

@@ -27,7 +27,7 @@ pub enum CryptoError {
 
 /// The 256-bit service master key. Its bytes never print: `Debug` shows a placeholder.
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+pub struct MasterKey(Aes256Gcm, [u8; MASTER_KEY_LEN]);
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,9 +39,16 @@ impl MasterKey {
     /// # Errors
     /// [`CryptoError::KeyLength`] unless `bytes` is exactly 32 bytes long.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let raw: [u8; MASTER_KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::KeyLength(bytes.len()))?;
         Aes256Gcm::new_from_slice(bytes)
-            .map(Self)
+            .map(|c| Self(c, raw))
             .map_err(|_| CryptoError::KeyLength(bytes.len()))
+    }
+
+    /// The service-managed key that wraps every account's backup data key (derived from this
+    /// key, see `backup::keys`).
+    pub fn backup_key_wrap_key(&self) -> backup::keys::KeyWrapKey {
+        backup::keys::KeyWrapKey::service(&self.1)
     }
 
     /// Fresh random key material for a new master key file.

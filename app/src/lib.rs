@@ -11,6 +11,7 @@ mod components;
 pub mod domain;
 pub mod error;
 pub mod explorer;
+pub mod restore;
 mod pages;
 pub mod subscriptions;
 pub mod users;

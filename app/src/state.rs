@@ -30,6 +30,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// The portal's external base URL, e.g. `http://127.0.0.1:3000` (no trailing slash).
     pub public_url: String,
+    /// Where backups are kept.
+    pub backup_storage: backup::storage::BackupStorage,
 }
 
 impl AppState {

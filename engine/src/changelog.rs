@@ -58,24 +58,35 @@ pub struct Change {
 /// # Errors
 /// Database errors.
 pub async fn next_seq(txn: &DatabaseTransaction, account_id: &str) -> Result<i64, EngineError> {
+    reserve(txn, account_id, 1).await
+}
+
+/// Takes the account's next `n` sequence numbers and returns the first. Like [`next_seq`], it
+/// must be the transaction's first statement. `n = 0` takes none and returns the last number
+/// handed out — holding the account's write lock all the same, which is what a backup's
+/// watermark needs (see `backup::ship`).
+///
+/// # Errors
+/// Database errors.
+pub async fn reserve(txn: &DatabaseTransaction, account_id: &str, n: i64) -> Result<i64, EngineError> {
     let backend = txn.get_database_backend();
     let sql = match backend {
         DatabaseBackend::Postgres => {
-            "INSERT INTO account_sequences (account_id, last_seq) VALUES ($1, 1) \
-             ON CONFLICT (account_id) DO UPDATE SET last_seq = account_sequences.last_seq + 1 \
+            "INSERT INTO account_sequences (account_id, last_seq) VALUES ($1, $2) \
+             ON CONFLICT (account_id) DO UPDATE SET last_seq = account_sequences.last_seq + $2 \
              RETURNING last_seq"
         }
         _ => {
-            "INSERT INTO account_sequences (account_id, last_seq) VALUES (?, 1) \
-             ON CONFLICT (account_id) DO UPDATE SET last_seq = account_sequences.last_seq + 1 \
+            "INSERT INTO account_sequences (account_id, last_seq) VALUES (?1, ?2) \
+             ON CONFLICT (account_id) DO UPDATE SET last_seq = account_sequences.last_seq + ?2 \
              RETURNING last_seq"
         }
     };
     let row = txn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [account_id.into()]))
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [account_id.into(), n.into()]))
         .await?
         .ok_or_else(|| EngineError::Db(sea_orm::DbErr::Custom("sequence bump returned no row".into())))?;
-    Ok(row.try_get::<i64>("", "last_seq")?)
+    Ok(row.try_get::<i64>("", "last_seq")? - n + 1)
 }
 
 /// Appends `change` under `seq` (from [`next_seq`] in the same transaction).
@@ -83,6 +94,24 @@ pub async fn next_seq(txn: &DatabaseTransaction, account_id: &str) -> Result<i64
 /// # Errors
 /// Database errors.
 pub async fn append(txn: &DatabaseTransaction, account_id: &str, seq: i64, change: Change) -> Result<(), EngineError> {
+    entry(account_id, seq, change).insert(txn).await?;
+    Ok(())
+}
+
+/// Appends many changes numbered from `first_seq` (from [`reserve`] in the same transaction).
+///
+/// # Errors
+/// Database errors.
+pub async fn append_many(txn: &DatabaseTransaction, account_id: &str, first_seq: i64, changes: Vec<Change>) -> Result<(), EngineError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let rows = changes.into_iter().zip(first_seq..).map(|(c, seq)| entry(account_id, seq, c));
+    change::Entity::insert_many(rows).exec(txn).await?;
+    Ok(())
+}
+
+fn entry(account_id: &str, seq: i64, change: Change) -> change::ActiveModel {
     change::ActiveModel {
         account_id: Set(account_id.to_owned()),
         seq: Set(seq),
@@ -96,9 +125,6 @@ pub async fn append(txn: &DatabaseTransaction, account_id: &str, seq: i64, chang
         item_id: Set(change.item_id),
         body: Set(change.body),
     }
-    .insert(txn)
-    .await?;
-    Ok(())
 }
 
 /// An account's change log from `after_seq` (exclusive), oldest first, at most `limit` entries.

@@ -90,7 +90,7 @@ pub async fn create_database(
         container_id: String::new(),
         pk: None,
         item_id: None,
-        body: Some(database_json(&row).to_string()),
+        body: Some(database_log_body(&row).to_string()),
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
@@ -170,6 +170,14 @@ pub fn database_json(d: &database::Model) -> Value {
         "_users": "users/",
         "_ts": d.ts,
     })
+}
+
+/// What the change log keeps of a database: its Cosmos body plus the shared throughput a
+/// restore must bring back.
+pub fn database_log_body(d: &database::Model) -> Value {
+    let mut v = database_json(d);
+    v["throughput"] = json!(d.throughput);
+    v
 }
 
 fn check_throughput(t: Option<i32>) -> Result<(), EngineError> {
@@ -283,7 +291,7 @@ pub async fn create_container(
         container_id: row.id.clone(),
         pk: None,
         item_id: None,
-        body: Some(container_json(&d, &row).to_string()),
+        body: Some(container_log_body(&d, &row).to_string()),
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
@@ -389,7 +397,7 @@ pub async fn replace_container(
         container_id: row.id.clone(),
         pk: None,
         item_id: None,
-        body: Some(container_json(&d, &row).to_string()),
+        body: Some(container_log_body(&d, &row).to_string()),
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
@@ -418,6 +426,16 @@ pub fn container_json(d: &database::Model, c: &container::Model) -> Value {
     if let Some(ttl) = c.default_ttl {
         v["defaultTtl"] = json!(ttl);
     }
+    v
+}
+
+/// What the change log keeps of a container: its Cosmos body plus the throughput and partition
+/// layout a restore must bring back.
+pub fn container_log_body(d: &database::Model, c: &container::Model) -> Value {
+    let mut v = container_json(d, c);
+    v["throughput"] = json!(c.throughput);
+    v["autoscaleMax"] = json!(c.autoscale_max);
+    v["physicalPartitions"] = json!(c.physical_partitions);
     v
 }
 
@@ -883,4 +901,61 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
         purged += 1;
     }
     Ok(purged)
+}
+
+// ---------------------------------------------------------------- restore
+
+/// Writes restored items into a container in one transaction, each recorded as a `create` in the
+/// target account's change log (a restored account is backed up like any other). Documents are
+/// whole items as a backup holds them; system properties are issued afresh, user fields kept as
+/// they are. The container must not hold items with the same ids (restores write into new
+/// containers).
+///
+/// # Errors
+/// 400 for a malformed document, 404 without the container, database errors (a duplicate id).
+pub async fn import_items(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    docs: Vec<Value>,
+) -> Result<usize, EngineError> {
+    if docs.is_empty() {
+        return Ok(0);
+    }
+    let n = docs.len();
+    let txn = db.begin().await?;
+    let first_seq = changelog::reserve(&txn, account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?;
+    let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    let now = now_ts();
+    let mut rows = Vec::with_capacity(n);
+    let mut changes = Vec::with_capacity(n);
+    for doc in docs {
+        let (body, id) = prepare_doc(doc)?;
+        let pk = partition_key_of(&coll, &Value::Object(body.clone()));
+        let row = item::Model {
+            container_rid: coll.rid.clone(),
+            pk: pk.clone(),
+            id: id.clone(),
+            rid: new_rid(),
+            body: Value::Object(body.clone()).to_string(),
+            ts: now,
+            etag: new_etag(),
+            expires_at: expires_at(&coll, &body, now),
+        };
+        changes.push(Change {
+            op: Op::Create,
+            resource_type: "item",
+            database_id: db_id.to_owned(),
+            container_id: coll_id.to_owned(),
+            pk: Some(pk),
+            item_id: Some(id),
+            body: Some(item_json(&d, &coll, &row).to_string()),
+        });
+        rows.push(item::ActiveModel::from(row));
+    }
+    item::Entity::insert_many(rows).exec(&txn).await?;
+    changelog::append_many(&txn, account_id, first_seq, changes).await?;
+    txn.commit().await?;
+    Ok(n)
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_foundation;
 mod m20261124_000002_access_control;
 mod m20261124_000003_data_plane;
+mod m20261125_000004_backup;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_access_control::Migration),
             Box::new(m20261124_000003_data_plane::Migration),
+            Box::new(m20261125_000004_backup::Migration),
         ]
     }
 }

@@ -49,8 +49,8 @@ impl Application {
                 );
             }
         }
-        std::fs::create_dir_all(settings.backup_dir())
-            .with_context(|| format!("creating backup folder {}", settings.backup_dir().display()))?;
+        let backup_storage = backup::storage::BackupStorage::local(&settings.backup_dir())
+            .with_context(|| format!("opening backup folder {}", settings.backup_dir().display()))?;
 
         let listener = TcpListener::bind(settings.bind)
             .await
@@ -72,6 +72,7 @@ impl Application {
                 window: Duration::from_secs(settings.login_window_seconds),
             })),
             public_url,
+            backup_storage,
         };
         let router = router(&settings, addr, state.clone());
         Ok(Self {
@@ -99,6 +100,9 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(url = %self.state.public_url, "Rewind portal listening");
         let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), shutdown.clone()));
+        let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), shutdown.clone()));
+        let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
+        let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner, shutdown.clone()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -112,7 +116,7 @@ impl Application {
         .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = ttl.await;
+        let _ = tokio::join!(ttl, shipper, restorer);
         served
     }
 }

@@ -23,6 +23,9 @@ pub struct Model {
     /// The four account keys as JSON, sealed under the service master key (`crypto::MasterKey`).
     #[sea_orm(column_type = "Text")]
     pub sealed_keys: String,
+    /// For an account made by a restore: the source, time and selection, as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub restore_parameters: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,6 +51,12 @@ pub async fn authorize(
         .await
         .map_err(engine::EngineError::from)?
         .ok_or_else(|| DataError::NoAccount(format!("account {account_name:?} does not exist")))?;
+    if row.state != "Online" {
+        return Err(DataError::Unavailable(format!(
+            "account {account_name:?} is {}; it serves requests once it is Online",
+            row.state
+        )));
+    }
 
     let header = headers
         .get(http::header::AUTHORIZATION)

@@ -29,6 +29,9 @@ pub enum DataError {
     /// 429: the provisioned throughput is used up; retry after this many milliseconds.
     #[error("request rate is large: the container's provisioned throughput is used up; retry after {0} ms")]
     Throttled(u64),
+    /// 503: the account exists but is not `Online` (a restore is writing it).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl DataError {
@@ -40,6 +43,7 @@ impl DataError {
             DataError::NoAccount(_) => (StatusCode::NOT_FOUND, "NotFound"),
             DataError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
             DataError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
+            DataError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         }
     }
 }

@@ -65,6 +65,12 @@ const MATRIX: &[(&str, Check)] = &[
     ("delete_role_assignment", Check::Subscription(&["Owner"])),
     ("list_audit", Check::Subscription(&["Owner"])),
     ("verify_audit_chain", Check::Root),
+    // Restore: the lists filter by `restorableAccounts/read`; starting one needs the restore
+    // action on the source and `accounts/write` in the subscription (SPEC §5).
+    ("list_restorable_accounts", Check::SeesSubscription),
+    ("list_restore_jobs", Check::SeesSubscription),
+    ("restorable_resources", Check::Account(&["Owner", "Restore Operator"])),
+    ("start_restore", Check::Subscription(&["Owner"])),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,7 +123,15 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "change_password" => vec![("current", "x".into()), ("new", "a-new-password-1".into()), ("confirm", "mismatch-000000".into())],
         "my_permissions" => vec![sub(), ("account_id", f.account_id.clone())],
         "get_subscription" => vec![("id", f.sub.clone())],
-        "list_accounts" | "list_role_definitions" => vec![sub()],
+        "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" => vec![sub()],
+        "restorable_resources" => vec![sub(), ("account_id", f.account_id.clone()), ("at", "2026-01-01T00:00:00Z".into())],
+        "start_restore" => vec![
+            sub(),
+            ("source_account_id", f.account_id.clone()),
+            ("restore_at", "2026-01-01T00:00:00Z".into()),
+            ("target_name", format!("restored-{}", f.user)),
+            ("resources", String::new()),
+        ],
         "create_subscription" => vec![("name", format!("made-by-{}", f.user))],
         "rename_subscription" => vec![("id", f.sub.clone()), ("name", format!("renamed-{}", f.user))],
         "create_account" => vec![sub(), ("name", format!("made-{}", f.user)), ("region", "x".into()), ("mode", String::new())],

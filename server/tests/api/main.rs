@@ -13,5 +13,6 @@ mod authz_matrix;
 mod bootstrap;
 mod csrf;
 mod rate_limit;
+mod restore;
 mod subscriptions;
 mod users;

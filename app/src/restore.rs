@@ -1,0 +1,508 @@
+//! Self-service point-in-time restore (SPEC §4): restorable accounts with their windows, what
+//! existed at a chosen second, starting a restore into a new account, and watching the jobs.
+//!
+//! The restore itself runs in the server's restore worker; this module validates the request,
+//! reserves the target account (`Restoring`, so it takes no writes and its name is held) and
+//! files a durable job, all in one transaction.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::AccountState;
+use crate::error::AppError;
+
+/// An account that can be restored (continuous backup), live or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorableAccount {
+    pub id: String,
+    pub name: String,
+    pub api_kind: String,
+    pub region: String,
+    pub state: AccountState,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// `Continuous7Days` or `Continuous30Days`.
+    pub tier: String,
+    /// The restorable window; `None` until the first backup pass has run.
+    pub oldest_restorable: Option<DateTime<Utc>>,
+    pub latest_restorable: Option<DateTime<Utc>>,
+    /// Whether the caller may start a restore from it (restore permission on the account and
+    /// `accounts/write` in the subscription).
+    pub can_restore: bool,
+}
+
+/// A container as it was at the chosen time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorableContainer {
+    pub id: String,
+    pub partition_key: String,
+    pub throughput: Option<i64>,
+    pub default_ttl: Option<i64>,
+}
+
+/// A database as it was at the chosen time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorableDatabase {
+    pub id: String,
+    /// Shared throughput: such a database is restored whole.
+    pub shared_throughput: Option<i64>,
+    pub containers: Vec<RestorableContainer>,
+}
+
+/// A restore job as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreJob {
+    pub id: String,
+    pub source_account_id: String,
+    pub source_account_name: String,
+    pub target_account_name: String,
+    pub restore_at: DateTime<Utc>,
+    /// `db` or `db/container`; empty = the whole account.
+    pub resources: Vec<String>,
+    pub ttl_disabled: bool,
+    /// `Pending`, `Running`, `Succeeded`, `Failed`.
+    pub state: String,
+    /// `plan`, `fetch`, `apply`, `verify`, `done`.
+    pub phase: String,
+    pub items_total: i64,
+    pub items_done: i64,
+    pub bytes_done: i64,
+    pub message: String,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl RestoreJob {
+    /// Done, one way or the other.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Cancelled")
+    }
+
+    /// Percent of items written, 0–100.
+    pub fn percent(&self) -> i64 {
+        if self.state == "Succeeded" {
+            100
+        } else if self.items_total > 0 {
+            (self.items_done * 100 / self.items_total).clamp(0, 100)
+        } else {
+            0
+        }
+    }
+}
+
+/// Parses a restore time: RFC 3339 (`2026-11-25T10:15:30Z`, fractions allowed) or the portal's
+/// `2026-11-25T10:15:30` / `2026-11-25T10:15`, read as UTC.
+///
+/// # Errors
+/// [`AppError::Invalid`] showing the expected form.
+pub fn parse_restore_time(text: &str) -> Result<DateTime<Utc>, AppError> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(n) = chrono::NaiveDateTime::parse_from_str(t, fmt) {
+            return Ok(n.and_utc());
+        }
+    }
+    Err(AppError::Invalid(format!(
+        "restore time {t:?} is not a UTC time like 2026-11-25T10:15:30Z"
+    )))
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use backup::entities::{backup_state, restore_job};
+    use backup::BackupError;
+    use chrono::{DateTime, Duration, SecondsFormat, Utc};
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    };
+    use serde_json::Value;
+    use std::collections::HashMap;
+
+    use super::{RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, parse_restore_time};
+    use crate::accounts::RestoreParameters;
+    use crate::accounts::ssr::seal_new_keys;
+    use crate::authz::ssr::{Caller, account_scope};
+    use crate::db::account;
+    use crate::domain::rbac::{Scope, actions};
+    use crate::domain::{AccountName, AccountState, BackupPolicy};
+    use crate::error::AppError;
+    use crate::subscriptions;
+
+    /// What the restore summary lists as not brought back (SPEC §4b).
+    pub const NOT_RESTORED: &str = "Not restored: role assignments, keys (the new account has fresh ones), network rules.";
+
+    /// A backup failure as the caller should see it.
+    pub fn backup_error(e: BackupError) -> AppError {
+        match e {
+            BackupError::Invalid(m) => AppError::Invalid(m),
+            e @ (BackupError::KeyUnavailable { .. } | BackupError::Integrity(_)) => {
+                AppError::Conflict(format!("{e}; the restore was refused and nothing was written"))
+            }
+            e => {
+                tracing::error!(error = %e, "backup operation failed");
+                AppError::Internal
+            }
+        }
+    }
+
+    fn policy_of(row: &account::Model) -> Result<BackupPolicy, AppError> {
+        serde_json::from_str(&row.backup_policy).map_err(|e| {
+            tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
+            AppError::Internal
+        })
+    }
+
+    /// The restorable window of a continuous account: from `max(creation, now − retention)` to
+    /// the latest backed-up instant (no later than its deletion). `None` before the first backup
+    /// pass or when nothing in the window is backed up.
+    pub fn window(row: &account::Model, state: Option<&backup_state::Model>, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let BackupPolicy::Continuous { tier, .. } = policy_of(row).ok()? else { return None };
+        let oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+        let mut latest = state?.backed_up_through;
+        if let Some(d) = row.deleted_at {
+            latest = latest.min(d);
+        }
+        (latest >= oldest).then_some((oldest, latest))
+    }
+
+    async fn accounts_of(caller: &Caller, subscription_id: &str) -> Result<Vec<account::Model>, AppError> {
+        Ok(account::Entity::find()
+            .filter(account::Column::SubscriptionId.eq(subscription_id))
+            .order_by_asc(account::Column::Name)
+            .order_by_asc(account::Column::CreatedAt)
+            .all(&caller.state.db)
+            .await?)
+    }
+
+    /// The source account `account_id` (live or deleted) in the subscription, if the caller may
+    /// do `action` on it; a missing one is 404 to callers who see the subscription.
+    async fn source_account(caller: &Caller, action: &str, subscription_id: &str, account_id: &str) -> Result<account::Model, AppError> {
+        let row = account::Entity::find_by_id(account_id.to_owned())
+            .filter(account::Column::SubscriptionId.eq(subscription_id))
+            .one(&caller.state.db)
+            .await?;
+        let Some(row) = row else {
+            subscriptions::ssr::ensure_visible(caller, subscription_id).await?;
+            return Err(AppError::NotFound(format!("account {account_id:?} not found in subscription {subscription_id:?}")));
+        };
+        let scope = account_scope(&row);
+        caller.authorize(action, &scope, &scope.to_string()).await?;
+        Ok(row)
+    }
+
+    pub async fn list_restorable(subscription_id: String) -> Result<Vec<RestorableAccount>, AppError> {
+        let caller = Caller::current().await?;
+        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+        subscriptions::ssr::find(&caller.state.db, &subscription_id).await?;
+        let may_create = caller.can(actions::ACCOUNTS_WRITE, &Scope::Subscription(subscription_id.clone())).await?;
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for row in accounts_of(&caller, &subscription_id).await? {
+            let BackupPolicy::Continuous { tier, .. } = policy_of(&row)? else { continue };
+            // A failed restore's target never held data anyone could see: it is not restorable.
+            if row.state == AccountState::Restoring.as_str() || (row.create_mode == "Restore" && row.deleted_at.is_some() && !was_online(&caller, &row).await?) {
+                continue;
+            }
+            let scope = account_scope(&row);
+            if !caller.can(actions::RESTORABLE_READ, &scope).await? {
+                continue;
+            }
+            let state = backup_state::Entity::find_by_id(row.id.clone()).one(&caller.state.db).await?;
+            let w = window(&row, state.as_ref(), now);
+            out.push(RestorableAccount {
+                can_restore: may_create && caller.can(actions::RESTORE, &scope).await?,
+                id: row.id,
+                name: row.name,
+                api_kind: row.api_kind,
+                region: row.region,
+                state: row.state.parse()?,
+                created_at: row.created_at,
+                deleted_at: row.deleted_at,
+                tier: format!("{tier:?}"),
+                oldest_restorable: w.map(|(o, _)| o),
+                latest_restorable: w.map(|(_, l)| l),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether a restored account ever finished its restore (its job succeeded).
+    async fn was_online(caller: &Caller, row: &account::Model) -> Result<bool, AppError> {
+        Ok(restore_job::Entity::find()
+            .filter(restore_job::Column::TargetAccountId.eq(&row.id))
+            .filter(restore_job::Column::State.eq("Succeeded"))
+            .one(&caller.state.db)
+            .await?
+            .is_some())
+    }
+
+    pub async fn resources_at(subscription_id: String, account_id: String, at: String) -> Result<Vec<RestorableDatabase>, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
+        let at = parse_restore_time(&at)?;
+        check_window(&caller, &row, at).await?;
+        let state = &caller.state;
+        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+            .await
+            .map_err(backup_error)?;
+        Ok(snapshot
+            .databases
+            .iter()
+            .map(|(id, d)| RestorableDatabase {
+                id: id.clone(),
+                shared_throughput: d.shared_throughput(),
+                containers: d
+                    .containers
+                    .iter()
+                    .map(|(cid, c)| RestorableContainer {
+                        id: cid.clone(),
+                        partition_key: c.body["partitionKey"]["paths"].get(0).and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        throughput: c.body.get("throughput").and_then(Value::as_i64),
+                        default_ttl: c.body.get("defaultTtl").and_then(Value::as_i64),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn check_window(caller: &Caller, row: &account::Model, at: DateTime<Utc>) -> Result<(), AppError> {
+        let BackupPolicy::Continuous { .. } = policy_of(row)? else {
+            return Err(AppError::Invalid(format!(
+                "account {:?} uses periodic backup; point-in-time restore needs continuous backup",
+                row.name
+            )));
+        };
+        let state = backup_state::Entity::find_by_id(row.id.clone()).one(&caller.state.db).await?;
+        let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        match window(row, state.as_ref(), Utc::now()) {
+            None => Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name))),
+            Some((oldest, latest)) if at < oldest || at > latest => Err(AppError::Invalid(format!(
+                "restore time {} is outside the restorable window of account {:?}: {} to {}",
+                fmt(at),
+                row.name,
+                fmt(oldest),
+                fmt(latest)
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// What a restore request carries.
+    pub struct StartRestore {
+        pub subscription_id: String,
+        pub source_account_id: String,
+        pub restore_at: String,
+        pub target_name: String,
+        pub resources: String,
+        pub ttl_disabled: bool,
+    }
+
+    pub async fn start(input: StartRestore) -> Result<RestoreJob, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORE, &input.subscription_id, &input.source_account_id).await?;
+        let sub_scope = Scope::Subscription(input.subscription_id.clone());
+        let resource = format!("{} -> accounts/{}", account_scope(&row), input.target_name.trim());
+        caller.authorize(actions::ACCOUNTS_WRITE, &sub_scope, &resource).await?;
+        let result = start_inner(&caller, &row, input).await;
+        caller.audited(actions::RESTORE, &account_scope(&row), &resource, result).await
+    }
+
+    async fn start_inner(caller: &Caller, source: &account::Model, input: StartRestore) -> Result<RestoreJob, AppError> {
+        let state = &caller.state;
+        let at = parse_restore_time(&input.restore_at)?;
+        check_window(caller, source, at).await?;
+        let target = AccountName::parse(input.target_name.trim())?;
+        let selection = backup::restore::parse_selection(&input.resources).map_err(backup_error)?;
+        // Check the names against what existed then, before anything is reserved.
+        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &source.id, at, false)
+            .await
+            .map_err(backup_error)?;
+        backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
+        let BackupPolicy::Continuous { tier, redundancy } = policy_of(source)? else { return Err(AppError::Internal) };
+
+        let taken_message = format!("an account named {:?} already exists", target.as_str());
+        let txn = state.db.begin().await?;
+        let taken = account::Entity::find()
+            .filter(account::Column::Name.eq(target.as_str()))
+            .filter(account::Column::DeletedAt.is_null())
+            .one(&txn)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict(taken_message));
+        }
+        let resources: Vec<String> = selection
+            .iter()
+            .flat_map(|s| {
+                if s.containers.is_empty() {
+                    vec![s.database.clone()]
+                } else {
+                    s.containers.iter().map(|c| format!("{}/{c}", s.database)).collect()
+                }
+            })
+            .collect();
+        let params = RestoreParameters {
+            source_account_id: source.id.clone(),
+            source_account_name: source.name.clone(),
+            restore_at: at,
+            resources: resources.clone(),
+            ttl_disabled: input.ttl_disabled,
+        };
+        let target_id = uuid::Uuid::new_v4().to_string();
+        let policy = BackupPolicy::Continuous { tier, redundancy };
+        account::ActiveModel {
+            sealed_keys: Set(seal_new_keys(&state.master_key, &target_id)),
+            id: Set(target_id.clone()),
+            subscription_id: Set(source.subscription_id.clone()),
+            name: Set(target.to_string()),
+            region: Set(source.region.clone()),
+            api_kind: Set(source.api_kind.clone()),
+            state: Set(AccountState::Restoring.as_str().into()),
+            created_at: Set(Utc::now()),
+            deleted_at: Set(None),
+            backup_policy: Set(serde_json::to_string(&policy).map_err(|_| AppError::Internal)?),
+            key_management: Set(source.key_management.clone()),
+            create_mode: Set("Restore".into()),
+            restore_parameters: Set(Some(serde_json::to_string(&params).map_err(|_| AppError::Internal)?)),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| crate::error::conflict_on_unique(e, &taken_message))?;
+        let job = restore_job::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().to_string()),
+            subscription_id: Set(source.subscription_id.clone()),
+            source_account_id: Set(source.id.clone()),
+            target_account_id: Set(target_id),
+            target_name: Set(target.to_string()),
+            restore_at: Set(at),
+            resources: Set(serde_json::to_string(&selection).map_err(|_| AppError::Internal)?),
+            ttl_disabled: Set(input.ttl_disabled),
+            state: Set("Pending".into()),
+            phase: Set("plan".into()),
+            items_total: Set(0),
+            items_done: Set(0),
+            bytes_done: Set(0),
+            message: Set(String::new()),
+            requested_by: Set(caller.user.name.clone()),
+            created_at: Set(Utc::now()),
+            started_at: Set(None),
+            finished_at: Set(None),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(job = %job.id, source = %source.name, target = %target, at = %at, by = %caller.user.name, "restore filed");
+        Ok(to_wire(job, &source.name))
+    }
+
+    fn to_wire(j: restore_job::Model, source_name: &str) -> RestoreJob {
+        let resources = serde_json::from_str::<Vec<backup::restore::DatabaseSelection>>(&j.resources)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|s| {
+                if s.containers.is_empty() {
+                    vec![s.database]
+                } else {
+                    s.containers.iter().map(|c| format!("{}/{c}", s.database)).collect()
+                }
+            })
+            .collect();
+        RestoreJob {
+            id: j.id,
+            source_account_id: j.source_account_id,
+            source_account_name: source_name.to_owned(),
+            target_account_name: j.target_name,
+            restore_at: j.restore_at,
+            resources,
+            ttl_disabled: j.ttl_disabled,
+            state: j.state,
+            phase: j.phase,
+            items_total: j.items_total,
+            items_done: j.items_done,
+            bytes_done: j.bytes_done,
+            message: j.message,
+            requested_by: j.requested_by,
+            created_at: j.created_at,
+            started_at: j.started_at,
+            finished_at: j.finished_at,
+        }
+    }
+
+    pub async fn list_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
+        let caller = Caller::current().await?;
+        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+        let accounts: HashMap<String, account::Model> =
+            accounts_of(&caller, &subscription_id).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+        let jobs = restore_job::Entity::find()
+            .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
+            .order_by_desc(restore_job::Column::CreatedAt)
+            .all(&caller.state.db)
+            .await?;
+        let mut out = Vec::new();
+        for j in jobs {
+            let Some(source) = accounts.get(&j.source_account_id) else { continue };
+            if caller.can(actions::RESTORABLE_READ, &account_scope(source)).await? {
+                out.push(to_wire(j, &source.name));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Continuous-backup accounts of a subscription (live and deleted) the caller may see restore
+/// points of, with their restorable windows.
+#[server(endpoint = "list_restorable_accounts")]
+pub async fn list_restorable_accounts(subscription_id: String) -> Result<Vec<RestorableAccount>, AppError> {
+    crate::request::respond(ssr::list_restorable(subscription_id).await)
+}
+
+/// The databases and containers that existed in an account at a time, read from its backup.
+#[server(endpoint = "restorable_resources")]
+pub async fn restorable_resources(subscription_id: String, account_id: String, at: String) -> Result<Vec<RestorableDatabase>, AppError> {
+    crate::request::respond(ssr::resources_at(subscription_id, account_id, at).await)
+}
+
+/// Starts a restore of an account (or of some databases/containers, `resources`: `db` or
+/// `db/container`, comma-separated; empty = all) as of `restore_at` into a new account.
+#[server(endpoint = "start_restore")]
+pub async fn start_restore(
+    subscription_id: String,
+    source_account_id: String,
+    restore_at: String,
+    target_name: String,
+    resources: String,
+    ttl_disabled: Option<String>,
+) -> Result<RestoreJob, AppError> {
+    let ttl_disabled = matches!(ttl_disabled.as_deref(), Some("on" | "true" | "1"));
+    crate::request::respond(
+        ssr::start(ssr::StartRestore { subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled }).await,
+    )
+}
+
+/// The subscription's restore jobs the caller may see, newest first.
+#[server(endpoint = "list_restore_jobs")]
+pub async fn list_restore_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
+    crate::request::respond(ssr::list_jobs(subscription_id).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_times_read_rfc3339_and_the_portal_form() {
+        let t = parse_restore_time("2026-11-25T10:15:30Z").unwrap();
+        assert_eq!(parse_restore_time("2026-11-25T10:15:30").unwrap(), t);
+        assert_eq!(parse_restore_time("2026-11-25T12:15:30+02:00").unwrap(), t);
+        assert!(parse_restore_time("2026-11-25T10:15").is_ok());
+        let e = parse_restore_time("yesterday").unwrap_err();
+        assert!(e.to_string().contains("\"yesterday\""), "{e}");
+    }
+}

@@ -1,0 +1,6 @@
+//! The backup tables (migration `m20261125_000004_backup`).
+
+pub mod backup_key;
+pub mod backup_segment;
+pub mod backup_state;
+pub mod restore_job;

@@ -1,0 +1,41 @@
+//! A restore job, durable so that a restart resumes or fails it cleanly (SPEC §4e).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "restore_jobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub subscription_id: String,
+    pub source_account_id: String,
+    /// The account being made; it stays `Restoring` until the job succeeds.
+    pub target_account_id: String,
+    pub target_name: String,
+    pub restore_at: DateTimeUtc,
+    /// The databases and containers asked for, as JSON (`[]` = the whole account).
+    #[sea_orm(column_type = "Text")]
+    pub resources: String,
+    pub ttl_disabled: bool,
+    /// `Pending`, `Running`, `Succeeded`, `Failed`, `Cancelled`.
+    pub state: String,
+    /// `plan`, `fetch`, `decrypt`, `apply`, `verify`, `done`.
+    pub phase: String,
+    pub items_total: i64,
+    pub items_done: i64,
+    pub bytes_done: i64,
+    /// What went wrong, or the restore summary.
+    #[sea_orm(column_type = "Text")]
+    pub message: String,
+    pub requested_by: String,
+    pub created_at: DateTimeUtc,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

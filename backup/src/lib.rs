@@ -1,0 +1,21 @@
+//! Rewind's continuous backup and point-in-time restore (SPEC §3a, §4).
+//!
+//! - [`ship`] moves each account's change log into backup storage as sealed [`segment`]s, each
+//!   named in a hash-chained manifest, and tracks the latest restorable time;
+//! - [`keys`] holds the envelope encryption (a data key per account, wrapped);
+//! - [`storage`] is the create-only object store the segments live in;
+//! - [`replay`] rebuilds an account as it was at any instant from backup storage alone;
+//! - [`restore`] chooses what to bring back and writes it into the target account.
+//!
+//! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
+
+pub mod entities;
+pub mod error;
+pub mod keys;
+pub mod replay;
+pub mod restore;
+pub mod segment;
+pub mod ship;
+pub mod storage;
+
+pub use error::BackupError;

@@ -1,0 +1,168 @@
+//! Applying a rebuilt account to a target: choosing what to restore, and writing it through the
+//! engine so the target's own change log (and so its own backups) record every restored item.
+
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::error::BackupError;
+use crate::replay::{AccountAt, DatabaseAt};
+
+/// Items written per transaction.
+pub const APPLY_BATCH: usize = 500;
+
+/// One database to restore, with some of its containers (empty = all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseSelection {
+    pub database: String,
+    #[serde(default)]
+    pub containers: Vec<String>,
+}
+
+/// Reads a selection written as `db` or `db/container` entries separated by commas or new lines
+/// (the portal's form); empty means the whole account.
+///
+/// # Errors
+/// [`BackupError::Invalid`] for an entry with an empty part or more than one `/`.
+pub fn parse_selection(text: &str) -> Result<Vec<DatabaseSelection>, BackupError> {
+    let mut out: Vec<DatabaseSelection> = Vec::new();
+    for raw in text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = raw.split('/').collect();
+        let (db, coll) = match parts.as_slice() {
+            [d] if !d.is_empty() => (*d, None),
+            [d, c] if !d.is_empty() && !c.is_empty() => (*d, Some(*c)),
+            _ => return Err(BackupError::Invalid(format!("{raw:?} is not a database or database/container to restore"))),
+        };
+        let i = match out.iter().position(|s| s.database == db) {
+            Some(i) => i,
+            None => {
+                out.push(DatabaseSelection { database: db.to_owned(), containers: Vec::new() });
+                out.len() - 1
+            }
+        };
+        match coll {
+            // Naming the database alone means all of it, whatever else names its containers.
+            None => out[i].containers.clear(),
+            Some(c) if !out[i].containers.is_empty() || !text_names_whole(text, db) => {
+                if !out[i].containers.iter().any(|x| x == c) {
+                    out[i].containers.push(c.to_owned());
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+fn text_names_whole(text: &str, db: &str) -> bool {
+    text.split([',', '\n']).map(str::trim).any(|s| s == db)
+}
+
+/// Keeps what `wanted` names (everything when empty), checking each name existed at the time.
+///
+/// # Errors
+/// [`BackupError::Invalid`] naming a database or container that did not exist then, or a
+/// shared-throughput database asked for in part.
+pub fn select(mut state: AccountAt, wanted: &[DatabaseSelection], at: &str) -> Result<AccountAt, BackupError> {
+    if wanted.is_empty() {
+        return Ok(state);
+    }
+    let mut out = AccountAt::default();
+    for w in wanted {
+        let Some(mut d) = state.databases.remove(&w.database) else {
+            return Err(BackupError::Invalid(format!("database {:?} did not exist at {at}", w.database)));
+        };
+        if !w.containers.is_empty() {
+            if let Some(t) = d.shared_throughput() {
+                return Err(BackupError::Invalid(format!(
+                    "database {:?} has shared throughput ({t} RU/s) and is restored whole; name the database alone",
+                    w.database
+                )));
+            }
+            let mut kept = DatabaseAt { body: d.body.clone(), ..DatabaseAt::default() };
+            for c in &w.containers {
+                let Some(coll) = d.containers.remove(c) else {
+                    return Err(BackupError::Invalid(format!("container {c:?} did not exist in database {:?} at {at}", w.database)));
+                };
+                kept.containers.insert(c.clone(), coll);
+            }
+            d = kept;
+        }
+        out.databases.insert(w.database.clone(), d);
+    }
+    Ok(out)
+}
+
+/// How far an apply has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub items_total: u64,
+    pub items_done: u64,
+    pub bytes_done: u64,
+}
+
+/// Creates the databases and containers of `state` in `target` with their throughput and
+/// settings, then its items in batches, reporting progress on `progress`. With `ttl_disabled`
+/// the containers come back with time-to-live off, so nothing restored is purged.
+///
+/// # Errors
+/// Engine errors (for example a database that already exists in the target).
+pub async fn apply(
+    db: &DatabaseConnection,
+    target: &str,
+    state: &AccountAt,
+    ttl_disabled: bool,
+    progress: &watch::Sender<Progress>,
+) -> Result<Progress, BackupError> {
+    let mut p = Progress { items_total: state.item_count(), ..Progress::default() };
+    progress.send_replace(p);
+    for (db_id, d) in &state.databases {
+        let throughput = d.shared_throughput().and_then(|t| i32::try_from(t).ok());
+        engine::store::create_database(db, target, db_id, throughput).await?;
+        for (coll_id, c) in &d.containers {
+            let mut spec = engine::store::ContainerSpec::from_body(&c.body)?;
+            spec.throughput = c.body.get("throughput").and_then(Value::as_i64).and_then(|t| i32::try_from(t).ok());
+            spec.autoscale_max = c.body.get("autoscaleMax").and_then(Value::as_i64).and_then(|t| i32::try_from(t).ok());
+            if ttl_disabled {
+                spec.default_ttl = None;
+            }
+            engine::store::create_container(db, target, db_id, spec).await?;
+            let docs: Vec<&String> = c.items.values().collect();
+            for chunk in docs.chunks(APPLY_BATCH) {
+                let bytes: u64 = chunk.iter().map(|d| d.len() as u64).sum();
+                let values = chunk
+                    .iter()
+                    .map(|d| serde_json::from_str::<Value>(d).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                engine::store::import_items(db, target, db_id, coll_id, values).await?;
+                p.items_done += chunk.len() as u64;
+                p.bytes_done += bytes;
+                progress.send_replace(p);
+            }
+        }
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_read_databases_and_containers() {
+        assert_eq!(parse_selection("").unwrap(), vec![]);
+        assert_eq!(
+            parse_selection("shop/orders, shop/carts\nlogs").unwrap(),
+            vec![
+                DatabaseSelection { database: "shop".into(), containers: vec!["orders".into(), "carts".into()] },
+                DatabaseSelection { database: "logs".into(), containers: vec![] },
+            ]
+        );
+        // The whole database wins over some of its containers, in either order.
+        assert_eq!(parse_selection("shop/orders, shop").unwrap()[0].containers, Vec::<String>::new());
+        assert_eq!(parse_selection("shop, shop/orders").unwrap()[0].containers, Vec::<String>::new());
+        assert!(parse_selection("a/b/c").is_err());
+        assert!(parse_selection("/c").is_err());
+    }
+}

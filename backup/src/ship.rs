@@ -1,0 +1,153 @@
+//! Shipping an account's change log to backup storage, one bounded batch per segment.
+//!
+//! A pass first takes a *watermark*: inside a transaction that holds the account's write lock
+//! (the same lock every writer takes first, see `engine::changelog`), it reads the last sequence
+//! number handed out and the time. Every change numbered up to it has committed; every later
+//! one commits with a later time. Once everything up to that number is in backup storage, the
+//! state of the account at any instant up to the watermark can be rebuilt exactly — that is the
+//! latest restorable time.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{backup_segment, backup_state};
+use crate::error::BackupError;
+use crate::keys::KeyWrapKey;
+use crate::segment::{self, Entry};
+use crate::storage::{BackupStorage, Put};
+
+/// The `prev_sha256` of an account's first segment.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What one pass did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipped {
+    pub segments: usize,
+    pub entries: usize,
+    /// The account's latest restorable time after the pass.
+    pub through: DateTime<Utc>,
+}
+
+/// Ships whatever of `account_id`'s change log is not yet in backup storage, `batch` entries per
+/// segment, then moves its latest restorable time up to this pass's watermark.
+///
+/// Safe to run on several replicas at once: objects are create-only, and the manifest row and
+/// the shipped position move together only from the position this pass started at.
+///
+/// # Errors
+/// Database or storage errors; [`BackupError::Integrity`] if the change log has a gap.
+pub async fn ship_account(
+    db: &DatabaseConnection,
+    storage: &BackupStorage,
+    kek: &KeyWrapKey,
+    account_id: &str,
+    batch: u64,
+) -> Result<Shipped, BackupError> {
+    let (last_seq, watermark) = watermark(db, account_id).await?;
+    backup_state::Entity::insert(backup_state::ActiveModel {
+        account_id: Set(account_id.to_owned()),
+        shipped_seq: Set(0),
+        backed_up_through: Set(DateTime::<Utc>::UNIX_EPOCH),
+        segments: Set(0),
+        bytes: Set(0),
+        last_hash: Set(GENESIS.to_owned()),
+    })
+    .on_conflict_do_nothing()
+    .exec(db)
+    .await?;
+    let state = backup_state::Entity::find_by_id(account_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| BackupError::Integrity(format!("backup state of account {account_id} vanished")))?;
+
+    let (mut shipped, mut prev) = (state.shipped_seq, state.last_hash.clone());
+    let (mut segments, mut entries) = (0, 0);
+    if shipped < last_seq {
+        let key = kek.data_key(db, account_id).await?;
+        while shipped < last_seq {
+            let rows = engine::changelog::read(db, account_id, shipped, batch).await?;
+            let batch: Vec<Entry> = rows.into_iter().filter(|r| r.seq <= last_seq).map(Entry::from).collect();
+            let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+                return Err(BackupError::Integrity(format!("change log of account {account_id} has nothing after {shipped} though {last_seq} was handed out")));
+            };
+            if first.seq != shipped + 1 {
+                return Err(BackupError::Integrity(format!("change log of account {account_id} skips from {shipped} to {}", first.seq)));
+            }
+            let (first_seq, last_seq_here, first_at, last_at) = (first.seq, last.seq, first.committed_at, last.committed_at);
+            let name = segment::object_key(account_id, first_seq, last_seq_here);
+            let sealed = segment::seal(&key, account_id, &batch)?;
+            let stored = match storage.put_new(&name, sealed.clone()).await? {
+                Put::Written => sealed,
+                Put::AlreadyThere => {
+                    // Written by a pass that did not get to record it (or by a replica): use it
+                    // only if it really holds this range.
+                    let existing = storage.get(&name).await?;
+                    segment::open(&key, account_id, first_seq, last_seq_here, &existing)?;
+                    existing
+                }
+            };
+            let sha = hex::encode(Sha256::digest(&stored));
+            let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+
+            let txn = db.begin().await?;
+            let moved = backup_state::Entity::update_many()
+                .col_expr(backup_state::Column::ShippedSeq, Expr::value(last_seq_here))
+                .col_expr(backup_state::Column::Segments, Expr::col(backup_state::Column::Segments).add(1))
+                .col_expr(backup_state::Column::Bytes, Expr::col(backup_state::Column::Bytes).add(size))
+                .col_expr(backup_state::Column::LastHash, Expr::value(sha.clone()))
+                .filter(backup_state::Column::AccountId.eq(account_id))
+                .filter(backup_state::Column::ShippedSeq.eq(shipped))
+                .exec(&txn)
+                .await?;
+            if moved.rows_affected == 0 {
+                // Another replica shipped this range first; it carries on from here.
+                txn.rollback().await?;
+                break;
+            }
+            backup_segment::Entity::insert(backup_segment::ActiveModel {
+                account_id: Set(account_id.to_owned()),
+                first_seq: Set(first_seq),
+                last_seq: Set(last_seq_here),
+                first_at: Set(first_at),
+                last_at: Set(last_at),
+                object_key: Set(name),
+                bytes: Set(size),
+                sha256: Set(sha.clone()),
+                prev_sha256: Set(prev.clone()),
+                created_at: Set(Utc::now()),
+            })
+            .exec(&txn)
+            .await?;
+            txn.commit().await?;
+            segments += 1;
+            entries += batch.len();
+            shipped = last_seq_here;
+            prev = sha;
+        }
+    }
+
+    backup_state::Entity::update_many()
+        .col_expr(backup_state::Column::BackedUpThrough, Expr::value(watermark))
+        .filter(backup_state::Column::AccountId.eq(account_id))
+        .filter(backup_state::Column::ShippedSeq.gte(last_seq))
+        .filter(backup_state::Column::BackedUpThrough.lt(watermark))
+        .exec(db)
+        .await?;
+    let through = backup_state::Entity::find_by_id(account_id.to_owned())
+        .one(db)
+        .await?
+        .map_or(state.backed_up_through, |s| s.backed_up_through);
+    Ok(Shipped { segments, entries, through })
+}
+
+/// The last sequence number handed out and an instant before any later change's commit time.
+async fn watermark(db: &DatabaseConnection, account_id: &str) -> Result<(i64, DateTime<Utc>), BackupError> {
+    let txn = db.begin().await?;
+    let last_seq = engine::changelog::reserve(&txn, account_id, 0).await? - 1;
+    // Commit times are kept to the millisecond; a writer right after us may share ours.
+    let now = Utc::now().trunc_subsecs(3) - Duration::milliseconds(1);
+    txn.commit().await?;
+    Ok((last_seq, now))
+}

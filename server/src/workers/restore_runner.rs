@@ -1,0 +1,318 @@
+//! Runs restore jobs: claims one under a lease, rebuilds the source as of the restore time from
+//! backup storage, writes the chosen databases and containers into the target, verifies every
+//! item, and only then turns the target `Online`.
+//!
+//! A job whose runner died (its lease ran out) is taken over: the target's partial contents are
+//! removed and the restore starts again, so a crash never leaves a half-restored account
+//! `Online`. A job that fails removes what it wrote and marks the target deleted, freeing its
+//! name; the job keeps the reason.
+
+use app::audit::Outcome as AuditOutcome;
+use app::audit::ssr::{Record, append};
+use app::db::account;
+use app::domain::AccountState;
+use app::state::AppState;
+use backup::BackupError;
+use backup::entities::restore_job;
+use backup::replay::AccountAt;
+use backup::restore::{DatabaseSelection, Progress};
+use chrono::{SecondsFormat, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// How long a claim lasts without renewal; the runner renews it every [`RENEW`].
+const LEASE: Duration = Duration::from_secs(30);
+const RENEW: Duration = Duration::from_millis(500);
+/// SPEC §4e: at most this many restores run at once per source account.
+pub const MAX_PER_SOURCE: u64 = 3;
+const IDLE_PAUSE: Duration = Duration::from_millis(500);
+
+/// What one step did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Idle,
+    Succeeded(String),
+    Failed(String, String),
+}
+
+fn lease_end() -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
+}
+
+/// Claims the oldest runnable job (pending, or running under an expired lease), if any.
+async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_job::Model, bool)>, sea_orm::DbErr> {
+    let now = Utc::now();
+    let candidates = restore_job::Entity::find()
+        .filter(
+            Condition::any()
+                .add(restore_job::Column::State.eq("Pending"))
+                .add(Condition::all().add(restore_job::Column::State.eq("Running")).add(restore_job::Column::LeaseUntil.lt(now))),
+        )
+        .order_by_asc(restore_job::Column::CreatedAt)
+        .all(db)
+        .await?;
+    for job in candidates {
+        let running = restore_job::Entity::find()
+            .filter(restore_job::Column::SourceAccountId.eq(&job.source_account_id))
+            .filter(restore_job::Column::State.eq("Running"))
+            .filter(restore_job::Column::LeaseUntil.gte(now))
+            .count(db)
+            .await?;
+        if running >= MAX_PER_SOURCE {
+            continue;
+        }
+        let mut claim = restore_job::Entity::update_many()
+            .col_expr(restore_job::Column::State, Expr::value("Running"))
+            .col_expr(restore_job::Column::LeaseOwner, Expr::value(owner))
+            .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
+            .col_expr(restore_job::Column::StartedAt, Expr::value(job.started_at.unwrap_or(now)))
+            .filter(restore_job::Column::Id.eq(&job.id))
+            .filter(restore_job::Column::State.eq(&job.state));
+        claim = match job.lease_until {
+            Some(t) => claim.filter(restore_job::Column::LeaseUntil.eq(t)),
+            None => claim.filter(restore_job::Column::LeaseUntil.is_null()),
+        };
+        if claim.exec(db).await?.rows_affected == 1 {
+            let resumed = job.started_at.is_some();
+            let fresh = restore_job::Entity::find_by_id(job.id.clone()).one(db).await?;
+            return Ok(fresh.map(|j| (j, resumed)));
+        }
+    }
+    Ok(None)
+}
+
+/// Claims and runs one job to its end.
+///
+/// # Errors
+/// Database errors while claiming or recording the outcome (the job is then retried when its
+/// lease runs out).
+pub async fn step(state: &AppState, owner: &str) -> Result<Outcome, sea_orm::DbErr> {
+    let Some((job, resumed)) = claim(&state.db, owner).await? else { return Ok(Outcome::Idle) };
+    tracing::info!(job = %job.id, target = %job.target_name, resumed, "restore started");
+    let (tx, rx) = watch::channel(Progress::default());
+    let (phase_tx, phase_rx) = watch::channel("plan");
+    let stop = CancellationToken::new();
+    let keeper = tokio::spawn(keep(state.db.clone(), job.id.clone(), owner.to_owned(), rx, phase_rx, stop.clone()));
+    let result = restore(state, &job, resumed, &tx, &phase_tx).await;
+    stop.cancel();
+    let _ = keeper.await;
+    finish(state, &job, owner, result).await
+}
+
+/// Renews the lease and records progress until stopped.
+async fn keep(
+    db: DatabaseConnection,
+    id: String,
+    owner: String,
+    progress: watch::Receiver<Progress>,
+    phase: watch::Receiver<&'static str>,
+    stop: CancellationToken,
+) {
+    loop {
+        let p = *progress.borrow();
+        let ph = *phase.borrow();
+        let renewed = restore_job::Entity::update_many()
+            .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
+            .col_expr(restore_job::Column::Phase, Expr::value(ph))
+            .col_expr(restore_job::Column::ItemsTotal, Expr::value(i64::try_from(p.items_total).unwrap_or(i64::MAX)))
+            .col_expr(restore_job::Column::ItemsDone, Expr::value(i64::try_from(p.items_done).unwrap_or(i64::MAX)))
+            .col_expr(restore_job::Column::BytesDone, Expr::value(i64::try_from(p.bytes_done).unwrap_or(i64::MAX)))
+            .filter(restore_job::Column::Id.eq(&id))
+            .filter(restore_job::Column::LeaseOwner.eq(&owner))
+            .exec(&db)
+            .await;
+        if let Err(e) = renewed {
+            tracing::warn!(job = %id, error = %e, "could not renew the restore lease");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(RENEW) => {}
+        }
+    }
+}
+
+/// What a finished restore brought back.
+struct Summary {
+    databases: usize,
+    containers: usize,
+    done: Progress,
+}
+
+async fn restore(
+    state: &AppState,
+    job: &restore_job::Model,
+    resumed: bool,
+    progress: &watch::Sender<Progress>,
+    phase: &watch::Sender<&'static str>,
+) -> Result<Summary, BackupError> {
+    let target = &job.target_account_id;
+    if resumed {
+        // A runner died part-way: start again from an empty target.
+        clear_target(&state.db, target).await?;
+    }
+    phase.send_replace("fetch");
+    let kek = state.master_key.backup_key_wrap_key();
+    let (snapshot, stats) =
+        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, true).await?;
+    let selection: Vec<DatabaseSelection> =
+        serde_json::from_str(&job.resources).map_err(|e| BackupError::Invalid(format!("the job's selection is unreadable: {e}")))?;
+    let at = job.restore_at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let chosen = backup::restore::select(snapshot, &selection, &at)?;
+    tracing::info!(job = %job.id, segments = stats.segments, bytes = stats.bytes, entries = stats.entries, items = chosen.item_count(), "restore planned");
+    phase.send_replace("apply");
+    let done = backup::restore::apply(&state.db, target, &chosen, job.ttl_disabled, progress).await?;
+    phase.send_replace("verify");
+    verify(&state.db, target, &chosen).await?;
+    Ok(Summary {
+        databases: chosen.databases.len(),
+        containers: chosen.databases.values().map(|d| d.containers.len()).sum(),
+        done,
+    })
+}
+
+/// Removes everything a partial restore wrote to the target.
+async fn clear_target(db: &DatabaseConnection, target: &str) -> Result<(), BackupError> {
+    for d in engine::store::list_databases(db, target).await? {
+        engine::store::delete_database(db, target, &d.id).await?;
+    }
+    Ok(())
+}
+
+fn user_fields(doc: &str) -> Value {
+    let mut v: Value = serde_json::from_str(doc).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|k, _| !k.starts_with('_'));
+    }
+    v
+}
+
+/// Checks that the target holds exactly the chosen items, user field for user field.
+async fn verify(db: &DatabaseConnection, target: &str, chosen: &AccountAt) -> Result<(), BackupError> {
+    for (db_id, d) in &chosen.databases {
+        for (coll_id, c) in &d.containers {
+            let (dm, cm, items) = engine::store::list_items(db, target, db_id, coll_id, None, u64::MAX >> 1).await?;
+            let actual: BTreeMap<(String, String), Value> = items
+                .iter()
+                .map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&engine::store::item_json(&dm, &cm, i).to_string())))
+                .collect();
+            let expected: BTreeMap<(String, String), Value> = c.items.iter().map(|(k, v)| (k.clone(), user_fields(v))).collect();
+            if actual != expected {
+                return Err(BackupError::Integrity(format!(
+                    "verification failed for {db_id}/{coll_id}: the target holds {} items, the backup {} at the restore time",
+                    actual.len(),
+                    expected.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records the outcome: the target goes `Online` only here, in the same transaction that marks
+/// the job succeeded, and only if this runner still holds the lease.
+async fn finish(
+    state: &AppState,
+    job: &restore_job::Model,
+    owner: &str,
+    result: Result<Summary, BackupError>,
+) -> Result<Outcome, sea_orm::DbErr> {
+    let db = &state.db;
+    let (job_state, message, target_state, deleted_at) = match &result {
+        Ok(s) => (
+            "Succeeded",
+            format!(
+                "Restored {} database(s), {} container(s), {} item(s) as of {}. {}",
+                s.databases,
+                s.containers,
+                s.done.items_done,
+                job.restore_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                app::restore::ssr::NOT_RESTORED
+            ),
+            AccountState::Online,
+            None,
+        ),
+        Err(e) => {
+            if let Err(clean) = clear_target(db, &job.target_account_id).await {
+                tracing::error!(job = %job.id, error = %clean, "could not remove a failed restore's partial data");
+            }
+            ("Failed", format!("{e}"), AccountState::Deleted, Some(Utc::now()))
+        }
+    };
+    let txn = db.begin().await?;
+    let mut update = restore_job::Entity::update_many()
+        .col_expr(restore_job::Column::State, Expr::value(job_state))
+        .col_expr(restore_job::Column::Message, Expr::value(message.clone()))
+        .col_expr(restore_job::Column::FinishedAt, Expr::value(Utc::now()))
+        .col_expr(restore_job::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(restore_job::Column::Id.eq(&job.id))
+        .filter(restore_job::Column::LeaseOwner.eq(owner));
+    if let Ok(s) = &result {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        update = update
+            .col_expr(restore_job::Column::Phase, Expr::value("done"))
+            .col_expr(restore_job::Column::ItemsTotal, Expr::value(n(s.done.items_total)))
+            .col_expr(restore_job::Column::ItemsDone, Expr::value(n(s.done.items_done)))
+            .col_expr(restore_job::Column::BytesDone, Expr::value(n(s.done.bytes_done)));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        // Another runner took the job over; its outcome stands.
+        txn.rollback().await?;
+        return Ok(Outcome::Idle);
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::State, Expr::value(target_state.as_str()))
+        .col_expr(account::Column::DeletedAt, Expr::value(deleted_at))
+        .filter(account::Column::Id.eq(&job.target_account_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+
+    let source = account::Entity::find_by_id(job.source_account_id.clone()).one(db).await?;
+    let scope = source.map_or_else(String::new, |s| app::authz::ssr::account_scope(&s).to_string());
+    let record = Record {
+        user_id: String::new(),
+        user_name: format!("rewind (for {})", job.requested_by),
+        client_ip: String::new(),
+        action: "restore/complete".into(),
+        scope,
+        resource: format!("restore job {} -> accounts/{}", job.id, job.target_name),
+        outcome: if result.is_ok() { AuditOutcome::Succeeded } else { AuditOutcome::Failed },
+        detail: message.clone(),
+    };
+    if let Err(e) = append(db, record).await {
+        tracing::error!(job = %job.id, error = %e, "could not audit a restore's outcome");
+    }
+    Ok(match result {
+        Ok(_) => {
+            tracing::info!(job = %job.id, target = %job.target_name, "restore succeeded");
+            Outcome::Succeeded(job.id.clone())
+        }
+        Err(_) => {
+            tracing::warn!(job = %job.id, target = %job.target_name, %message, "restore failed");
+            Outcome::Failed(job.id.clone(), message)
+        }
+    })
+}
+
+/// Runs until `shutdown` is cancelled; `owner` names this replica in leases.
+pub async fn run(state: AppState, owner: String, shutdown: CancellationToken) {
+    loop {
+        let pause = match step(&state, &owner).await {
+            Ok(Outcome::Idle) => IDLE_PAUSE,
+            Ok(_) => Duration::ZERO,
+            Err(e) => {
+                tracing::warn!(error = %e, "restore worker step failed; retrying");
+                IDLE_PAUSE
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}

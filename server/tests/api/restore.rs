@@ -1,0 +1,293 @@
+//! Continuous backup and point-in-time restore, end to end: data written through the engine is
+//! shipped by the running server's backup worker, and a restore filed over HTTP is run by its
+//! restore worker into a new account that must equal the source as of the restore time.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use engine::store::{self, ContainerSpec, WriteMode};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::helpers::{TestApp, error_message, json_ok};
+
+type Items = BTreeMap<(String, String, String, String), Value>;
+
+async fn continuous_account(app: &TestApp, sub: &str, name: &str) -> String {
+    let a = json_ok(
+        app.call("create_account", &[("subscription_id", sub), ("name", name), ("region", "local"), ("mode", "Continuous7Days")]).await,
+    )
+    .await;
+    a["id"].as_str().unwrap().to_owned()
+}
+
+/// Every item of every container of the account: (db, container, pk, id) → user fields.
+async fn contents(app: &TestApp, account_id: &str) -> Items {
+    let db = &app.state.db;
+    let mut out = Items::new();
+    for d in store::list_databases(db, account_id).await.unwrap() {
+        let (_, colls) = store::list_containers(db, account_id, &d.id).await.unwrap();
+        for c in colls {
+            let (dm, cm, items) = store::list_items(db, account_id, &d.id, &c.id, None, 1_000_000).await.unwrap();
+            for i in items {
+                let mut v = store::item_json(&dm, &cm, &i);
+                v.as_object_mut().unwrap().retain(|k, _| !k.starts_with('_'));
+                out.insert((d.id.clone(), c.id.clone(), i.pk.clone(), i.id.clone()), v);
+            }
+        }
+    }
+    out
+}
+
+async fn seed(app: &TestApp, account_id: &str) {
+    let db = &app.state.db;
+    store::create_database(db, account_id, "shop", None).await.unwrap();
+    let spec = ContainerSpec::from_body(&json!({"id": "orders", "partitionKey": {"paths": ["/tenant"], "kind": "Hash"}})).unwrap();
+    store::create_container(db, account_id, "shop", spec).await.unwrap();
+    let spec = ContainerSpec::from_body(&json!({"id": "carts", "partitionKey": {"paths": ["/user"], "kind": "Hash"}})).unwrap();
+    store::create_container(db, account_id, "shop", spec).await.unwrap();
+    store::create_database(db, account_id, "logs", Some(400)).await.unwrap();
+    let spec = ContainerSpec::from_body(&json!({"id": "events", "partitionKey": {"paths": ["/day"], "kind": "Hash"}})).unwrap();
+    store::create_container(db, account_id, "logs", spec).await.unwrap();
+    for i in 0..30 {
+        let doc = json!({"id": format!("o{i}"), "tenant": format!("t{}", i % 3), "total": i, "lines": [{"sku": "a", "n": i}]});
+        store::write_item(db, account_id, "shop", "orders", None, doc, WriteMode::Create).await.unwrap();
+    }
+    for i in 0..5 {
+        let doc = json!({"id": format!("c{i}"), "user": format!("u{i}")});
+        store::write_item(db, account_id, "shop", "carts", None, doc, WriteMode::Create).await.unwrap();
+        let doc = json!({"id": format!("e{i}"), "day": "2026-11-25", "what": "login"});
+        store::write_item(db, account_id, "logs", "events", None, doc, WriteMode::Create).await.unwrap();
+    }
+}
+
+/// Changes after the restore point: none of them may appear in the restored account.
+async fn churn(app: &TestApp, account_id: &str) {
+    let db = &app.state.db;
+    store::write_item(db, account_id, "shop", "orders", None, json!({"id": "o1", "tenant": "tgt-one", "total": -1}), WriteMode::Upsert).await.unwrap();
+    store::delete_item(db, account_id, "shop", "orders", "[\"t2\"]", "o2", None).await.unwrap();
+    store::write_item(db, account_id, "shop", "orders", None, json!({"id": "late", "tenant": "t0"}), WriteMode::Create).await.unwrap();
+    store::delete_container(db, account_id, "shop", "carts").await.unwrap();
+    store::delete_database(db, account_id, "logs").await.unwrap();
+}
+
+async fn restorable(app: &TestApp, sub: &str, name: &str) -> Value {
+    let list = json_ok(app.call("list_restorable_accounts", &[("subscription_id", sub)]).await).await;
+    list.as_array().unwrap().iter().find(|a| a["name"] == name).cloned().unwrap_or(Value::Null)
+}
+
+/// Waits until the account's latest restorable time reaches `t`.
+async fn backed_up_through(app: &TestApp, sub: &str, name: &str, t: DateTime<Utc>) {
+    for _ in 0..100 {
+        let a = restorable(app, sub, name).await;
+        if let Some(latest) = a["latest_restorable"].as_str()
+            && DateTime::parse_from_rfc3339(latest).unwrap() >= t
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("account {name} was not backed up through {t} within 10 s");
+}
+
+async fn wait_for_job(app: &TestApp, sub: &str, target: &str) -> Value {
+    for _ in 0..300 {
+        let jobs = json_ok(app.call("list_restore_jobs", &[("subscription_id", sub)]).await).await;
+        let job = jobs.as_array().unwrap().iter().find(|j| j["target_account_name"] == target).cloned().unwrap();
+        if matches!(job["state"].as_str(), Some("Succeeded" | "Failed")) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("restore into {target} did not finish within 30 s");
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let source = continuous_account(&app, &sub, "src").await;
+    seed(&app, &source).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let expected = contents(&app, &source).await;
+    let at = Utc::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    churn(&app, &source).await;
+    backed_up_through(&app, &sub, "src", Utc::now()).await;
+
+    let args = [
+        ("subscription_id", sub.as_str()),
+        ("source_account_id", source.as_str()),
+        ("restore_at", &stamp(at)),
+        ("target_name", "src-restored"),
+        ("resources", ""),
+    ];
+    let job = json_ok(app.call("start_restore", &args).await).await;
+    assert_eq!(job["state"], "Pending");
+    let job = wait_for_job(&app, &sub, "src-restored").await;
+    assert_eq!(job["state"], "Succeeded", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("Not restored: role assignments, keys"), "{job}");
+    assert_eq!(job["items_done"], json!(expected.len()));
+
+    let target = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "src-restored")]).await).await;
+    assert_eq!(target["state"], "Online");
+    assert_eq!(target["create_mode"], "Restore");
+    assert_eq!(target["restore_parameters"]["source_account_name"], "src");
+    assert_eq!(target["backup_policy"]["type"], "Continuous");
+    let target_id = target["id"].as_str().unwrap();
+    let restored = contents(&app, target_id).await;
+    assert_eq!(restored.len(), 40);
+    assert_eq!(restored, expected, "the restored account differs from the source at the restore time");
+    // Settings come back too: the shared database keeps its throughput.
+    let logs = store::get_database(&app.state.db, target_id, "logs").await.unwrap();
+    assert_eq!(logs.throughput, Some(400));
+    // The restored account has its own keys, and a changed source does not change it.
+    let keys_src = json_ok(app.call("list_keys", &[("subscription_id", &sub), ("name", "src")]).await).await;
+    let keys_dst = json_ok(app.call("list_keys", &[("subscription_id", &sub), ("name", "src-restored")]).await).await;
+    assert_ne!(keys_src["primaryMasterKey"], keys_dst["primaryMasterKey"]);
+
+    // Part of an account: one container, into another new account.
+    let args = [
+        ("subscription_id", sub.as_str()),
+        ("source_account_id", source.as_str()),
+        ("restore_at", &stamp(at)),
+        ("target_name", "carts-only"),
+        ("resources", "shop/carts"),
+    ];
+    json_ok(app.call("start_restore", &args).await).await;
+    assert_eq!(wait_for_job(&app, &sub, "carts-only").await["state"], "Succeeded");
+    let target = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "carts-only")]).await).await;
+    let part = contents(&app, target["id"].as_str().unwrap()).await;
+    let wanted: Items = expected.into_iter().filter(|(k, _)| k.0 == "shop" && k.1 == "carts").collect();
+    assert_eq!(part, wanted);
+
+    // Every restore is in the audit log: filed by the admin, completed by the service.
+    let audit = json_ok(
+        app.call(
+            "list_audit",
+            &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", ""), ("outcome", "")],
+        )
+        .await,
+    )
+    .await;
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"restorableAccounts/restore/action"), "{actions:?}");
+    assert!(actions.contains(&"restore/complete"), "{actions:?}");
+}
+
+async fn bad_restore_requests_are_refused_with_the_reason(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let source = continuous_account(&app, &sub, "src").await;
+    seed(&app, &source).await;
+    backed_up_through(&app, &sub, "src", Utc::now()).await;
+    let now = restorable(&app, &sub, "src").await["latest_restorable"].as_str().unwrap().to_owned();
+    let call = |at: String, target: &'static str, resources: &'static str| {
+        let (sub, source) = (sub.clone(), source.clone());
+        let app = &app;
+        async move {
+            let args = [
+                ("subscription_id", sub.as_str()),
+                ("source_account_id", source.as_str()),
+                ("restore_at", at.as_str()),
+                ("target_name", target),
+                ("resources", resources),
+            ];
+            app.call("start_restore", &args).await
+        }
+    };
+
+    let m = error_message(call("2020-01-01T00:00:00Z".into(), "tgt-one", "").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("outside the restorable window"), "{m}");
+    let m = error_message(call("last tuesday".into(), "tgt-one", "").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("\"last tuesday\""), "{m}");
+    let m = error_message(call(now.clone(), "src", "").await, StatusCode::CONFLICT).await;
+    assert!(m.contains("already exists"), "{m}");
+    let m = error_message(call(now.clone(), "Bad_Name", "").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("account name may contain only"), "{m}");
+    let m = error_message(call(now.clone(), "tgt-one", "nope").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("database \"nope\" did not exist"), "{m}");
+    let m = error_message(call(now.clone(), "tgt-one", "shop/nope").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("container \"nope\""), "{m}");
+    let m = error_message(call(now.clone(), "tgt-one", "logs/events").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("shared throughput"), "{m}");
+
+    let periodic = app.account(&sub, "old-style").await;
+    let args = [
+        ("subscription_id", sub.as_str()),
+        ("source_account_id", periodic["id"].as_str().unwrap()),
+        ("restore_at", now.as_str()),
+        ("target_name", "tgt-two"),
+        ("resources", ""),
+    ];
+    let m = error_message(app.call("start_restore", &args).await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("periodic"), "{m}");
+    // Nothing was reserved by any refused request.
+    let accounts = json_ok(app.call("list_accounts", &[("subscription_id", &sub)]).await).await;
+    assert_eq!(accounts.as_array().unwrap().len(), 2, "{accounts}");
+    // A periodic account is not offered for point-in-time restore.
+    assert_eq!(restorable(&app, &sub, "old-style").await, Value::Null);
+}
+
+async fn a_deleted_account_stays_restorable_up_to_its_deletion(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let source = continuous_account(&app, &sub, "gone").await;
+    seed(&app, &source).await;
+    backed_up_through(&app, &sub, "gone", Utc::now()).await;
+    let expected = contents(&app, &source).await;
+    json_ok(app.call("delete_account", &[("subscription_id", &sub), ("name", "gone")]).await).await;
+    let a = restorable(&app, &sub, "gone").await;
+    assert_eq!(a["state"], "Deleted");
+    let latest = a["latest_restorable"].as_str().unwrap().to_owned();
+    assert!(DateTime::parse_from_rfc3339(&latest).unwrap() <= DateTime::parse_from_rfc3339(a["deleted_at"].as_str().unwrap()).unwrap());
+    let args = [
+        ("subscription_id", sub.as_str()),
+        ("source_account_id", source.as_str()),
+        ("restore_at", latest.as_str()),
+        ("target_name", "gone"),
+        ("resources", ""),
+    ];
+    json_ok(app.call("start_restore", &args).await).await;
+    assert_eq!(wait_for_job(&app, &sub, "gone").await["state"], "Succeeded");
+    let back = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "gone")]).await).await;
+    assert_eq!(contents(&app, back["id"].as_str().unwrap()).await, expected);
+}
+
+async fn an_altered_backup_object_is_detected_and_nothing_is_restored(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let source = continuous_account(&app, &sub, "src").await;
+    seed(&app, &source).await;
+    backed_up_through(&app, &sub, "src", Utc::now()).await;
+    let dir = app.state.backup_storage.label().trim_start_matches("file://").to_owned();
+    let log_dir = std::path::Path::new(&dir).join("accounts").join(&source).join("log");
+    let first = std::fs::read_dir(&log_dir).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let mut bytes = std::fs::read(&first).unwrap();
+    let n = bytes.len() - 30;
+    bytes[n] ^= 0x40;
+    std::fs::write(&first, bytes).unwrap();
+
+    let at = stamp(Utc::now() - chrono::Duration::milliseconds(200));
+    let args = [
+        ("subscription_id", sub.as_str()),
+        ("source_account_id", source.as_str()),
+        ("restore_at", at.as_str()),
+        ("target_name", "from-tampered"),
+        ("resources", ""),
+    ];
+    let m = error_message(app.call("start_restore", &args).await, StatusCode::CONFLICT).await;
+    assert!(m.contains("does not match its manifest hash") && m.contains("nothing was written"), "{m}");
+    let res = app.call("get_account", &[("subscription_id", &sub), ("name", "from-tampered")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+crate::on_both_backends!(
+    a_restore_brings_back_exactly_the_state_at_the_restore_time,
+    bad_restore_requests_are_refused_with_the_reason,
+    a_deleted_account_stays_restorable_up_to_its_deletion,
+    an_altered_backup_object_is_detected_and_nothing_is_restored,
+);
