@@ -94,6 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions/:sub/accounts/:account") view=pages::AccountPage/>
                     <Route path=path!("subscriptions/:sub/access") view=pages::AccessPage/>
                     <Route path=path!("subscriptions/:sub/audit") view=pages::AuditPage/>
+                    <Route path=path!("subscriptions/:sub/restore") view=pages::RestorePage/>
+                    <Route path=path!("subscriptions/:sub/restore/:account") view=pages::RestoreAccountPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account/access") view=pages::AccessPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account/explorer") view=pages::ExplorerPage/>
                     <Route path=path!("users") view=pages::UsersPage/>

@@ -43,7 +43,8 @@ test('roles decide what each user sees and may do; forged requests are refused a
   await hydrated(page);
   const subUrl = page.url();
   const subId = subUrl.split('/').pop()!;
-  await createAccount(page, 'rbac-acct');
+  // Continuous backup, so the account has restore points for ro to see.
+  await createAccount(page, 'rbac-acct', 'Continuous7Days');
   const accountUrl = page.url();
 
   await createUser(page, 'ro');
@@ -63,10 +64,17 @@ test('roles decide what each user sees and may do; forged requests are refused a
   await hydrated(page);
   await assign(page, 'rd', 'Reader');
 
-  // ro sees the account but no key material and no delete.
+  // ro sees the account's restore entry, but no key material and no delete.
   await signInFirstTime(page, 'ro');
   await page.goto('/subscriptions');
   await page.getByRole('link', { name: 'RBAC Sub', exact: true }).click();
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Restore', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Point-in-time restore' })).toBeVisible();
+  const entry = page.getByTestId('restorable-accounts').locator('tr[data-account="rbac-acct"]');
+  await expect(entry).toBeVisible();
+  await expect(entry).toContainText('Continuous7Days');
+  await page.goto(subUrl);
   await page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' }).click();
   await expect(page.getByTestId('account-overview')).toBeVisible();
   await hydrated(page);
@@ -80,9 +88,20 @@ test('roles decide what each user sees and may do; forged requests are refused a
   await hydrated(page);
   await expect(page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Create account' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Restore', exact: true })).toHaveCount(0);
   await page.getByTestId('accounts').getByRole('link', { name: 'rbac-acct' }).click();
   await expect(page.getByTestId('account-overview')).toBeVisible();
+  await hydrated(page);
   await expect(page.getByRole('button', { name: 'Show keys' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Restore to a point in time' })).toHaveCount(0);
+  const accountId = (await page.getByTestId('account-overview').locator('code').last().textContent())!;
+
+  // Forged requests straight at the restore server functions are refused.
+  const forgedRestore = await page.request.post('/api/start_restore', {
+    form: { subscription_id: subId, source_account_id: accountId, restore_at: new Date().toISOString(), target_name: 'stolen-copy', resources: '' },
+  });
+  expect(forgedRestore.status()).toBe(403);
+  expect(await forgedRestore.text()).toContain('restorableAccounts/restore/action');
 
   // A forged request straight at the server function is refused.
   const forged = await page.request.post('/api/delete_account', {
@@ -103,6 +122,9 @@ test('roles decide what each user sees and may do; forged requests are refused a
   const row = page.getByTestId('audit').getByRole('row', { name: /accounts\/delete/ });
   await expect(row).toBeVisible();
   await expect(row).toContainText('denied');
+  const restoreRow = page.getByTestId('audit').getByRole('row', { name: /restorableAccounts\/restore\/action/ });
+  await expect(restoreRow).toBeVisible();
+  await expect(restoreRow).toContainText('denied');
   await page.getByRole('button', { name: 'Verify the hash chain' }).click();
   await expect(page.getByRole('status')).toContainText('Intact');
 });

@@ -39,6 +39,8 @@ fn Overview(account: Account) -> impl IntoView {
     let perms = Resource::new(move || (sub.clone(), id.clone()), |(s, a)| my_permissions(s, a));
     let access_href = StoredValue::new(format!("/subscriptions/{}/accounts/{}/access", account.subscription_id, account.name));
     let (sub_v, name_v) = (StoredValue::new(account.subscription_id.clone()), StoredValue::new(name));
+    let restore_href = StoredValue::new(format!("/subscriptions/{}/restore/{}", account.subscription_id, account.id));
+    let continuous = account.backup_policy.mode_name() == "Continuous";
     view! {
         <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "<A href=sub_href>"Subscription"</A>" / "{account.name.clone()}</p>
         <h1>{account.name.clone()}</h1>
@@ -51,6 +53,13 @@ fn Overview(account: Account) -> impl IntoView {
             <dt>"Encryption"</dt><dd>{account.key_management.clone()}" key"</dd>
             <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
             <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
+            {account.restore_parameters.clone().map(|r| view! {
+                <dt>"Restored from"</dt>
+                <dd data-testid="restored-from">
+                    {r.source_account_name.clone()}" as of "{format_time(&r.restore_at)}
+                    {(!r.resources.is_empty()).then(|| format!(" ({})", r.resources.join(", ")))}
+                </dd>
+            })}
         </dl>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -61,6 +70,9 @@ fn Overview(account: Account) -> impl IntoView {
                         <A href=format!("{}/explorer", access_href.get_value().trim_end_matches("/access"))>"Data explorer"</A>
                         {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! {
                             <A href=access_href.get_value()>"Access control"</A>
+                        })}
+                        {(continuous && p.allows(actions::RESTORABLE_READ)).then(|| view! {
+                            <A href=restore_href.get_value()>"Restore to a point in time"</A>
                         })}
                     </p>
                     {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}

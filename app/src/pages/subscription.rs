@@ -8,6 +8,7 @@ use crate::accounts::list_accounts;
 use crate::authz::my_permissions;
 use crate::components::{LoadError, format_time};
 use crate::domain::rbac::actions;
+use crate::restore::list_restorable_accounts;
 use crate::subscriptions::get_subscription;
 
 /// The accounts of the subscription in the URL.
@@ -18,6 +19,9 @@ pub fn SubscriptionPage() -> impl IntoView {
     let sub = Resource::new(sub_id, get_subscription);
     let accounts = Resource::new(sub_id, list_accounts);
     let perms = Resource::new(sub_id, |s| my_permissions(s, String::new()));
+    // Restore points may be visible through account-level roles too: offer the restore page
+    // whenever there is something on it for this user.
+    let restorable = Resource::new(sub_id, list_restorable_accounts);
 
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -29,6 +33,8 @@ pub fn SubscriptionPage() -> impl IntoView {
                 let new_href = format!("/subscriptions/{}/new-account", sub.id);
                 let access_href = format!("/subscriptions/{}/access", sub.id);
                 let audit_href = format!("/subscriptions/{}/audit", sub.id);
+                let restore_href = format!("/subscriptions/{}/restore", sub.id);
+                let can_see_restore = restorable.await.is_ok_and(|l| !l.is_empty());
                 let accounts = accounts.await;
                 let p = perms.await.unwrap_or_default();
                 view! {
@@ -43,6 +49,8 @@ pub fn SubscriptionPage() -> impl IntoView {
                         {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! { <A href=access_href>"Access control"</A> })}
                         " "
                         {p.allows(actions::AUDIT_LOG_READ).then(|| view! { <A href=audit_href>"Audit log"</A> })}
+                        " "
+                        {(can_see_restore || p.allows(actions::RESTORABLE_READ)).then(|| view! { <A href=restore_href>"Restore"</A> })}
                     </p>
                     {match accounts {
                         Ok(list) if list.is_empty() => view! {

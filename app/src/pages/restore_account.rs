@@ -1,0 +1,167 @@
+//! Restoring one account: pick a second inside its restorable window, see the databases and
+//! containers that existed then, choose what to bring back, name the new account, review, start.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use std::collections::BTreeSet;
+
+use crate::components::{FormError, LoadError, format_time};
+use crate::domain::AccountName;
+use crate::restore::{RestorableAccount, StartRestore, list_restorable_accounts, restorable_resources};
+
+/// The restore form for the account (by id) in the URL.
+#[component]
+pub fn RestoreAccountPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (p.get("sub").unwrap_or_default(), p.get("account").unwrap_or_default())
+    };
+    let accounts = Resource::new(move || key().0, list_restorable_accounts);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (sub, id) = key();
+                match accounts.await {
+                    Ok(list) => match list.into_iter().find(|a| a.id == id) {
+                        Some(a) => view! { <RestoreForm sub=sub account=a/> }.into_any(),
+                        None => view! {
+                            <p class="error" role="alert">"This account is not restorable, or you may not see its restore points."</p>
+                        }.into_any(),
+                    },
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `2026-11-25T10:15:30`, the form a `datetime-local` input with seconds holds.
+fn input_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+#[component]
+fn RestoreForm(sub: String, account: RestorableAccount) -> impl IntoView {
+    let restore_page = format!("/subscriptions/{sub}/restore");
+    let start = ServerAction::<StartRestore>::new();
+    let navigate = use_navigate();
+    let after = restore_page.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = start.value().get() {
+            navigate(&after, Default::default());
+        }
+    });
+
+    let window = account.oldest_restorable.zip(account.latest_restorable);
+    let src_name = StoredValue::new(account.name.clone());
+    let at = RwSignal::new(account.latest_restorable.as_ref().map(input_time).unwrap_or_default());
+    let target = RwSignal::new(format!("{}-restored", account.name));
+    let picked = RwSignal::new(BTreeSet::<String>::new());
+    let (sub_v, id_v) = (StoredValue::new(sub.clone()), StoredValue::new(account.id.clone()));
+    let load = Action::new(move |at: &String| {
+        let at = at.clone();
+        async move { restorable_resources(sub_v.get_value(), id_v.get_value(), at).await }
+    });
+    let name_problem = move || AccountName::parse(&target.get()).err().map(|e| e.to_string());
+    let resources = move || picked.get().into_iter().collect::<Vec<_>>().join(",");
+    let toggle = move |entry: String, on: bool| {
+        picked.update(|p| {
+            if on {
+                p.insert(entry);
+            } else {
+                p.remove(&entry);
+            }
+        });
+    };
+
+    view! {
+        <p class="crumbs">
+            <A href="/subscriptions">"Subscriptions"</A>" / "
+            <A href=format!("/subscriptions/{sub}")>"Subscription"</A>" / "
+            <A href=restore_page.clone()>"Restore"</A>" / "{account.name.clone()}
+        </p>
+        <h1>"Restore "{account.name.clone()}</h1>
+        <dl class="facts card" data-testid="restore-window">
+            <dt>"State"</dt><dd>{account.state.to_string()}</dd>
+            <dt>"Backup"</dt><dd>{account.tier.clone()}</dd>
+            <dt>"Restorable from"</dt><dd>{window.map(|(o, _)| format_time(&o))}</dd>
+            <dt>"Restorable to"</dt><dd>{window.map(|(_, l)| format_time(&l))}</dd>
+        </dl>
+        <ActionForm action=start attr:class="card form" attr:data-testid="restore-form">
+            <input type="hidden" name="subscription_id" value=sub.clone()/>
+            <input type="hidden" name="source_account_id" value=account.id.clone()/>
+            <label>"Restore point (UTC, to the second)"
+                <input type="datetime-local" step="1" name="restore_at" required
+                    min=window.map(|(o, _)| input_time(&o)) max=window.map(|(_, l)| input_time(&l))
+                    on:input=move |ev| at.set(event_target_value(&ev)) prop:value=at/>
+            </label>
+            <div>
+                <button type="button" on:click=move |_| { load.dispatch(at.get()); }>"Show what existed then"</button>
+            </div>
+            {move || load.value().get().map(|r| match r {
+                Ok(dbs) if dbs.is_empty() => view! { <p class="empty">"The account held no databases at that time."</p> }.into_any(),
+                Ok(dbs) => view! {
+                    <fieldset class="resources" data-testid="resources-at">
+                        <legend>"What to restore (nothing ticked = the whole account)"</legend>
+                        {dbs.into_iter().map(|d| {
+                            let db_entry = d.id.clone();
+                            let shared = d.shared_throughput;
+                            view! {
+                                <div class="resource-db">
+                                    <label class="check">
+                                        <input type="checkbox" data-resource=db_entry.clone()
+                                            on:change={
+                                                let e = db_entry.clone();
+                                                move |ev| toggle(e.clone(), event_target_checked(&ev))
+                                            }/>
+                                        <strong>{d.id.clone()}</strong>
+                                        {shared.map(|t| view! { <span class="hint">{format!(" shared {t} RU/s — restored whole")}</span> })}
+                                    </label>
+                                    {(shared.is_none()).then(|| d.containers.into_iter().map(|c| {
+                                        let entry = format!("{}/{}", d.id, c.id);
+                                        view! {
+                                            <label class="check nested">
+                                                <input type="checkbox" data-resource=entry.clone()
+                                                    on:change={
+                                                        let e = entry.clone();
+                                                        move |ev| toggle(e.clone(), event_target_checked(&ev))
+                                                    }/>
+                                                {c.id.clone()}
+                                                <span class="hint">{format!(" {} · {}", c.partition_key, c.throughput.map_or_else(|| "shared throughput".to_owned(), |t| format!("{t} RU/s")))}</span>
+                                                {c.default_ttl.map(|t| view! { <span class="hint">{format!(" · TTL {t} s")}</span> })}
+                                            </label>
+                                        }
+                                    }).collect_view())}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+            <input type="hidden" name="resources" prop:value=resources/>
+            <label>"New account name"
+                <input type="text" name="target_name" required minlength="3" maxlength="44"
+                    on:input=move |ev| target.set(event_target_value(&ev)) prop:value=target/>
+            </label>
+            {move || name_problem().map(|m| view! { <p class="error">{m}</p> })}
+            <label class="check">
+                <input type="checkbox" name="ttl_disabled" value="on"/>
+                "Restore with time-to-live disabled"
+            </label>
+            <p class="hint">"With TTL left on, restored items whose time to live has run out are purged soon after the restore."</p>
+            <div class="card review" data-testid="restore-review">
+                <strong>"Review"</strong>
+                <p>{move || {
+                    let what = if picked.get().is_empty() { "the whole account".to_owned() } else { resources().replace(',', ", ") };
+                    format!("Restore {what} of {} as it was at {} UTC into a new account {:?}.", src_name.get_value(), at.get().replace('T', " "), target.get())
+                }}</p>
+                <p class="hint">"The new account gets fresh keys and the same continuous backup; role assignments, keys and network rules are not restored."</p>
+            </div>
+            <button type="submit" disabled=move || name_problem().is_some() || start.pending().get()>"Start restore"</button>
+            <FormError value=start.value()/>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,77 @@
+// Point-in-time restore in a real browser: data written, a later change, then a restore of one
+// container to the moment before the change into a new account, watched until it is done.
+import { expect, test } from '@playwright/test';
+import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
+import { createAccount, createSubscription, hydrated, signIn } from './fixtures/portal';
+
+test('a container is restored to a chosen second into a new account, with live progress', async ({ page }) => {
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/subscriptions$/);
+  await createSubscription(page, 'Restore Sub');
+  await page.getByRole('link', { name: 'Restore Sub', exact: true }).click();
+  await hydrated(page);
+  const subUrl = page.url();
+  const subId = subUrl.split('/').pop()!;
+  await createAccount(page, 'shop-live', 'Continuous7Days');
+  await hydrated(page);
+  const accountUrl = page.url();
+
+  // Some data, through the data explorer.
+  await page.getByRole('link', { name: 'Data explorer' }).click();
+  await hydrated(page);
+  await page.getByLabel('Database id').fill('shop');
+  await page.getByRole('button', { name: 'Create database' }).click();
+  await expect(page.getByTestId('tree').getByText('shop', { exact: true })).toBeVisible();
+  await page.getByLabel('In database').fill('shop');
+  await page.getByLabel('Container id').fill('orders');
+  await page.getByLabel('Partition key').fill('/tenant');
+  await page.getByRole('button', { name: 'Create container' }).click();
+  await page.getByTestId('tree').getByRole('button', { name: 'orders' }).click();
+  await page.getByRole('button', { name: 'New item' }).click();
+  await page.getByLabel('Item JSON').fill('{ "id": "o-1", "tenant": "acme", "total": 42 }');
+  await page.getByRole('button', { name: 'Save item' }).click();
+  await expect(page.getByTestId('items').getByRole('button', { name: 'o-1' })).toBeVisible();
+
+  // The account's restore window reaches past the item once the backup has shipped it (about a
+  // second); the form starts at the latest restore point.
+  await page.goto(accountUrl);
+  await hydrated(page);
+  await page.waitForTimeout(2500);
+  await page.getByRole('link', { name: 'Restore to a point in time' }).click();
+  await expect(page.getByRole('heading', { name: 'Restore shop-live' })).toBeVisible();
+  await hydrated(page);
+
+  // A change after the restore point: it must not come back.
+  const late = await page.request.post('/api/explorer_save_item', {
+    form: {
+      subscription_id: subId, name: 'shop-live', database: 'shop', container: 'orders',
+      json: '{ "id": "o-late", "tenant": "acme", "total": 1 }', original_pk: '', original_id: '',
+    },
+  });
+  expect(late.status()).toBe(200);
+
+  await page.getByRole('button', { name: 'Show what existed then' }).click();
+  await expect(page.getByTestId('resources-at')).toBeVisible();
+  await page.locator('input[data-resource="shop/orders"]').check();
+  await page.getByLabel('New account name').fill('shop-rescued');
+  await expect(page.getByTestId('restore-review')).toContainText('Restore shop/orders of shop-live');
+  await page.getByRole('button', { name: 'Start restore' }).click();
+
+  // Back on the restore page, the job runs to completion.
+  await expect(page).toHaveURL(/\/restore$/);
+  const job = page.getByTestId('restore-jobs').locator('tr[data-target="shop-rescued"]');
+  await expect(job).toHaveAttribute('data-state', 'Succeeded', { timeout: 30_000 });
+  await expect(job.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  await expect(job).toContainText('Restored 1 database(s), 1 container(s), 1 item(s)');
+
+  // The new account holds the item as it was, and not the later one.
+  await page.goto(subUrl);
+  await page.getByTestId('accounts').getByRole('link', { name: 'shop-rescued' }).click();
+  await expect(page.getByTestId('restored-from')).toContainText('shop-live');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Data explorer' }).click();
+  await hydrated(page);
+  await page.getByTestId('tree').getByRole('button', { name: 'orders' }).click();
+  await expect(page.getByTestId('items').getByRole('button', { name: 'o-1' })).toBeVisible();
+  await expect(page.getByTestId('items').getByRole('button', { name: 'o-late' })).toHaveCount(0);
+});
