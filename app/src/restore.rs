@@ -161,9 +161,20 @@ pub mod ssr {
     /// The restorable window of a continuous account: from `max(creation, now − retention)` to
     /// the latest backed-up instant (no later than its deletion). `None` before the first backup
     /// pass or when nothing in the window is backed up.
-    pub fn window(row: &account::Model, state: Option<&backup_state::Model>, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    ///
+    /// `online_since` is when a restored account's restore finished (`None` for an account that
+    /// was not made by a restore): it holds nothing worth restoring before that.
+    pub fn window(
+        row: &account::Model,
+        state: Option<&backup_state::Model>,
+        online_since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let BackupPolicy::Continuous { tier, .. } = policy_of(row).ok()? else { return None };
-        let oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+        let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+        if row.create_mode == "Restore" {
+            oldest = oldest.max(online_since?);
+        }
         let mut latest = state?.backed_up_through;
         if let Some(d) = row.deleted_at {
             latest = latest.min(d);
@@ -205,8 +216,10 @@ pub mod ssr {
         let mut out = Vec::new();
         for row in accounts_of(&caller, &subscription_id).await? {
             let BackupPolicy::Continuous { tier, .. } = policy_of(&row)? else { continue };
-            // A failed restore's target never held data anyone could see: it is not restorable.
-            if row.state == AccountState::Restoring.as_str() || (row.create_mode == "Restore" && row.deleted_at.is_some() && !was_online(&caller, &row).await?) {
+            // An account still being restored, or whose restore failed, never held data anyone
+            // could see: it is not restorable.
+            let since = online_since(&caller, &row).await?;
+            if row.create_mode == "Restore" && since.is_none() {
                 continue;
             }
             let scope = account_scope(&row);
@@ -214,7 +227,7 @@ pub mod ssr {
                 continue;
             }
             let state = backup_state::Entity::find_by_id(row.id.clone()).one(&caller.state.db).await?;
-            let w = window(&row, state.as_ref(), now);
+            let w = window(&row, state.as_ref(), since, now);
             out.push(RestorableAccount {
                 can_restore: may_create && caller.can(actions::RESTORE, &scope).await?,
                 id: row.id,
@@ -232,14 +245,18 @@ pub mod ssr {
         Ok(out)
     }
 
-    /// Whether a restored account ever finished its restore (its job succeeded).
-    async fn was_online(caller: &Caller, row: &account::Model) -> Result<bool, AppError> {
+    /// When a restored account's restore finished, if it did (`None` otherwise, and for
+    /// accounts not made by a restore).
+    async fn online_since(caller: &Caller, row: &account::Model) -> Result<Option<DateTime<Utc>>, AppError> {
+        if row.create_mode != "Restore" {
+            return Ok(None);
+        }
         Ok(restore_job::Entity::find()
             .filter(restore_job::Column::TargetAccountId.eq(&row.id))
             .filter(restore_job::Column::State.eq("Succeeded"))
             .one(&caller.state.db)
             .await?
-            .is_some())
+            .and_then(|j| j.finished_at))
     }
 
     pub async fn resources_at(subscription_id: String, account_id: String, at: String) -> Result<Vec<RestorableDatabase>, AppError> {
@@ -280,7 +297,7 @@ pub mod ssr {
         };
         let state = backup_state::Entity::find_by_id(row.id.clone()).one(&caller.state.db).await?;
         let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-        match window(row, state.as_ref(), Utc::now()) {
+        match window(row, state.as_ref(), online_since(caller, row).await?, Utc::now()) {
             None => Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name))),
             Some((oldest, latest)) if at < oldest || at > latest => Err(AppError::Invalid(format!(
                 "restore time {} is outside the restorable window of account {:?}: {} to {}",

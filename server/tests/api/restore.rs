@@ -149,6 +149,12 @@ async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestAp
     let keys_dst = json_ok(app.call("list_keys", &[("subscription_id", &sub), ("name", "src-restored")]).await).await;
     assert_ne!(keys_src["primaryMasterKey"], keys_dst["primaryMasterKey"]);
 
+    // The restored account is itself restorable, but only from when its restore finished.
+    let r = restorable(&app, &sub, "src-restored").await;
+    let oldest = r["oldest_restorable"].as_str().map(|t| DateTime::parse_from_rfc3339(t).unwrap());
+    let finished = DateTime::parse_from_rfc3339(job["finished_at"].as_str().unwrap()).unwrap();
+    assert!(oldest.is_none_or(|o| o >= finished), "{r} vs {job}");
+
     // Part of an account: one container, into another new account.
     let args = [
         ("subscription_id", sub.as_str()),
