@@ -61,6 +61,8 @@ pub struct RestoreJob {
     /// `db` or `db/container`; empty = the whole account.
     pub resources: Vec<String>,
     pub ttl_disabled: bool,
+    /// Deleted databases or containers restored back into their own account.
+    pub in_place: bool,
     /// `Pending`, `Running`, `Succeeded`, `Failed`.
     pub state: String,
     /// `plan`, `fetch`, `apply`, `verify`, `done`.
@@ -73,6 +75,31 @@ pub struct RestoreJob {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A database or container event from an account's backup (newest first in lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceEvent {
+    pub at: DateTime<Utc>,
+    /// `Create`, `Replace` or `Delete`.
+    pub kind: String,
+    /// `database` or `container`.
+    pub resource_type: String,
+    pub database: String,
+    /// Empty for a database event.
+    pub container: String,
+    /// A deletion that can be undone in place now: the account is live, the name is free, the
+    /// parent database (for a container) exists, and the moment before it is restorable.
+    pub restorable_in_place: bool,
+    /// Just before the event: the default restore point for undoing a deletion.
+    pub restore_point: DateTime<Utc>,
+}
+
+impl ResourceEvent {
+    /// `db` or `db/container`, as a restore names it.
+    pub fn name(&self) -> String {
+        if self.container.is_empty() { self.database.clone() } else { format!("{}/{}", self.database, self.container) }
+    }
 }
 
 impl RestoreJob {
@@ -124,7 +151,7 @@ pub mod ssr {
     use serde_json::Value;
     use std::collections::HashMap;
 
-    use super::{RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, parse_restore_time};
+    use super::{RestorableAccount, RestorableContainer, RestorableDatabase, ResourceEvent, RestoreJob, parse_restore_time};
     use crate::accounts::RestoreParameters;
     use crate::accounts::ssr::seal_new_keys;
     use crate::authz::ssr::{Caller, account_scope};
@@ -353,16 +380,7 @@ pub mod ssr {
         if taken.is_some() {
             return Err(AppError::Conflict(taken_message));
         }
-        let resources: Vec<String> = selection
-            .iter()
-            .flat_map(|s| {
-                if s.containers.is_empty() {
-                    vec![s.database.clone()]
-                } else {
-                    s.containers.iter().map(|c| format!("{}/{c}", s.database)).collect()
-                }
-            })
-            .collect();
+        let resources = backup::restore::selection_names(&selection);
         let params = RestoreParameters {
             source_account_id: source.id.clone(),
             source_account_name: source.name.clone(),
@@ -399,6 +417,7 @@ pub mod ssr {
             restore_at: Set(at),
             resources: Set(serde_json::to_string(&selection).map_err(|_| AppError::Internal)?),
             ttl_disabled: Set(input.ttl_disabled),
+            in_place: Set(false),
             state: Set("Pending".into()),
             phase: Set("plan".into()),
             items_total: Set(0),
@@ -420,17 +439,9 @@ pub mod ssr {
     }
 
     fn to_wire(j: restore_job::Model, source_name: &str) -> RestoreJob {
-        let resources = serde_json::from_str::<Vec<backup::restore::DatabaseSelection>>(&j.resources)
-            .unwrap_or_default()
-            .into_iter()
-            .flat_map(|s| {
-                if s.containers.is_empty() {
-                    vec![s.database]
-                } else {
-                    s.containers.iter().map(|c| format!("{}/{c}", s.database)).collect()
-                }
-            })
-            .collect();
+        let resources = backup::restore::selection_names(
+            &serde_json::from_str::<Vec<backup::restore::DatabaseSelection>>(&j.resources).unwrap_or_default(),
+        );
         RestoreJob {
             id: j.id,
             source_account_id: j.source_account_id,
@@ -439,6 +450,7 @@ pub mod ssr {
             restore_at: j.restore_at,
             resources,
             ttl_disabled: j.ttl_disabled,
+            in_place: j.in_place,
             state: j.state,
             phase: j.phase,
             items_total: j.items_total,
@@ -450,6 +462,108 @@ pub mod ssr {
             started_at: j.started_at,
             finished_at: j.finished_at,
         }
+    }
+
+    pub async fn events(subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
+        let state = &caller.state;
+        let events = backup::replay::events(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id)
+            .await
+            .map_err(backup_error)?;
+        let live = row.deleted_at.is_none() && row.state == AccountState::Online.as_str();
+        let backed_up = backup_state::Entity::find_by_id(row.id.clone()).one(&state.db).await?;
+        let win = window(&row, backed_up.as_ref(), online_since(&caller, &row).await?, Utc::now());
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let restore_point = e.at - Duration::milliseconds(1);
+            let in_window = win.is_some_and(|(o, l)| restore_point >= o && restore_point <= l);
+            let restorable_in_place = live && in_window && e.kind == "Delete" && {
+                let selection = backup::restore::parse_selection(&if e.container.is_empty() {
+                    e.database.clone()
+                } else {
+                    format!("{}/{}", e.database, e.container)
+                })
+                .map_err(backup_error)?;
+                backup::restore::check_free_in_place(&state.db, &row.id, &selection).await.is_ok()
+            };
+            out.push(ResourceEvent {
+                at: e.at,
+                kind: e.kind.to_owned(),
+                resource_type: e.resource_type,
+                database: e.database,
+                container: e.container,
+                restorable_in_place,
+                restore_point,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn in_place(subscription_id: String, account_id: String, restore_at: String, resources: String) -> Result<RestoreJob, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORE, &subscription_id, &account_id).await?;
+        let scope = account_scope(&row);
+        let resource = format!("{scope} (in place: {})", resources.trim());
+        caller.authorize(actions::ACCOUNTS_WRITE, &scope, &resource).await?;
+        let result = in_place_inner(&caller, &row, &restore_at, &resources).await;
+        caller.audited(actions::RESTORE, &scope, &resource, result).await
+    }
+
+    async fn in_place_inner(caller: &Caller, row: &account::Model, restore_at: &str, resources: &str) -> Result<RestoreJob, AppError> {
+        let state = &caller.state;
+        if row.deleted_at.is_some() || row.state != AccountState::Online.as_str() {
+            return Err(AppError::Conflict(format!(
+                "account {:?} is {}; restore it into a new account instead",
+                row.name, row.state
+            )));
+        }
+        let at = parse_restore_time(restore_at)?;
+        check_window(caller, row, at).await?;
+        let selection = backup::restore::parse_selection(resources).map_err(backup_error)?;
+        if selection.is_empty() {
+            return Err(AppError::Invalid("name the deleted databases or containers to restore in place (db or db/container)".into()));
+        }
+        backup::restore::check_free_in_place(&state.db, &row.id, &selection).await.map_err(backup_error)?;
+        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+            .await
+            .map_err(backup_error)?;
+        backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Millis, true)).map_err(backup_error)?;
+        let busy = restore_job::Entity::find()
+            .filter(restore_job::Column::TargetAccountId.eq(&row.id))
+            .filter(restore_job::Column::State.is_in(["Pending", "Running"]))
+            .one(&state.db)
+            .await?;
+        if busy.is_some() {
+            return Err(AppError::Conflict(format!("a restore into account {:?} is already under way; wait for it to finish", row.name)));
+        }
+        let job = restore_job::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().to_string()),
+            subscription_id: Set(row.subscription_id.clone()),
+            source_account_id: Set(row.id.clone()),
+            target_account_id: Set(row.id.clone()),
+            target_name: Set(row.name.clone()),
+            restore_at: Set(at),
+            resources: Set(serde_json::to_string(&selection).map_err(|_| AppError::Internal)?),
+            ttl_disabled: Set(false),
+            in_place: Set(true),
+            state: Set("Pending".into()),
+            phase: Set("plan".into()),
+            items_total: Set(0),
+            items_done: Set(0),
+            bytes_done: Set(0),
+            message: Set(String::new()),
+            requested_by: Set(caller.user.name.clone()),
+            created_at: Set(Utc::now()),
+            started_at: Set(None),
+            finished_at: Set(None),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+        }
+        .insert(&state.db)
+        .await?;
+        tracing::info!(job = %job.id, account = %row.name, %resources, at = %at, by = %caller.user.name, "in-place restore filed");
+        Ok(to_wire(job, &row.name))
     }
 
     pub async fn list_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
@@ -501,6 +615,20 @@ pub async fn start_restore(
     crate::request::respond(
         ssr::start(ssr::StartRestore { subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled }).await,
     )
+}
+
+/// An account's database and container events from its backup, newest first, with which
+/// deletions can be undone in place.
+#[server(endpoint = "list_resource_events")]
+pub async fn list_resource_events(subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
+    crate::request::respond(ssr::events(subscription_id, account_id).await)
+}
+
+/// Restores deleted databases or containers (`resources`: `db` or `db/container`, comma-separated)
+/// back into their own live account, as they were at `restore_at`.
+#[server(endpoint = "restore_in_place")]
+pub async fn restore_in_place(subscription_id: String, account_id: String, restore_at: String, resources: String) -> Result<RestoreJob, AppError> {
+    crate::request::respond(ssr::in_place(subscription_id, account_id, restore_at, resources).await)
 }
 
 /// The subscription's restore jobs the caller may see, newest first.

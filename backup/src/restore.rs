@@ -103,7 +103,8 @@ pub struct Progress {
 }
 
 /// Creates the databases and containers of `state` in `target` with their throughput and
-/// settings, then its items in batches, reporting progress on `progress`. With `ttl_disabled`
+/// settings (a database that exists already is used as it is: an in-place container restore),
+/// then its items in batches, reporting progress on `progress`. With `ttl_disabled`
 /// the containers come back with time-to-live off, so nothing restored is purged.
 ///
 /// # Errors
@@ -118,8 +119,12 @@ pub async fn apply(
     let mut p = Progress { items_total: state.item_count(), ..Progress::default() };
     progress.send_replace(p);
     for (db_id, d) in &state.databases {
-        let throughput = d.shared_throughput().and_then(|t| i32::try_from(t).ok());
-        engine::store::create_database(db, target, db_id, throughput).await?;
+        // In place, containers are restored into their live database; otherwise every database
+        // is new.
+        if engine::store::get_database(db, target, db_id).await.is_err() {
+            let throughput = d.shared_throughput().and_then(|t| i32::try_from(t).ok());
+            engine::store::create_database(db, target, db_id, throughput).await?;
+        }
         for (coll_id, c) in &d.containers {
             let mut spec = engine::store::ContainerSpec::from_body(&c.body)?;
             spec.throughput = c.body.get("throughput").and_then(Value::as_i64).and_then(|t| i32::try_from(t).ok());
@@ -143,6 +148,73 @@ pub async fn apply(
         }
     }
     Ok(p)
+}
+
+/// Refuses an in-place restore (into the live `account`) unless every named database is free,
+/// and every named container is free inside a database that exists.
+///
+/// # Errors
+/// [`BackupError::Invalid`] naming the resource and what to do.
+pub async fn check_free_in_place(db: &DatabaseConnection, account: &str, selection: &[DatabaseSelection]) -> Result<(), BackupError> {
+    for s in selection {
+        if s.containers.is_empty() {
+            if engine::store::get_database(db, account, &s.database).await.is_ok() {
+                return Err(BackupError::Invalid(format!("database {:?} exists; only deleted databases and containers can be restored in place (restore a live one into a new account)", s.database)));
+            }
+        } else {
+            if engine::store::get_database(db, account, &s.database).await.is_err() {
+                return Err(BackupError::Invalid(format!("database {:?} does not exist; restore it before its containers", s.database)));
+            }
+            for c in &s.containers {
+                if engine::store::get_container(db, account, &s.database, c).await.is_ok() {
+                    return Err(BackupError::Invalid(format!("container {c:?} exists in database {:?}; only deleted databases and containers can be restored in place (restore a live one into a new account)", s.database)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The selection as `db` / `db/container` names (the wire form).
+pub fn selection_names(selection: &[DatabaseSelection]) -> Vec<String> {
+    selection
+        .iter()
+        .flat_map(|s| {
+            if s.containers.is_empty() {
+                vec![s.database.clone()]
+            } else {
+                s.containers.iter().map(|c| format!("{}/{c}", s.database)).collect()
+            }
+        })
+        .collect()
+}
+
+/// Removes what a restore into `target` wrote for `selection` (all of the account when the
+/// selection is empty): used when a restore fails or is resumed from the start.
+///
+/// # Errors
+/// Engine errors.
+pub async fn remove(db: &DatabaseConnection, target: &str, selection: &[DatabaseSelection]) -> Result<(), BackupError> {
+    if selection.is_empty() {
+        for d in engine::store::list_databases(db, target).await? {
+            engine::store::delete_database(db, target, &d.id).await?;
+        }
+        return Ok(());
+    }
+    for s in selection {
+        if s.containers.is_empty() {
+            if engine::store::get_database(db, target, &s.database).await.is_ok() {
+                engine::store::delete_database(db, target, &s.database).await?;
+            }
+        } else {
+            for c in &s.containers {
+                if engine::store::get_container(db, target, &s.database, c).await.is_ok() {
+                    engine::store::delete_container(db, target, &s.database, c).await?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -75,3 +75,41 @@ test('a container is restored to a chosen second into a new account, with live p
   await expect(page.getByTestId('items').getByRole('button', { name: 'o-1' })).toBeVisible();
   await expect(page.getByTestId('items').getByRole('button', { name: 'o-late' })).toHaveCount(0);
 });
+
+test('a deleted container is restored in place from the account event feed', async ({ page }) => {
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/subscriptions$/);
+  await createSubscription(page, 'Undo Sub');
+  await page.getByRole('link', { name: 'Undo Sub', exact: true }).click();
+  await hydrated(page);
+  const subId = page.url().split('/').pop()!;
+  await createAccount(page, 'undo-acct', 'Continuous7Days');
+  await hydrated(page);
+  const accountUrl = page.url();
+  const api = (f: string, form: Record<string, string>) => page.request.post(`/api/${f}`, { form });
+  const base = { subscription_id: subId, name: 'undo-acct', database: 'app' };
+  expect((await api('explorer_create_database', { ...base })).status()).toBe(200);
+  expect((await api('explorer_create_container', { ...base, container: 'users', partition_key: '/id', throughput: '400' })).status()).toBe(200);
+  expect((await api('explorer_save_item', { ...base, container: 'users', json: '{ "id": "ada", "role": "admin" }', original_pk: '', original_id: '' })).status()).toBe(200);
+  await page.waitForTimeout(1500);
+  // Oops.
+  expect((await api('explorer_delete_container', { ...base, container: 'users' })).status()).toBe(200);
+  await page.waitForTimeout(2500);
+
+  await page.goto(accountUrl);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Restore to a point in time' }).click();
+  await hydrated(page);
+  const deletion = page.getByTestId('resource-events').locator('tr[data-resource="app/users"][data-kind="Delete"]');
+  await expect(deletion).toBeVisible();
+  await deletion.getByRole('button', { name: 'Restore in place' }).click();
+
+  await expect(page).toHaveURL(/\/restore$/);
+  const job = page.getByTestId('restore-jobs').locator('tr[data-target="undo-acct"]');
+  await expect(job).toHaveAttribute('data-state', 'Succeeded', { timeout: 30_000 });
+
+  await page.goto(`${accountUrl}/explorer`);
+  await hydrated(page);
+  await page.getByTestId('tree').getByRole('button', { name: 'users' }).click();
+  await expect(page.getByTestId('items').getByRole('button', { name: 'ada' })).toBeVisible();
+});

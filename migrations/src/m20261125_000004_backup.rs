@@ -88,6 +88,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(RestoreJobs::RestoreAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(RestoreJobs::Resources).text().not_null())
                     .col(ColumnDef::new(RestoreJobs::TtlDisabled).boolean().not_null())
+                    .col(ColumnDef::new(RestoreJobs::InPlace).boolean().not_null())
                     .col(ColumnDef::new(RestoreJobs::State).string().not_null())
                     .col(ColumnDef::new(RestoreJobs::Phase).string().not_null())
                     .col(ColumnDef::new(RestoreJobs::ItemsTotal).big_integer().not_null())
@@ -184,6 +185,7 @@ enum RestoreJobs {
     RestoreAt,
     Resources,
     TtlDisabled,
+    InPlace,
     State,
     Phase,
     ItemsTotal,

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::AccountName;
-use crate::restore::{RestorableAccount, StartRestore, list_restorable_accounts, restorable_resources};
+use crate::restore::{RestorableAccount, StartRestore, list_resource_events, list_restorable_accounts, restorable_resources, restore_in_place};
 
 /// The restore form for the account (by id) in the URL.
 #[component]
@@ -163,5 +163,62 @@ fn RestoreForm(sub: String, account: RestorableAccount) -> impl IntoView {
             <button type="submit" disabled=move || name_problem().is_some() || start.pending().get()>"Start restore"</button>
             <FormError value=start.value()/>
         </ActionForm>
+        <Events sub=sub_v.get_value() account_id=id_v.get_value() restore_page=restore_page/>
+    }
+}
+
+/// The account's database and container events, newest first; a deletion whose name is free can
+/// be undone in place, restored as it was just before it.
+#[component]
+fn Events(sub: String, account_id: String, restore_page: String) -> impl IntoView {
+    let (sub_v, id_v) = (StoredValue::new(sub), StoredValue::new(account_id));
+    let events = Resource::new(move || (sub_v.get_value(), id_v.get_value()), |(s, a)| list_resource_events(s, a));
+    let undo = Action::new(move |(at, name): &(String, String)| {
+        let (at, name) = (at.clone(), name.clone());
+        async move { restore_in_place(sub_v.get_value(), id_v.get_value(), at, name).await }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = undo.value().get() {
+            navigate(&restore_page, Default::default());
+        }
+    });
+    view! {
+        <h2>"Database and container events"</h2>
+        <p class="hint">"From the backup, newest first. A deleted database or container can be restored into this account as it was just before its deletion, if its name is free (restore a database before its containers)."</p>
+        {move || undo.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No events yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list" data-testid="resource-events">
+                            <thead><tr><th>"When"</th><th>"Event"</th><th>"Resource"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|e| {
+                                    let name = e.name();
+                                    let at = e.restore_point.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                                    view! {
+                                        <tr data-resource=name.clone() data-kind=e.kind.clone()>
+                                            <td>{format_time(&e.at)}</td>
+                                            <td>{e.kind.clone()}" "{e.resource_type.clone()}</td>
+                                            <td>{name.clone()}</td>
+                                            <td>{e.restorable_in_place.then(|| {
+                                                let args = (at.clone(), name.clone());
+                                                view! {
+                                                    <button type="button" disabled=move || undo.pending().get()
+                                                        on:click=move |_| { undo.dispatch(args.clone()); }>"Restore in place"</button>
+                                                }
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -9,7 +9,8 @@ pub struct Model {
     pub id: String,
     pub subscription_id: String,
     pub source_account_id: String,
-    /// The account being made; it stays `Restoring` until the job succeeds.
+    /// The account being made (it stays `Restoring` until the job succeeds), or, in place, the
+    /// source account itself.
     pub target_account_id: String,
     pub target_name: String,
     pub restore_at: DateTimeUtc,
@@ -17,6 +18,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub resources: String,
     pub ttl_disabled: bool,
+    /// Deleted databases or containers restored back into their own (live) account.
+    pub in_place: bool,
     /// `Pending`, `Running`, `Succeeded`, `Failed`, `Cancelled`.
     pub state: String,
     /// `plan`, `fetch`, `decrypt`, `apply`, `verify`, `done`.

@@ -149,25 +149,37 @@ async fn restore(
     resumed: bool,
     progress: &watch::Sender<Progress>,
     phase: &watch::Sender<&'static str>,
-) -> Result<Summary, BackupError> {
+) -> Result<Summary, (BackupError, bool)> {
     let target = &job.target_account_id;
-    if resumed {
-        // A runner died part-way: start again from an empty target.
-        clear_target(&state.db, target).await?;
+    let selection = selection_of(job).map_err(|e| (e, false))?;
+    // A runner died part-way through writing: remove what it wrote and start again. (The
+    // phase is recorded as `apply` before the first write, so an earlier one wrote nothing.)
+    if resumed && matches!(job.phase.as_str(), "apply" | "verify") {
+        backup::restore::remove(&state.db, target, &selection).await.map_err(|e| (e, false))?;
     }
     phase.send_replace("fetch");
     let kek = state.master_key.backup_key_wrap_key();
     let (snapshot, stats) =
-        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, true).await?;
-    let selection: Vec<DatabaseSelection> =
-        serde_json::from_str(&job.resources).map_err(|e| BackupError::Invalid(format!("the job's selection is unreadable: {e}")))?;
+        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, true)
+            .await
+            .map_err(|e| (e, false))?;
     let at = job.restore_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let chosen = backup::restore::select(snapshot, &selection, &at)?;
+    let chosen = backup::restore::select(snapshot, &selection, &at).map_err(|e| (e, false))?;
+    if job.in_place {
+        // The names must still be free: somebody may have made a new one since the request.
+        backup::restore::check_free_in_place(&state.db, target, &selection).await.map_err(|e| (e, false))?;
+    }
     tracing::info!(job = %job.id, segments = stats.segments, bytes = stats.bytes, entries = stats.entries, items = chosen.item_count(), "restore planned");
     phase.send_replace("apply");
-    let done = backup::restore::apply(&state.db, target, &chosen, job.ttl_disabled, progress).await?;
+    restore_job::Entity::update_many()
+        .col_expr(restore_job::Column::Phase, Expr::value("apply"))
+        .filter(restore_job::Column::Id.eq(&job.id))
+        .exec(&state.db)
+        .await
+        .map_err(|e| (e.into(), false))?;
+    let done = backup::restore::apply(&state.db, target, &chosen, job.ttl_disabled, progress).await.map_err(|e| (e, true))?;
     phase.send_replace("verify");
-    verify(&state.db, target, &chosen).await?;
+    verify(&state.db, target, &chosen).await.map_err(|e| (e, true))?;
     Ok(Summary {
         databases: chosen.databases.len(),
         containers: chosen.databases.values().map(|d| d.containers.len()).sum(),
@@ -175,12 +187,8 @@ async fn restore(
     })
 }
 
-/// Removes everything a partial restore wrote to the target.
-async fn clear_target(db: &DatabaseConnection, target: &str) -> Result<(), BackupError> {
-    for d in engine::store::list_databases(db, target).await? {
-        engine::store::delete_database(db, target, &d.id).await?;
-    }
-    Ok(())
+fn selection_of(job: &restore_job::Model) -> Result<Vec<DatabaseSelection>, BackupError> {
+    serde_json::from_str(&job.resources).map_err(|e| BackupError::Invalid(format!("the job's selection is unreadable: {e}")))
 }
 
 fn user_fields(doc: &str) -> Value {
@@ -219,7 +227,7 @@ async fn finish(
     state: &AppState,
     job: &restore_job::Model,
     owner: &str,
-    result: Result<Summary, BackupError>,
+    result: Result<Summary, (BackupError, bool)>,
 ) -> Result<Outcome, sea_orm::DbErr> {
     let db = &state.db;
     let (job_state, message, target_state, deleted_at) = match &result {
@@ -236,9 +244,17 @@ async fn finish(
             AccountState::Online,
             None,
         ),
-        Err(e) => {
-            if let Err(clean) = clear_target(db, &job.target_account_id).await {
-                tracing::error!(job = %job.id, error = %clean, "could not remove a failed restore's partial data");
+        Err((e, wrote)) => {
+            // Remove what was written: in place, only the resources being restored; nothing at
+            // all if writing never began (the names may belong to somebody else by now).
+            if *wrote {
+                let cleaned = match selection_of(job) {
+                    Ok(selection) => backup::restore::remove(db, &job.target_account_id, &selection).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(clean) = cleaned {
+                    tracing::error!(job = %job.id, error = %clean, "could not remove a failed restore's partial data");
+                }
             }
             ("Failed", format!("{e}"), AccountState::Deleted, Some(Utc::now()))
         }
@@ -264,12 +280,16 @@ async fn finish(
         txn.rollback().await?;
         return Ok(Outcome::Idle);
     }
-    account::Entity::update_many()
-        .col_expr(account::Column::State, Expr::value(target_state.as_str()))
-        .col_expr(account::Column::DeletedAt, Expr::value(deleted_at))
-        .filter(account::Column::Id.eq(&job.target_account_id))
-        .exec(&txn)
-        .await?;
+    // A new account goes Online (or, failed, away); an account restored into in place was
+    // Online throughout and stays so.
+    if !job.in_place {
+        account::Entity::update_many()
+            .col_expr(account::Column::State, Expr::value(target_state.as_str()))
+            .col_expr(account::Column::DeletedAt, Expr::value(deleted_at))
+            .filter(account::Column::Id.eq(&job.target_account_id))
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
 
     let source = account::Entity::find_by_id(job.source_account_id.clone()).one(db).await?;
@@ -280,7 +300,11 @@ async fn finish(
         client_ip: String::new(),
         action: "restore/complete".into(),
         scope,
-        resource: format!("restore job {} -> accounts/{}", job.id, job.target_name),
+        resource: if job.in_place {
+            format!("restore job {} -> in place ({})", job.id, backup::restore::selection_names(&selection_of(job).unwrap_or_default()).join(", "))
+        } else {
+            format!("restore job {} -> accounts/{}", job.id, job.target_name)
+        },
         outcome: if result.is_ok() { AuditOutcome::Succeeded } else { AuditOutcome::Failed },
         detail: message.clone(),
     };

@@ -71,6 +71,9 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_restore_jobs", Check::SeesSubscription),
     ("restorable_resources", Check::Account(&["Owner", "Restore Operator"])),
     ("start_restore", Check::Subscription(&["Owner"])),
+    ("list_resource_events", Check::Account(&["Owner", "Restore Operator"])),
+    // In place: the restore action and `accounts/write` on the account itself.
+    ("restore_in_place", Check::Account(&["Owner"])),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,6 +128,8 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "get_subscription" => vec![("id", f.sub.clone())],
         "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" => vec![sub()],
         "restorable_resources" => vec![sub(), ("account_id", f.account_id.clone()), ("at", "2026-01-01T00:00:00Z".into())],
+        "list_resource_events" => vec![sub(), ("account_id", f.account_id.clone())],
+        "restore_in_place" => vec![sub(), ("account_id", f.account_id.clone()), ("restore_at", "2026-01-01T00:00:00Z".into()), ("resources", "d".into())],
         "start_restore" => vec![
             sub(),
             ("source_account_id", f.account_id.clone()),

@@ -277,7 +277,7 @@ async fn an_altered_backup_object_is_detected_and_nothing_is_restored(app: TestA
     bytes[n] ^= 0x40;
     std::fs::write(&first, bytes).unwrap();
 
-    let at = stamp(Utc::now() - chrono::Duration::milliseconds(200));
+    let at = restorable(&app, &sub, "src").await["latest_restorable"].as_str().unwrap().to_owned();
     let args = [
         ("subscription_id", sub.as_str()),
         ("source_account_id", source.as_str()),
@@ -291,7 +291,73 @@ async fn an_altered_backup_object_is_detected_and_nothing_is_restored(app: TestA
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
+async fn deleted_databases_and_containers_come_back_in_place(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let account = continuous_account(&app, &sub, "live").await;
+    seed(&app, &account).await;
+    let before = contents(&app, &account).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    store::delete_container(&app.state.db, &account, "shop", "carts").await.unwrap();
+    store::delete_database(&app.state.db, &account, "logs").await.unwrap();
+    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "after", "tenant": "t0"}), WriteMode::Create).await.unwrap();
+    backed_up_through(&app, &sub, "live", Utc::now()).await;
+
+    let events = json_ok(app.call("list_resource_events", &[("subscription_id", &sub), ("account_id", &account)]).await).await;
+    let events = events.as_array().unwrap();
+    let find = |kind: &str, db: &str, c: &str| {
+        events.iter().find(|e| e["kind"] == kind && e["database"] == db && e["container"] == c).cloned().unwrap_or_else(|| panic!("no {kind} event for {db}/{c}: {events:?}"))
+    };
+    let carts_deleted = find("Delete", "shop", "carts");
+    let logs_deleted = find("Delete", "logs", "");
+    assert_eq!(carts_deleted["restorable_in_place"], true);
+    assert_eq!(logs_deleted["restorable_in_place"], true);
+    assert_eq!(find("Create", "shop", "orders")["restorable_in_place"], false);
+    // Newest first.
+    assert_eq!(events[0]["kind"], "Delete");
+
+    let in_place = |at: String, resources: &'static str| {
+        let (sub, account) = (sub.clone(), account.clone());
+        let app = &app;
+        async move {
+            let args = [("subscription_id", sub.as_str()), ("account_id", account.as_str()), ("restore_at", at.as_str()), ("resources", resources)];
+            app.call("restore_in_place", &args).await
+        }
+    };
+    let carts_at = carts_deleted["restore_point"].as_str().unwrap().to_owned();
+    let logs_at = logs_deleted["restore_point"].as_str().unwrap().to_owned();
+    // Live resources go to a new account; a container needs its database back first.
+    let m = error_message(in_place(carts_at.clone(), "shop/orders").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("only deleted databases and containers can be restored in place"), "{m}");
+    let m = error_message(in_place(logs_at.clone(), "logs/events").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("restore it before its containers"), "{m}");
+    let m = error_message(in_place(carts_at.clone(), "").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("name the deleted databases or containers"), "{m}");
+
+    json_ok(in_place(carts_at, "shop/carts").await).await;
+    assert_eq!(wait_for_job(&app, &sub, "live").await["state"], "Succeeded");
+    json_ok(in_place(logs_at, "logs").await).await;
+    for _ in 0..300 {
+        let jobs = json_ok(app.call("list_restore_jobs", &[("subscription_id", &sub)]).await).await;
+        if jobs.as_array().unwrap().iter().all(|j| j["state"] == "Succeeded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let now = contents(&app, &account).await;
+    let mut expected = before.clone();
+    expected.insert(("shop".into(), "orders".into(), "[\"t0\"]".into(), "after".into()), json!({"id": "after", "tenant": "t0"}));
+    assert_eq!(now, expected, "the account after both in-place restores");
+    assert_eq!(store::get_database(&app.state.db, &account, "logs").await.unwrap().throughput, Some(400));
+    let a = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "live")]).await).await;
+    assert_eq!(a["state"], "Online");
+    // The name is taken again now: no second in-place restore of it.
+    let events = json_ok(app.call("list_resource_events", &[("subscription_id", &sub), ("account_id", &account)]).await).await;
+    assert!(events.as_array().unwrap().iter().all(|e| e["restorable_in_place"] == false), "{events}");
+}
+
 crate::on_both_backends!(
+    deleted_databases_and_containers_come_back_in_place,
     a_restore_brings_back_exactly_the_state_at_the_restore_time,
     bad_restore_requests_are_refused_with_the_reason,
     a_deleted_account_stays_restorable_up_to_its_deletion,
