@@ -2,5 +2,6 @@
 
 pub mod backup_key;
 pub mod backup_segment;
+pub mod backup_snapshot;
 pub mod backup_state;
 pub mod restore_job;

@@ -4,6 +4,8 @@
 //!   named in a hash-chained manifest, and tracks the latest restorable time;
 //! - [`keys`] holds the envelope encryption (a data key per account, wrapped);
 //! - [`storage`] is the create-only object store the segments live in;
+//! - [`snapshot`] takes base snapshots from the backup itself, so a restore replays a bounded
+//!   tail of log;
 //! - [`replay`] rebuilds an account as it was at any instant from backup storage alone;
 //! - [`restore`] chooses what to bring back and writes it into the target account.
 //!
@@ -16,6 +18,7 @@ pub mod replay;
 pub mod restore;
 pub mod segment;
 pub mod ship;
+pub mod snapshot;
 pub mod storage;
 
 pub use error::BackupError;

@@ -5,6 +5,9 @@
 //! so an object moved to another name or swapped for another account's fails to open instead of
 //! being replayed in the wrong place.
 //!
+//! Base snapshots (the whole account as of one change) use the same sealing under their own
+//! identity.
+//!
 //! Layout: `RWB1` ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -70,6 +73,51 @@ pub fn seal(key: &DataKey, account_id: &str, entries: &[Entry]) -> Result<Vec<u8
     if entries.windows(2).any(|w| w[1].seq != w[0].seq + 1) {
         return Err(BackupError::Invalid("segment entries must be consecutive".into()));
     }
+    seal_lines(key, &aad(account_id, first.seq, last.seq), entries)
+}
+
+/// Opens a segment that the manifest says holds `first_seq..=last_seq` of `account_id`.
+///
+/// # Errors
+/// [`BackupError::Integrity`] when the object is not a segment, was altered, belongs elsewhere,
+/// or does not hold exactly the range named.
+pub fn open(key: &DataKey, account_id: &str, first_seq: i64, last_seq: i64, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
+    let name = object_key(account_id, first_seq, last_seq);
+    let entries = open_lines(key, &aad(account_id, first_seq, last_seq), &name, bytes)?;
+    let consecutive = entries.windows(2).all(|w| w[1].seq == w[0].seq + 1);
+    if !consecutive || entries.first().map(|e| e.seq) != Some(first_seq) || entries.last().map(|e| e.seq) != Some(last_seq) {
+        return Err(BackupError::Integrity(format!("{name}: does not hold the sequence range its name says")));
+    }
+    Ok(entries)
+}
+
+/// Where a base snapshot lives in backup storage.
+pub fn snapshot_key(account_id: &str, seq: i64) -> String {
+    format!("accounts/{account_id}/snapshots/{seq:020}.snap")
+}
+
+fn snapshot_aad(account_id: &str, seq: i64) -> Vec<u8> {
+    format!("rewind/backup/v1/{account_id}/snapshot/{seq}").into_bytes()
+}
+
+/// Seals a base snapshot of `account_id` as of change `seq`: every database, container and item
+/// then, as `create` entries.
+///
+/// # Errors
+/// [`BackupError::Invalid`] if an entry does not serialise.
+pub fn seal_snapshot(key: &DataKey, account_id: &str, seq: i64, entries: &[Entry]) -> Result<Vec<u8>, BackupError> {
+    seal_lines(key, &snapshot_aad(account_id, seq), entries)
+}
+
+/// Opens a base snapshot.
+///
+/// # Errors
+/// [`BackupError::Integrity`] when the object was altered, moved or is not that snapshot.
+pub fn open_snapshot(key: &DataKey, account_id: &str, seq: i64, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
+    open_lines(key, &snapshot_aad(account_id, seq), &snapshot_key(account_id, seq), bytes)
+}
+
+fn seal_lines(key: &DataKey, aad: &[u8], entries: &[Entry]) -> Result<Vec<u8>, BackupError> {
     let mut lines = Vec::new();
     for e in entries {
         serde_json::to_writer(&mut lines, e).map_err(|e| BackupError::Invalid(format!("entry does not serialise: {e}")))?;
@@ -80,7 +128,7 @@ pub fn seal(key: &DataKey, account_id: &str, entries: &[Entry]) -> Result<Vec<u8
     rand::rng().fill_bytes(&mut nonce);
     let cipher = Aes256Gcm::new(&key.0.into());
     let ciphertext = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg: &compressed, aad: &aad(account_id, first.seq, last.seq) })
+        .encrypt(&Nonce::from(nonce), Payload { msg: &compressed, aad })
         .map_err(|_| BackupError::Invalid("encryption failed".into()))?;
     let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + ciphertext.len());
     out.extend_from_slice(MAGIC);
@@ -89,31 +137,21 @@ pub fn seal(key: &DataKey, account_id: &str, entries: &[Entry]) -> Result<Vec<u8
     Ok(out)
 }
 
-/// Opens a segment that the manifest says holds `first_seq..=last_seq` of `account_id`.
-///
-/// # Errors
-/// [`BackupError::Integrity`] when the object is not a segment, was altered, belongs elsewhere,
-/// or does not hold exactly the range named.
-pub fn open(key: &DataKey, account_id: &str, first_seq: i64, last_seq: i64, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
-    let name = object_key(account_id, first_seq, last_seq);
+fn open_lines(key: &DataKey, aad: &[u8], name: &str, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
     let bad = |why: &str| BackupError::Integrity(format!("{name}: {why}"));
     if bytes.len() < MAGIC.len() + NONCE_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(bad("not a Rewind backup segment"));
+        return Err(bad("not a Rewind backup object"));
     }
     let (nonce, ciphertext) = bytes[MAGIC.len()..].split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| bad("truncated"))?;
     let cipher = Aes256Gcm::new(&key.0.into());
     let compressed = cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: &aad(account_id, first_seq, last_seq) })
+        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad })
         .map_err(|_| bad("fails authentication (altered, moved from another name or account, or another key)"))?;
     let lines = zstd::stream::decode_all(compressed.as_slice()).map_err(|e| bad(&format!("does not decompress: {e}")))?;
     let mut entries = Vec::new();
     for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         entries.push(serde_json::from_slice::<Entry>(line).map_err(|e| bad(&format!("holds an unreadable entry: {e}")))?);
-    }
-    let consecutive = entries.windows(2).all(|w| w[1].seq == w[0].seq + 1);
-    if !consecutive || entries.first().map(|e| e.seq) != Some(first_seq) || entries.last().map(|e| e.seq) != Some(last_seq) {
-        return Err(bad("does not hold the sequence range its name says"));
     }
     Ok(entries)
 }

@@ -1,5 +1,6 @@
-//! Property: after random changes, shipped in small segments, rebuilding the account from backup
-//! storage at the instant after any change gives exactly what the account held then.
+//! Property: after random changes, shipped in small segments with base snapshots taken along
+//! the way, rebuilding the account from backup storage at the instant after any change gives
+//! exactly what the account held then.
 //! Runs on SQLite, and on PostgreSQL (`REWIND_TEST_POSTGRES_URL` or the local default server).
 
 #![allow(clippy::unwrap_used, clippy::panic)] // a failed unwrap is a failed test
@@ -102,10 +103,19 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         // Ship now and then, in segments of three entries, while changes go on.
         if n % 5 == 4 {
             backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 3).await.unwrap();
+            // And a base snapshot once 7 more changes are shipped.
+            backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
         }
     }
     let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 3).await.unwrap();
     assert!(shipped.through >= checkpoints.last().unwrap().0);
+    let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
+    if let Some(seq) = snapshot {
+        // A restore after the newest snapshot replays only the log after it.
+        let (_, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, Utc::now(), true).await.unwrap();
+        let total = engine::changelog::read(&db, ACCOUNT, 0, 100_000).await.unwrap().len();
+        assert_eq!(stats.entries, total - usize::try_from(seq).unwrap(), "entries replayed after the snapshot at {seq}");
+    }
 
     for (at, expected) in &checkpoints {
         let (state, _) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, *at, true).await.unwrap();

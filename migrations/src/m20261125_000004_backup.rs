@@ -76,6 +76,25 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // Base snapshots: the whole account as of one change, so a restore replays only the log
+        // after it.
+        manager
+            .create_table(
+                Table::create()
+                    .table(BackupSnapshots::Table)
+                    .col(ColumnDef::new(BackupSnapshots::AccountId).string().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::Seq).big_integer().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::TakenAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::ObjectKey).string().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::Bytes).big_integer().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::Sha256).string().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::Items).big_integer().not_null())
+                    .col(ColumnDef::new(BackupSnapshots::CreatedAt).timestamp_with_time_zone().not_null())
+                    .primary_key(Index::create().col(BackupSnapshots::AccountId).col(BackupSnapshots::Seq))
+                    .to_owned(),
+            )
+            .await?;
+
         manager
             .create_table(
                 Table::create()
@@ -120,6 +139,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for t in [
             RestoreJobs::Table.into_iden(),
+            BackupSnapshots::Table.into_iden(),
             BackupSegments::Table.into_iden(),
             BackupState::Table.into_iden(),
             BackupKeys::Table.into_iden(),
@@ -171,6 +191,19 @@ enum BackupSegments {
     Bytes,
     Sha256,
     PrevSha256,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum BackupSnapshots {
+    Table,
+    AccountId,
+    Seq,
+    TakenAt,
+    ObjectKey,
+    Bytes,
+    Sha256,
+    Items,
     CreatedAt,
 }
 

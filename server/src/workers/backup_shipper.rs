@@ -1,5 +1,6 @@
 //! Continuous backup: about once a second, ships every continuous-mode account's new change-log
-//! entries to backup storage and moves its latest restorable time forward (`backup::ship`).
+//! entries to backup storage and moves its latest restorable time forward (`backup::ship`), and
+//! takes a base snapshot when enough log has gathered since the last (`backup::snapshot`).
 
 use app::db::account;
 use app::domain::BackupPolicy;
@@ -10,6 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Entries per sealed segment.
 pub const SEGMENT_ENTRIES: u64 = 2_000;
+/// A base snapshot after this many shipped changes, so a restore replays at most about this
+/// much log.
+pub const SNAPSHOT_EVERY: i64 = 20_000;
 const PAUSE: Duration = Duration::from_secs(1);
 
 /// What one pass did over all accounts.
@@ -47,6 +51,11 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
             Ok(s) => {
                 pass.segments += s.segments;
                 pass.entries += s.entries;
+                match backup::snapshot::take_if_due(&state.db, &state.backup_storage, &kek, &a.id, SNAPSHOT_EVERY).await {
+                    Ok(Some(seq)) => tracing::info!(account = %a.name, seq, "base snapshot taken"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(account = %a.name, error = %e, "base snapshot failed; retrying later"),
+                }
             }
             Err(e) => {
                 pass.failed += 1;
