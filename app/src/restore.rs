@@ -22,14 +22,26 @@ pub struct RestorableAccount {
     pub state: AccountState,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
-    /// `Continuous7Days` or `Continuous30Days`.
+    /// `Continuous7Days`, `Continuous30Days`, or `Periodic`.
     pub tier: String,
+    /// Periodic mode: restore points are the full backups, restored by approved request.
+    pub periodic: bool,
     /// The restorable window; `None` until the first backup pass has run.
     pub oldest_restorable: Option<DateTime<Utc>>,
     pub latest_restorable: Option<DateTime<Utc>>,
     /// Whether the caller may start a restore from it (restore permission on the account and
     /// `accounts/write` in the subscription).
     pub can_restore: bool,
+    /// Periodic mode: whether the caller may file a restore request.
+    pub can_request: bool,
+}
+
+/// One periodic full backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupPoint {
+    pub taken_at: DateTime<Utc>,
+    pub items: i64,
+    pub bytes: i64,
 }
 
 /// A container as it was at the chosen time.
@@ -75,6 +87,8 @@ pub struct RestoreJob {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// A request awaiting approval that the caller may approve or reject.
+    pub can_decide: bool,
 }
 
 /// A database or container event from an account's backup (newest first in lists).
@@ -105,7 +119,7 @@ impl ResourceEvent {
 impl RestoreJob {
     /// Done, one way or the other.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Cancelled")
+        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Cancelled" | "Rejected")
     }
 
     /// Percent of items written, 0–100.
@@ -142,7 +156,7 @@ pub fn parse_restore_time(text: &str) -> Result<DateTime<Utc>, AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use backup::entities::{backup_state, restore_job};
+    use backup::entities::{backup_snapshot, backup_state, restore_job};
     use backup::BackupError;
     use chrono::{DateTime, Duration, SecondsFormat, Utc};
     use sea_orm::{
@@ -151,7 +165,7 @@ pub mod ssr {
     use serde_json::Value;
     use std::collections::HashMap;
 
-    use super::{RestorableAccount, RestorableContainer, RestorableDatabase, ResourceEvent, RestoreJob, parse_restore_time};
+    use super::{BackupPoint, RestorableAccount, RestorableContainer, RestorableDatabase, ResourceEvent, RestoreJob, parse_restore_time};
     use crate::accounts::RestoreParameters;
     use crate::accounts::ssr::seal_new_keys;
     use crate::authz::ssr::{Caller, account_scope};
@@ -242,6 +256,32 @@ pub mod ssr {
         let now = Utc::now();
         let mut out = Vec::new();
         for row in accounts_of(&caller, &subscription_id).await? {
+            if let BackupPolicy::Periodic { retention_hours, .. } = policy_of(&row)? {
+                let scope = account_scope(&row);
+                if row.create_mode == "Restore" && online_since(&caller, &row).await?.is_none() {
+                    continue;
+                }
+                if !caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
+                    continue;
+                }
+                let points = backups_of(&caller, &row, retention_hours, now).await?;
+                out.push(RestorableAccount {
+                    can_restore: false,
+                    can_request: caller.can(actions::RESTORE_REQUESTS_WRITE, &scope).await?,
+                    periodic: true,
+                    id: row.id,
+                    name: row.name,
+                    api_kind: row.api_kind,
+                    region: row.region,
+                    state: row.state.parse()?,
+                    created_at: row.created_at,
+                    deleted_at: row.deleted_at,
+                    tier: "Periodic".into(),
+                    oldest_restorable: points.last().map(|p| p.taken_at),
+                    latest_restorable: points.first().map(|p| p.taken_at),
+                });
+                continue;
+            }
             let BackupPolicy::Continuous { tier, .. } = policy_of(&row)? else { continue };
             // An account still being restored, or whose restore failed, never held data anyone
             // could see: it is not restorable.
@@ -257,6 +297,8 @@ pub mod ssr {
             let w = window(&row, state.as_ref(), since, now);
             out.push(RestorableAccount {
                 can_restore: may_create && caller.can(actions::RESTORE, &scope).await?,
+                can_request: false,
+                periodic: false,
                 id: row.id,
                 name: row.name,
                 api_kind: row.api_kind,
@@ -370,31 +412,48 @@ pub mod ssr {
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
         let BackupPolicy::Continuous { tier, redundancy } = policy_of(source)? else { return Err(AppError::Internal) };
 
-        let taken_message = format!("an account named {:?} already exists", target.as_str());
-        let txn = state.db.begin().await?;
-        let taken = account::Entity::find()
-            .filter(account::Column::Name.eq(target.as_str()))
-            .filter(account::Column::DeletedAt.is_null())
-            .one(&txn)
-            .await?;
-        if taken.is_some() {
-            return Err(AppError::Conflict(taken_message));
-        }
-        let resources = backup::restore::selection_names(&selection);
         let params = RestoreParameters {
             source_account_id: source.id.clone(),
             source_account_name: source.name.clone(),
             restore_at: at,
-            resources: resources.clone(),
+            resources: backup::restore::selection_names(&selection),
             ttl_disabled: input.ttl_disabled,
         };
+        let txn = state.db.begin().await?;
+        let target_id = reserve_target(&txn, caller, source, &target, BackupPolicy::Continuous { tier, redundancy }, &params).await?;
+        let job = new_job(caller, source, &target_id, target.as_str(), at, &selection, input.ttl_disabled, false, "Pending")?
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(job = %job.id, source = %source.name, target = %target, at = %at, by = %caller.user.name, "restore filed");
+        Ok(to_wire(job, &source.name))
+    }
+
+    /// Holds `name` for a restore's new account: created at once in state `Restoring` (so it
+    /// takes no writes and nobody else can take the name), with fresh keys.
+    async fn reserve_target(
+        txn: &sea_orm::DatabaseTransaction,
+        caller: &Caller,
+        source: &account::Model,
+        name: &AccountName,
+        policy: BackupPolicy,
+        params: &RestoreParameters,
+    ) -> Result<String, AppError> {
+        let taken_message = format!("an account named {:?} already exists", name.as_str());
+        let taken = account::Entity::find()
+            .filter(account::Column::Name.eq(name.as_str()))
+            .filter(account::Column::DeletedAt.is_null())
+            .one(txn)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict(taken_message));
+        }
         let target_id = uuid::Uuid::new_v4().to_string();
-        let policy = BackupPolicy::Continuous { tier, redundancy };
         account::ActiveModel {
-            sealed_keys: Set(seal_new_keys(&state.master_key, &target_id)),
+            sealed_keys: Set(seal_new_keys(&caller.state.master_key, &target_id)),
             id: Set(target_id.clone()),
             subscription_id: Set(source.subscription_id.clone()),
-            name: Set(target.to_string()),
+            name: Set(name.to_string()),
             region: Set(source.region.clone()),
             api_kind: Set(source.api_kind.clone()),
             state: Set(AccountState::Restoring.as_str().into()),
@@ -403,22 +462,38 @@ pub mod ssr {
             backup_policy: Set(serde_json::to_string(&policy).map_err(|_| AppError::Internal)?),
             key_management: Set(source.key_management.clone()),
             create_mode: Set("Restore".into()),
-            restore_parameters: Set(Some(serde_json::to_string(&params).map_err(|_| AppError::Internal)?)),
+            restore_parameters: Set(Some(serde_json::to_string(params).map_err(|_| AppError::Internal)?)),
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| crate::error::conflict_on_unique(e, &taken_message))?;
-        let job = restore_job::ActiveModel {
+        Ok(target_id)
+    }
+
+    /// A new restore job row.
+    #[allow(clippy::too_many_arguments)]
+    fn new_job(
+        caller: &Caller,
+        source: &account::Model,
+        target_id: &str,
+        target_name: &str,
+        at: DateTime<Utc>,
+        selection: &[backup::restore::DatabaseSelection],
+        ttl_disabled: bool,
+        in_place: bool,
+        state: &str,
+    ) -> Result<restore_job::ActiveModel, AppError> {
+        Ok(restore_job::ActiveModel {
             id: Set(uuid::Uuid::new_v4().to_string()),
             subscription_id: Set(source.subscription_id.clone()),
             source_account_id: Set(source.id.clone()),
-            target_account_id: Set(target_id),
-            target_name: Set(target.to_string()),
+            target_account_id: Set(target_id.to_owned()),
+            target_name: Set(target_name.to_owned()),
             restore_at: Set(at),
-            resources: Set(serde_json::to_string(&selection).map_err(|_| AppError::Internal)?),
-            ttl_disabled: Set(input.ttl_disabled),
-            in_place: Set(false),
-            state: Set("Pending".into()),
+            resources: Set(serde_json::to_string(selection).map_err(|_| AppError::Internal)?),
+            ttl_disabled: Set(ttl_disabled),
+            in_place: Set(in_place),
+            state: Set(state.to_owned()),
             phase: Set("plan".into()),
             items_total: Set(0),
             items_done: Set(0),
@@ -430,12 +505,7 @@ pub mod ssr {
             finished_at: Set(None),
             lease_owner: Set(None),
             lease_until: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        tracing::info!(job = %job.id, source = %source.name, target = %target, at = %at, by = %caller.user.name, "restore filed");
-        Ok(to_wire(job, &source.name))
+        })
     }
 
     fn to_wire(j: restore_job::Model, source_name: &str) -> RestoreJob {
@@ -461,6 +531,7 @@ pub mod ssr {
             created_at: j.created_at,
             started_at: j.started_at,
             finished_at: j.finished_at,
+            can_decide: false,
         }
     }
 
@@ -537,33 +608,157 @@ pub mod ssr {
         if busy.is_some() {
             return Err(AppError::Conflict(format!("a restore into account {:?} is already under way; wait for it to finish", row.name)));
         }
-        let job = restore_job::ActiveModel {
-            id: Set(uuid::Uuid::new_v4().to_string()),
-            subscription_id: Set(row.subscription_id.clone()),
-            source_account_id: Set(row.id.clone()),
-            target_account_id: Set(row.id.clone()),
-            target_name: Set(row.name.clone()),
-            restore_at: Set(at),
-            resources: Set(serde_json::to_string(&selection).map_err(|_| AppError::Internal)?),
-            ttl_disabled: Set(false),
-            in_place: Set(true),
-            state: Set("Pending".into()),
-            phase: Set("plan".into()),
-            items_total: Set(0),
-            items_done: Set(0),
-            bytes_done: Set(0),
-            message: Set(String::new()),
-            requested_by: Set(caller.user.name.clone()),
-            created_at: Set(Utc::now()),
-            started_at: Set(None),
-            finished_at: Set(None),
-            lease_owner: Set(None),
-            lease_until: Set(None),
-        }
+        let job = new_job(caller, row, &row.id, &row.name, at, &selection, false, true, "Pending")?
         .insert(&state.db)
         .await?;
         tracing::info!(job = %job.id, account = %row.name, %resources, at = %at, by = %caller.user.name, "in-place restore filed");
         Ok(to_wire(job, &row.name))
+    }
+
+    /// A periodic account's full backups within retention, newest first.
+    async fn backups_of(caller: &Caller, row: &account::Model, retention_hours: u32, now: DateTime<Utc>) -> Result<Vec<BackupPoint>, AppError> {
+        Ok(backup_snapshot::Entity::find()
+            .filter(backup_snapshot::Column::AccountId.eq(&row.id))
+            .filter(backup_snapshot::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
+            .order_by_desc(backup_snapshot::Column::TakenAt)
+            .all(&caller.state.db)
+            .await?
+            .into_iter()
+            .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes })
+            .collect())
+    }
+
+    fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
+        match policy_of(row)? {
+            BackupPolicy::Periodic { retention_hours, .. } => Ok(retention_hours),
+            BackupPolicy::Continuous { .. } => Err(AppError::Invalid(format!(
+                "account {:?} uses continuous backup; restore it to a point in time directly instead of by request",
+                row.name
+            ))),
+        }
+    }
+
+    pub async fn backups(subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORE_REQUESTS_READ, &subscription_id, &account_id).await?;
+        let retention = periodic_retention(&row)?;
+        backups_of(&caller, &row, retention, Utc::now()).await
+    }
+
+    /// `<source>-restored<N>` with the smallest free N (SPEC §3b).
+    async fn default_target_name(caller: &Caller, source: &str) -> Result<String, AppError> {
+        for n in 1..1000 {
+            let candidate = format!("{source}-restored{n}");
+            let taken = account::Entity::find()
+                .filter(account::Column::Name.eq(&candidate))
+                .filter(account::Column::DeletedAt.is_null())
+                .one(&caller.state.db)
+                .await?;
+            if taken.is_none() {
+                return Ok(candidate);
+            }
+        }
+        Err(AppError::Conflict(format!("no free name of the form {source}-restoredN; give one")))
+    }
+
+    pub async fn request(subscription_id: String, account_id: String, backup_at: String, target_name: String, resources: String) -> Result<RestoreJob, AppError> {
+        let caller = Caller::current().await?;
+        let row = source_account(&caller, actions::RESTORE_REQUESTS_WRITE, &subscription_id, &account_id).await?;
+        let scope = account_scope(&row);
+        let resource = format!("{scope} (restore request)");
+        let result = request_inner(&caller, &row, &backup_at, &target_name, &resources).await;
+        caller.audited(actions::RESTORE_REQUESTS_WRITE, &scope, &resource, result).await
+    }
+
+    async fn request_inner(caller: &Caller, row: &account::Model, backup_at: &str, target_name: &str, resources: &str) -> Result<RestoreJob, AppError> {
+        let state = &caller.state;
+        let retention = periodic_retention(row)?;
+        let at = parse_restore_time(backup_at)?;
+        let points = backups_of(caller, row, retention, Utc::now()).await?;
+        let Some(point) = points.iter().find(|p| (p.taken_at - at).num_milliseconds().abs() < 1) else {
+            return Err(AppError::Invalid(format!(
+                "account {:?} has no backup taken at {}; pick one of its {} backups within retention",
+                row.name,
+                at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                points.len()
+            )));
+        };
+        let name = if target_name.trim().is_empty() { default_target_name(caller, &row.name).await? } else { target_name.trim().to_owned() };
+        let target = AccountName::parse(&name)?;
+        let taken = account::Entity::find()
+            .filter(account::Column::Name.eq(target.as_str()))
+            .filter(account::Column::DeletedAt.is_null())
+            .one(&state.db)
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict(format!("an account named {:?} already exists", target.as_str())));
+        }
+        let selection = backup::restore::parse_selection(resources).map_err(backup_error)?;
+        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, point.taken_at, false)
+            .await
+            .map_err(backup_error)?;
+        backup::restore::select(snapshot, &selection, &point.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
+        let job = new_job(caller, row, "", target.as_str(), point.taken_at, &selection, false, false, "AwaitingApproval")?
+            .insert(&state.db)
+            .await?;
+        tracing::info!(job = %job.id, source = %row.name, target = %target, by = %caller.user.name, "restore request filed");
+        Ok(to_wire(job, &row.name))
+    }
+
+    pub async fn decide(subscription_id: String, job_id: String, approve: bool, reason: String) -> Result<RestoreJob, AppError> {
+        let caller = Caller::current().await?;
+        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+        let job = restore_job::Entity::find_by_id(job_id.clone())
+            .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
+            .one(&caller.state.db)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("restore request {job_id:?} not found in subscription {subscription_id:?}")))?;
+        let source = source_account(&caller, actions::RESTORE_REQUESTS_APPROVE, &subscription_id, &job.source_account_id).await?;
+        let scope = account_scope(&source);
+        let resource = format!("{scope} (restore request {job_id} -> accounts/{})", job.target_name);
+        let result = decide_inner(&caller, &source, job, approve, reason.trim()).await;
+        caller.audited(actions::RESTORE_REQUESTS_APPROVE, &scope, &resource, result).await
+    }
+
+    async fn decide_inner(caller: &Caller, source: &account::Model, job: restore_job::Model, approve: bool, reason: &str) -> Result<RestoreJob, AppError> {
+        if job.state != "AwaitingApproval" {
+            return Err(AppError::Conflict(format!("restore request {} is {}, not awaiting approval", job.id, job.state)));
+        }
+        let state = &caller.state;
+        let txn = state.db.begin().await?;
+        let mut active: restore_job::ActiveModel = job.clone().into();
+        if approve {
+            let target = AccountName::parse(&job.target_name)?;
+            let selection: Vec<backup::restore::DatabaseSelection> = serde_json::from_str(&job.resources).map_err(|_| AppError::Internal)?;
+            let params = RestoreParameters {
+                source_account_id: source.id.clone(),
+                source_account_name: source.name.clone(),
+                restore_at: job.restore_at,
+                resources: backup::restore::selection_names(&selection),
+                ttl_disabled: job.ttl_disabled,
+            };
+            let target_id = reserve_target(&txn, caller, source, &target, policy_of(source)?, &params).await?;
+            active.target_account_id = Set(target_id);
+            active.state = Set("Pending".into());
+            active.message = Set(format!("Approved by {}.{}", caller.user.name, if reason.is_empty() { String::new() } else { format!(" {reason}") }));
+        } else {
+            active.state = Set("Rejected".into());
+            active.finished_at = Set(Some(Utc::now()));
+            active.message = Set(format!("Rejected by {}: {}", caller.user.name, if reason.is_empty() { "no reason given" } else { reason }));
+        }
+        let updated = restore_job::Entity::update_many()
+            .set(active)
+            .filter(restore_job::Column::Id.eq(&job.id))
+            .filter(restore_job::Column::State.eq("AwaitingApproval"))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(AppError::Conflict(format!("restore request {} was decided by someone else meanwhile", job.id)));
+        }
+        txn.commit().await?;
+        let fresh = restore_job::Entity::find_by_id(job.id.clone()).one(&state.db).await?.ok_or(AppError::Internal)?;
+        tracing::info!(job = %job.id, approve, by = %caller.user.name, "restore request decided");
+        Ok(to_wire(fresh, &source.name))
     }
 
     pub async fn list_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
@@ -579,8 +774,12 @@ pub mod ssr {
         let mut out = Vec::new();
         for j in jobs {
             let Some(source) = accounts.get(&j.source_account_id) else { continue };
-            if caller.can(actions::RESTORABLE_READ, &account_scope(source)).await? {
-                out.push(to_wire(j, &source.name));
+            let scope = account_scope(source);
+            if caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
+                let awaiting = j.state == "AwaitingApproval";
+                let mut wire = to_wire(j, &source.name);
+                wire.can_decide = awaiting && caller.can(actions::RESTORE_REQUESTS_APPROVE, &scope).await?;
+                out.push(wire);
             }
         }
         Ok(out)
@@ -629,6 +828,32 @@ pub async fn list_resource_events(subscription_id: String, account_id: String) -
 #[server(endpoint = "restore_in_place")]
 pub async fn restore_in_place(subscription_id: String, account_id: String, restore_at: String, resources: String) -> Result<RestoreJob, AppError> {
     crate::request::respond(ssr::in_place(subscription_id, account_id, restore_at, resources).await)
+}
+
+/// A periodic-mode account's full backups within retention, newest first.
+#[server(endpoint = "list_backups")]
+pub async fn list_backups(subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
+    crate::request::respond(ssr::backups(subscription_id, account_id).await)
+}
+
+/// Files a request to restore one of a periodic account's backups (`backup_at`: its time) into a
+/// new account (`target_name`, or `<source>-restored<N>` when empty); it runs once approved.
+#[server(endpoint = "request_restore")]
+pub async fn request_restore(
+    subscription_id: String,
+    account_id: String,
+    backup_at: String,
+    target_name: String,
+    resources: String,
+) -> Result<RestoreJob, AppError> {
+    crate::request::respond(ssr::request(subscription_id, account_id, backup_at, target_name, resources).await)
+}
+
+/// Approves (`approve` = `true`) or rejects a restore request awaiting approval.
+#[server(endpoint = "decide_restore_request")]
+pub async fn decide_restore_request(subscription_id: String, job_id: String, approve: String, reason: String) -> Result<RestoreJob, AppError> {
+    let approve = matches!(approve.as_str(), "true" | "on" | "1" | "approve");
+    crate::request::respond(ssr::decide(subscription_id, job_id, approve, reason).await)
 }
 
 /// The subscription's restore jobs the caller may see, newest first.

@@ -3,6 +3,7 @@
 //! - [`ship`] moves each account's change log into backup storage as sealed [`segment`]s, each
 //!   named in a hash-chained manifest, and tracks the latest restorable time;
 //! - [`keys`] holds the envelope encryption (a data key per account, wrapped);
+//! - [`periodic`] takes periodic-mode full backups from a consistent read of the live account;
 //! - [`storage`] is the create-only object store the segments live in;
 //! - [`snapshot`] takes base snapshots from the backup itself, so a restore replays a bounded
 //!   tail of log;
@@ -14,6 +15,7 @@
 pub mod entities;
 pub mod error;
 pub mod keys;
+pub mod periodic;
 pub mod replay;
 pub mod restore;
 pub mod segment;

@@ -113,3 +113,38 @@ test('a deleted container is restored in place from the account event feed', asy
   await page.getByTestId('tree').getByRole('button', { name: 'users' }).click();
   await expect(page.getByTestId('items').getByRole('button', { name: 'ada' })).toBeVisible();
 });
+
+test('a periodic backup is restored by request once approved', async ({ page }) => {
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/subscriptions$/);
+  await createSubscription(page, 'Periodic Sub');
+  await page.getByRole('link', { name: 'Periodic Sub', exact: true }).click();
+  await hydrated(page);
+  const subUrl = page.url();
+  await createAccount(page, 'nightly');
+
+  // The first full backup is taken within seconds of the account's creation.
+  await page.goto(subUrl);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Restore', exact: true }).click();
+  await hydrated(page);
+  const entry = page.getByTestId('restorable-accounts').locator('tr[data-account="nightly"]');
+  await expect(entry).toContainText('Periodic');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('restorable-accounts').locator('tr[data-account="nightly"]').getByRole('link', { name: 'Request restore…' })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await hydrated(page);
+  await page.getByTestId('restorable-accounts').locator('tr[data-account="nightly"]').getByRole('link', { name: 'Request restore…' }).click();
+  await expect(page.getByRole('heading', { name: 'Request a restore of nightly' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Request restore' }).click();
+
+  await expect(page).toHaveURL(/\/restore$/);
+  const job = page.getByTestId('restore-jobs').locator('tr[data-target="nightly-restored1"]');
+  await expect(job).toHaveAttribute('data-state', 'AwaitingApproval');
+  await job.getByLabel('Reason').fill('ticket 7');
+  await job.getByRole('button', { name: 'Approve' }).click();
+  await expect(job).toHaveAttribute('data-state', 'Succeeded', { timeout: 30_000 });
+  await expect(job).toContainText('Restored 0 database(s)');
+});

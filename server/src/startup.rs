@@ -101,6 +101,7 @@ impl Application {
         tracing::info!(url = %self.state.public_url, "Rewind portal listening");
         let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), shutdown.clone()));
         let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), shutdown.clone()));
+        let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), shutdown.clone()));
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner, shutdown.clone()));
         let served = axum::serve(
@@ -116,7 +117,7 @@ impl Application {
         .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, restorer);
+        let _ = tokio::join!(ttl, shipper, periodic, restorer);
         served
     }
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 use crate::components::{LoadError, format_time};
-use crate::restore::{RestoreJob, list_restorable_accounts, list_restore_jobs};
+use crate::restore::{RestoreJob, decide_restore_request, list_restorable_accounts, list_restore_jobs};
 
 /// How often the job list refreshes while the page is open.
 const POLL: Duration = Duration::from_secs(1);
@@ -36,7 +36,7 @@ pub fn RestorePage() -> impl IntoView {
             <A href=move || format!("/subscriptions/{}", sub_id())>"Subscription"</A>" / restore"
         </p>
         <h1>"Point-in-time restore"</h1>
-        <p class="hint">"Accounts with continuous backup can be restored to any second of their restorable window, into a new account. Deleted accounts stay restorable for their retention period."</p>
+        <p class="hint">"Accounts with continuous backup can be restored to any second of their restorable window, into a new account; deleted accounts stay restorable for their retention period. Accounts with periodic backup are restored from one of their full backups by request, once approved."</p>
         <h2>"Restorable accounts"</h2>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -55,6 +55,7 @@ pub fn RestorePage() -> impl IntoView {
                                     let href = format!("/subscriptions/{}/restore/{}", sub_id(), a.id);
                                     let window = a.oldest_restorable.zip(a.latest_restorable);
                                     let restorable = a.can_restore && window.is_some();
+                                    let requestable = a.periodic && a.can_request && window.is_some();
                                     view! {
                                         <tr data-account=a.name.clone()>
                                             <td>{a.name.clone()}</td>
@@ -66,7 +67,10 @@ pub fn RestorePage() -> impl IntoView {
                                             <td>{format_time(&a.created_at)}</td>
                                             <td>{a.oldest_restorable.map_or_else(|| "no restore point yet".to_owned(), |t| format_time(&t))}</td>
                                             <td>{a.latest_restorable.map_or_else(String::new, |t| format_time(&t))}</td>
-                                            <td>{restorable.then(|| view! { <A href=href attr:class="button">"Restore…"</A> })}</td>
+                                            <td>
+                                                {restorable.then(|| view! { <A href=href.clone() attr:class="button">"Restore…"</A> })}
+                                                {requestable.then(|| view! { <A href=href.clone() attr:class="button">"Request restore…"</A> })}
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -92,7 +96,13 @@ pub fn RestorePage() -> impl IntoView {
 
 #[component]
 fn Jobs(jobs: Vec<RestoreJob>) -> impl IntoView {
+    let decide = Action::new(move |(sub, id, approve, reason): &(String, String, bool, String)| {
+        let args = (sub.clone(), id.clone(), approve.to_string(), reason.clone());
+        async move { decide_restore_request(args.0, args.1, args.2, args.3).await }
+    });
+    let sub = use_params_map().read_untracked().get("sub").unwrap_or_default();
     view! {
+        {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
         <table class="list" data-testid="restore-jobs">
             <thead><tr>
                 <th>"Source"</th><th>"Target"</th><th>"Restore point"</th><th>"What"</th>
@@ -112,6 +122,20 @@ fn Jobs(jobs: Vec<RestoreJob>) -> impl IntoView {
                             <td>
                                 <span class=format!("state job-{}", j.state)>{j.state.clone()}</span>
                                 {(!j.message.is_empty()).then(|| view! { <div class="hint job-message">{j.message.clone()}</div> })}
+                                {j.can_decide.then(|| {
+                                    let reason = RwSignal::new(String::new());
+                                    let (s1, s2, id1, id2) = (sub.clone(), sub.clone(), j.id.clone(), j.id.clone());
+                                    view! {
+                                        <div class="row-form decide">
+                                            <input type="text" placeholder="reason (optional)" aria-label="Reason"
+                                                on:input=move |ev| reason.set(event_target_value(&ev)) prop:value=reason/>
+                                            <button type="button" disabled=move || decide.pending().get()
+                                                on:click=move |_| { decide.dispatch((s1.clone(), id1.clone(), true, reason.get_untracked())); }>"Approve"</button>
+                                            <button type="button" class="danger" disabled=move || decide.pending().get()
+                                                on:click=move |_| { decide.dispatch((s2.clone(), id2.clone(), false, reason.get_untracked())); }>"Reject"</button>
+                                        </div>
+                                    }
+                                })}
                             </td>
                             <td>
                                 <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct.to_string()>

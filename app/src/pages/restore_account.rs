@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::AccountName;
-use crate::restore::{RestorableAccount, StartRestore, list_resource_events, list_restorable_accounts, restorable_resources, restore_in_place};
+use crate::restore::{RequestRestore, RestorableAccount, StartRestore, list_backups, list_resource_events, list_restorable_accounts, restorable_resources, restore_in_place};
 
 /// The restore form for the account (by id) in the URL.
 #[component]
@@ -25,6 +25,7 @@ pub fn RestoreAccountPage() -> impl IntoView {
                 let (sub, id) = key();
                 match accounts.await {
                     Ok(list) => match list.into_iter().find(|a| a.id == id) {
+                        Some(a) if a.periodic => view! { <RequestForm sub=sub account=a/> }.into_any(),
                         Some(a) => view! { <RestoreForm sub=sub account=a/> }.into_any(),
                         None => view! {
                             <p class="error" role="alert">"This account is not restorable, or you may not see its restore points."</p>
@@ -215,6 +216,63 @@ fn Events(sub: String, account_id: String, restore_page: String) -> impl IntoVie
                                 }).collect_view()}
                             </tbody>
                         </table>
+                    }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A periodic account: pick one of its full backups and file a restore request; it runs once a
+/// holder of the approve permission approves it.
+#[component]
+fn RequestForm(sub: String, account: RestorableAccount) -> impl IntoView {
+    let restore_page = format!("/subscriptions/{sub}/restore");
+    let request = ServerAction::<RequestRestore>::new();
+    let navigate = use_navigate();
+    let after = restore_page.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = request.value().get() {
+            navigate(&after, Default::default());
+        }
+    });
+    let (sub_v, id_v) = (StoredValue::new(sub.clone()), StoredValue::new(account.id.clone()));
+    let backups = Resource::new(move || (sub_v.get_value(), id_v.get_value()), |(s, a)| list_backups(s, a));
+    view! {
+        <p class="crumbs">
+            <A href="/subscriptions">"Subscriptions"</A>" / "
+            <A href=format!("/subscriptions/{sub}")>"Subscription"</A>" / "
+            <A href=restore_page>"Restore"</A>" / "{account.name.clone()}
+        </p>
+        <h1>"Request a restore of "{account.name.clone()}</h1>
+        <p class="hint">"This account uses periodic backup. Choose one of its full backups; the restore runs into a new account once a holder of the approve permission (Support) approves the request."</p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match backups.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No backups within retention yet; the first is taken within seconds of the account's creation."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ActionForm action=request attr:class="card form" attr:data-testid="request-form">
+                            <input type="hidden" name="subscription_id" value=sub_v.get_value()/>
+                            <input type="hidden" name="account_id" value=id_v.get_value()/>
+                            <label>"Backup"
+                                <select name="backup_at">
+                                    {list.into_iter().map(|b| view! {
+                                        <option value=b.taken_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)>
+                                            {format!("{} — {} items, {:.1} KB", format_time(&b.taken_at), b.items, b.bytes as f64 / 1024.0)}
+                                        </option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <label>"What to restore (db or db/container, comma-separated; empty = the whole account)"
+                                <input type="text" name="resources" placeholder="shop, logs/events"/>
+                            </label>
+                            <label>"New account name (empty = <source>-restored<N>)"
+                                <input type="text" name="target_name"/>
+                            </label>
+                            <button type="submit" disabled=move || request.pending().get()>"Request restore"</button>
+                            <FormError value=request.value()/>
+                        </ActionForm>
                     }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }

@@ -74,6 +74,11 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_resource_events", Check::Account(&["Owner", "Restore Operator"])),
     // In place: the restore action and `accounts/write` on the account itself.
     ("restore_in_place", Check::Account(&["Owner"])),
+    // Periodic mode: backups are listed with `restoreRequests/read`, requests filed with
+    // `restoreRequests/write`; approving is tested in `restore.rs` (here the job does not exist).
+    ("list_backups", Check::Account(&["Owner", "Restore Operator", "Support", "Reader"])),
+    ("request_restore", Check::Account(&["Owner", "Restore Operator"])),
+    ("decide_restore_request", Check::SeesSubscription),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,7 +133,9 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "get_subscription" => vec![("id", f.sub.clone())],
         "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" => vec![sub()],
         "restorable_resources" => vec![sub(), ("account_id", f.account_id.clone()), ("at", "2026-01-01T00:00:00Z".into())],
-        "list_resource_events" => vec![sub(), ("account_id", f.account_id.clone())],
+        "list_resource_events" | "list_backups" => vec![sub(), ("account_id", f.account_id.clone())],
+        "request_restore" => vec![sub(), ("account_id", f.account_id.clone()), ("backup_at", "2026-01-01T00:00:00Z".into()), ("target_name", String::new()), ("resources", String::new())],
+        "decide_restore_request" => vec![sub(), ("job_id", "no-such-request".into()), ("approve", "true".into()), ("reason", String::new())],
         "restore_in_place" => vec![sub(), ("account_id", f.account_id.clone()), ("restore_at", "2026-01-01T00:00:00Z".into()), ("resources", "d".into())],
         "start_restore" => vec![
             sub(),

@@ -234,8 +234,9 @@ async fn bad_restore_requests_are_refused_with_the_reason(app: TestApp) {
     // Nothing was reserved by any refused request.
     let accounts = json_ok(app.call("list_accounts", &[("subscription_id", &sub)]).await).await;
     assert_eq!(accounts.as_array().unwrap().len(), 2, "{accounts}");
-    // A periodic account is not offered for point-in-time restore.
-    assert_eq!(restorable(&app, &sub, "old-style").await, Value::Null);
+    // A periodic account is offered for restore by request, not to a point in time.
+    let periodic = restorable(&app, &sub, "old-style").await;
+    assert_eq!((periodic["periodic"].as_bool(), periodic["can_restore"].as_bool()), (Some(true), Some(false)), "{periodic}");
 }
 
 async fn a_deleted_account_stays_restorable_up_to_its_deletion(app: TestApp) {
@@ -356,7 +357,68 @@ async fn deleted_databases_and_containers_come_back_in_place(app: TestApp) {
     assert!(events.as_array().unwrap().iter().all(|e| e["restorable_in_place"] == false), "{events}");
 }
 
+async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let a = app.account(&sub, "per").await;
+    let account = a["id"].as_str().unwrap().to_owned();
+    seed(&app, &account).await;
+    let expected = contents(&app, &account).await;
+    // The periodic worker's own step, taken now rather than waiting for its interval.
+    let kek = app.state.master_key.backup_key_wrap_key();
+    let full = backup::periodic::take_full(&app.state.db, &app.state.backup_storage, &kek, &account).await.unwrap();
+    assert_eq!(full.items, 40);
+    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "later", "tenant": "t0"}), WriteMode::Create).await.unwrap();
+
+    let ro = app.new_user("ro").await;
+    app.assign(&sub, &account, "ro", "builtin:Restore Operator").await;
+    let sup = app.new_user("sup").await;
+    app.assign(&sub, "", "sup", "builtin:Support").await;
+
+    let backups = json_ok(app.call_with(&ro, "list_backups", &[("subscription_id", &sub), ("account_id", &account)]).await).await;
+    let at = backups[0]["taken_at"].as_str().unwrap().to_owned();
+    let request = |client: &reqwest::Client, at: &str, target: &str| {
+        let args = [("subscription_id", sub.clone()), ("account_id", account.clone()), ("backup_at", at.to_owned()), ("target_name", target.to_owned()), ("resources", String::new())];
+        let client = client.clone();
+        let url = format!("{}/api/request_restore", app.base);
+        async move { client.post(url).form(&args).send().await.unwrap() }
+    };
+    let m = error_message(request(&ro, "2020-01-01T00:00:00Z", "").await, StatusCode::BAD_REQUEST).await;
+    assert!(m.contains("no backup taken at"), "{m}");
+
+    let job = json_ok(request(&ro, &at, "").await).await;
+    assert_eq!(job["state"], "AwaitingApproval");
+    assert_eq!(job["target_account_name"], "per-restored1");
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let decide = |client: &reqwest::Client, id: &str, approve: &str, reason: &str| {
+        let args = [("subscription_id", sub.clone()), ("job_id", id.to_owned()), ("approve", approve.to_owned()), ("reason", reason.to_owned())];
+        let client = client.clone();
+        let url = format!("{}/api/decide_restore_request", app.base);
+        async move { client.post(url).form(&args).send().await.unwrap() }
+    };
+    // The requester cannot approve; Support can.
+    let m = error_message(decide(&ro, &job_id, "true", "").await, StatusCode::FORBIDDEN).await;
+    assert!(m.contains("restoreRequests/approve/action"), "{m}");
+    let approved = json_ok(decide(&sup, &job_id, "true", "ticket 42").await).await;
+    assert_eq!(approved["state"], "Pending");
+    let m = error_message(decide(&sup, &job_id, "false", "").await, StatusCode::CONFLICT).await;
+    assert!(m.contains("not awaiting approval"), "{m}");
+    assert_eq!(wait_for_job(&app, &sub, "per-restored1").await["state"], "Succeeded");
+    let target = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "per-restored1")]).await).await;
+    assert_eq!(target["backup_policy"]["type"], "Periodic");
+    assert_eq!(contents(&app, target["id"].as_str().unwrap()).await, expected, "the restore holds the backup, not the later write");
+
+    // A rejected request runs nothing and says why.
+    let second = json_ok(request(&ro, &at, "").await).await;
+    assert_eq!(second["target_account_name"], "per-restored2");
+    let rejected = json_ok(decide(&sup, second["id"].as_str().unwrap(), "false", "not needed").await).await;
+    assert_eq!(rejected["state"], "Rejected");
+    assert!(rejected["message"].as_str().unwrap().contains("not needed"));
+    assert_eq!(app.call("get_account", &[("subscription_id", &sub), ("name", "per-restored2")]).await.status(), StatusCode::NOT_FOUND);
+}
+
 crate::on_both_backends!(
+    periodic_backups_are_restored_by_approved_request,
     deleted_databases_and_containers_come_back_in_place,
     a_restore_brings_back_exactly_the_state_at_the_restore_time,
     bad_restore_requests_are_refused_with_the_reason,
