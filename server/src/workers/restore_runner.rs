@@ -247,7 +247,13 @@ async fn finish(
         Err((e, wrote)) => {
             // Remove what was written: in place, only the resources being restored; nothing at
             // all if writing never began (the names may belong to somebody else by now).
-            if *wrote {
+            // Only while this runner still holds the job: a runner that took it over owns the
+            // target's contents now.
+            let still_ours = restore_job::Entity::find_by_id(job.id.clone())
+                .one(db)
+                .await?
+                .is_some_and(|j| j.lease_owner.as_deref() == Some(owner));
+            if *wrote && still_ours {
                 let cleaned = match selection_of(job) {
                     Ok(selection) => backup::restore::remove(db, &job.target_account_id, &selection).await,
                     Err(e) => Err(e),
