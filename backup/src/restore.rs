@@ -4,6 +4,7 @@
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
 use crate::error::BackupError;
@@ -103,44 +104,61 @@ pub struct Progress {
 }
 
 /// Creates the databases and containers of `state` in `target` with their throughput and
-/// settings (a database that exists already is used as it is: an in-place container restore),
-/// then its items in batches, reporting progress on `progress`. With `ttl_disabled`
+/// settings, then its items in batches, reporting progress on `progress`. With `ttl_disabled`
 /// the containers come back with time-to-live off, so nothing restored is purged.
 ///
+/// A database that exists already is reused only where `selection` names some of its
+/// containers (an in-place container restore); a database asked for whole must be created, so a
+/// second restore of the same database fails before writing anything. `stop` is checked
+/// between batches: a runner that lost its job stops writing.
+///
 /// # Errors
-/// Engine errors (for example a database that already exists in the target).
+/// The error, with whether anything was written before it (the caller's cleanup needs to know).
 pub async fn apply(
     db: &DatabaseConnection,
     target: &str,
     state: &AccountAt,
+    selection: &[DatabaseSelection],
     ttl_disabled: bool,
     progress: &watch::Sender<Progress>,
-) -> Result<Progress, BackupError> {
+    stop: &AtomicBool,
+) -> Result<Progress, (BackupError, bool)> {
+    let mut wrote = false;
     let mut p = Progress { items_total: state.item_count(), ..Progress::default() };
     progress.send_replace(p);
+    let stopped = || BackupError::Invalid("this runner lost the job's lease; another runner carries on".into());
     for (db_id, d) in &state.databases {
-        // In place, containers are restored into their live database; otherwise every database
-        // is new.
-        if engine::store::get_database(db, target, db_id).await.is_err() {
+        if stop.load(Ordering::Relaxed) {
+            return Err((stopped(), wrote));
+        }
+        let partial = selection.iter().any(|s| &s.database == db_id && !s.containers.is_empty());
+        let exists = engine::store::get_database(db, target, db_id).await.is_ok();
+        if !(partial && exists) {
             let throughput = d.shared_throughput().and_then(|t| i32::try_from(t).ok());
-            engine::store::create_database(db, target, db_id, throughput).await?;
+            engine::store::create_database(db, target, db_id, throughput).await.map_err(|e| (e.into(), wrote))?;
+            wrote = true;
         }
         for (coll_id, c) in &d.containers {
-            let mut spec = engine::store::ContainerSpec::from_body(&c.body)?;
+            let mut spec = engine::store::ContainerSpec::from_body(&c.body).map_err(|e| (e.into(), wrote))?;
             spec.throughput = c.body.get("throughput").and_then(Value::as_i64).and_then(|t| i32::try_from(t).ok());
             spec.autoscale_max = c.body.get("autoscaleMax").and_then(Value::as_i64).and_then(|t| i32::try_from(t).ok());
             if ttl_disabled {
                 spec.default_ttl = None;
             }
-            engine::store::create_container(db, target, db_id, spec).await?;
+            engine::store::create_container(db, target, db_id, spec).await.map_err(|e| (e.into(), wrote))?;
+            wrote = true;
             let docs: Vec<&String> = c.items.values().collect();
             for chunk in docs.chunks(APPLY_BATCH) {
+                if stop.load(Ordering::Relaxed) {
+                    return Err((stopped(), wrote));
+                }
                 let bytes: u64 = chunk.iter().map(|d| d.len() as u64).sum();
                 let values = chunk
                     .iter()
                     .map(|d| serde_json::from_str::<Value>(d).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}"))))
-                    .collect::<Result<Vec<_>, _>>()?;
-                engine::store::import_items(db, target, db_id, coll_id, values).await?;
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| (e, wrote))?;
+                engine::store::import_items(db, target, db_id, coll_id, values).await.map_err(|e| (e.into(), wrote))?;
                 p.items_done += chunk.len() as u64;
                 p.bytes_done += bytes;
                 progress.send_replace(p);

@@ -151,7 +151,8 @@ async fn main() -> Result<()> {
     let replay_s = t.elapsed().as_secs_f64();
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();
-    let done = backup::restore::apply(&db, "restored", &snapshot, false, &progress).await?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let done = backup::restore::apply(&db, "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
     let apply_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(done.items_done as usize == n, "restored {} of {n} items", done.items_done);
     println!(

@@ -21,6 +21,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -66,6 +68,20 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
         if running >= MAX_PER_SOURCE {
             continue;
         }
+        if job.in_place {
+            // One in-place restore per account at a time: two would write the same names.
+            let busy = restore_job::Entity::find()
+                .filter(restore_job::Column::TargetAccountId.eq(&job.target_account_id))
+                .filter(restore_job::Column::InPlace.eq(true))
+                .filter(restore_job::Column::State.eq("Running"))
+                .filter(restore_job::Column::LeaseUntil.gte(now))
+                .filter(restore_job::Column::Id.ne(&job.id))
+                .count(db)
+                .await?;
+            if busy > 0 {
+                continue;
+            }
+        }
         let mut claim = restore_job::Entity::update_many()
             .col_expr(restore_job::Column::State, Expr::value("Running"))
             .col_expr(restore_job::Column::LeaseOwner, Expr::value(owner))
@@ -97,8 +113,9 @@ pub async fn step(state: &AppState, owner: &str) -> Result<Outcome, sea_orm::DbE
     let (tx, rx) = watch::channel(Progress::default());
     let (phase_tx, phase_rx) = watch::channel("plan");
     let stop = CancellationToken::new();
-    let keeper = tokio::spawn(keep(state.db.clone(), job.id.clone(), owner.to_owned(), rx, phase_rx, stop.clone()));
-    let result = restore(state, &job, resumed, &tx, &phase_tx).await;
+    let lost = Arc::new(AtomicBool::new(false));
+    let keeper = tokio::spawn(keep(state.db.clone(), job.id.clone(), owner.to_owned(), rx, phase_rx, stop.clone(), lost.clone()));
+    let result = restore(state, &job, resumed, &tx, &phase_tx, &lost).await;
     stop.cancel();
     let _ = keeper.await;
     finish(state, &job, owner, result).await
@@ -112,6 +129,7 @@ async fn keep(
     progress: watch::Receiver<Progress>,
     phase: watch::Receiver<&'static str>,
     stop: CancellationToken,
+    lost: Arc<AtomicBool>,
 ) {
     loop {
         let p = *progress.borrow();
@@ -124,10 +142,18 @@ async fn keep(
             .col_expr(restore_job::Column::BytesDone, Expr::value(i64::try_from(p.bytes_done).unwrap_or(i64::MAX)))
             .filter(restore_job::Column::Id.eq(&id))
             .filter(restore_job::Column::LeaseOwner.eq(&owner))
+            .filter(restore_job::Column::State.eq("Running"))
             .exec(&db)
             .await;
-        if let Err(e) = renewed {
-            tracing::warn!(job = %id, error = %e, "could not renew the restore lease");
+        match renewed {
+            Ok(r) if r.rows_affected == 0 => {
+                // Another runner holds the job now: stop writing.
+                tracing::warn!(job = %id, "lost the restore lease; stopping");
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(job = %id, error = %e, "could not renew the restore lease"),
         }
         tokio::select! {
             () = stop.cancelled() => return,
@@ -149,6 +175,7 @@ async fn restore(
     resumed: bool,
     progress: &watch::Sender<Progress>,
     phase: &watch::Sender<&'static str>,
+    lost: &AtomicBool,
 ) -> Result<Summary, (BackupError, bool)> {
     let target = &job.target_account_id;
     let selection = selection_of(job).map_err(|e| (e, false))?;
@@ -177,7 +204,7 @@ async fn restore(
         .exec(&state.db)
         .await
         .map_err(|e| (e.into(), false))?;
-    let done = backup::restore::apply(&state.db, target, &chosen, job.ttl_disabled, progress).await.map_err(|e| (e, true))?;
+    let done = backup::restore::apply(&state.db, target, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
     phase.send_replace("verify");
     verify(&state.db, target, &chosen).await.map_err(|e| (e, true))?;
     Ok(Summary {
@@ -249,10 +276,16 @@ async fn finish(
             // all if writing never began (the names may belong to somebody else by now).
             // Only while this runner still holds the job: a runner that took it over owns the
             // target's contents now.
-            let still_ours = restore_job::Entity::find_by_id(job.id.clone())
-                .one(db)
+            let still_ours = restore_job::Entity::update_many()
+                .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
+                .filter(restore_job::Column::Id.eq(&job.id))
+                .filter(restore_job::Column::LeaseOwner.eq(owner))
+                .filter(restore_job::Column::State.eq("Running"))
+                .filter(restore_job::Column::LeaseUntil.gt(Utc::now()))
+                .exec(db)
                 .await?
-                .is_some_and(|j| j.lease_owner.as_deref() == Some(owner));
+                .rows_affected
+                == 1;
             if *wrote && still_ours {
                 let cleaned = match selection_of(job) {
                     Ok(selection) => backup::restore::remove(db, &job.target_account_id, &selection).await,
