@@ -67,6 +67,11 @@ impl Outcome {
 }
 
 #[cfg(feature = "ssr")]
+mod bursts;
+#[cfg(feature = "ssr")]
+pub use bursts::Bursts;
+
+#[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::{NaiveDate, SecondsFormat, SubsecRound, Utc};
     use sea_orm::{
@@ -98,6 +103,18 @@ pub mod ssr {
         pub resource: String,
         pub outcome: Outcome,
         pub detail: String,
+    }
+
+    /// The longest each field may be, in characters: whatever a caller sends, a row stays small
+    /// (user id, user, client address, action, scope, resource, detail).
+    const FIELD_CHARS: [usize; 7] = [64, 128, 64, 128, 256, 512, 2000];
+
+    /// `s` cut to `max` characters, marked as cut.
+    fn capped(s: &str, max: usize) -> String {
+        match s.char_indices().nth(max) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s.to_owned(),
+        }
     }
 
     fn row_hash(row: &audit_entry::Model) -> String {
@@ -133,18 +150,19 @@ pub mod ssr {
                 Some(l) => (l.seq + 1, l.hash),
                 None => (1, GENESIS.to_owned()),
             };
+            let [user_id, user, ip, action, scope, resource, detail] = FIELD_CHARS;
             let mut row = audit_entry::Model {
                 seq,
                 // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
                 at: Utc::now().trunc_subsecs(6),
-                user_id: rec.user_id.clone(),
-                user_name: rec.user_name.clone(),
-                client_ip: rec.client_ip.clone(),
-                action: rec.action.clone(),
-                scope: rec.scope.clone(),
-                resource: rec.resource.clone(),
+                user_id: capped(&rec.user_id, user_id),
+                user_name: capped(&rec.user_name, user),
+                client_ip: capped(&rec.client_ip, ip),
+                action: capped(&rec.action, action),
+                scope: capped(&rec.scope, scope),
+                resource: capped(&rec.resource, resource),
                 outcome: rec.outcome.as_str().to_owned(),
-                detail: rec.detail.chars().take(2000).collect(),
+                detail: capped(&rec.detail, detail),
                 prev_hash,
                 hash: String::new(),
             };
@@ -156,6 +174,16 @@ pub mod ssr {
             }
         }
         Err(last_err.map(AppError::from).unwrap_or(AppError::Internal))
+    }
+
+    /// Appends each of `records` in order; failures are logged, never shown to a caller.
+    pub async fn append_all(db: &DatabaseConnection, records: Vec<Record>) {
+        for rec in records {
+            let action = rec.action.clone();
+            if let Err(e) = append(db, rec).await {
+                tracing::error!(error = %e, %action, "could not write the audit log");
+            }
+        }
     }
 
     /// Walks the whole chain in order and reports the first row that does not fit.
@@ -254,7 +282,12 @@ pub mod ssr {
             }
         }
         if let Some(prefix) = scope_prefix {
-            q = q.filter(audit_entry::Column::Scope.starts_with(prefix));
+            // Whole path segments: `/subscriptions/ab` must not match `/subscriptions/abc`.
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(audit_entry::Column::Scope.eq(prefix))
+                    .add(audit_entry::Column::Scope.starts_with(format!("{prefix}/"))),
+            );
         }
         let rows = q
             .order_by_desc(audit_entry::Column::Seq)
@@ -277,13 +310,16 @@ pub mod ssr {
             .collect())
     }
 
-    /// The entries as CSV (RFC 4180 quoting).
+    /// The entries as CSV (RFC 4180 quoting). A cell that a spreadsheet would take for a formula
+    /// (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so that
+    /// opening the export never runs what somebody typed into a user name.
     pub fn to_csv(entries: &[AuditEntry]) -> String {
         fn field(s: &str) -> String {
+            let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
             if s.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", s.replace('"', "\"\""))
             } else {
-                s.to_owned()
+                s
             }
         }
         let mut out = String::from("seq,time,user,client_ip,action,scope,resource,outcome,detail\r\n");
@@ -365,6 +401,31 @@ pub mod ssr {
             };
             let csv = to_csv(&[e]);
             assert!(csv.ends_with(",failed,\"name \"\"x\"\", taken\"\r\n"), "{csv}");
+        }
+
+        #[test]
+        fn csv_cells_never_start_a_formula() {
+            let e = AuditEntry {
+                seq: 1,
+                at: Utc::now(),
+                user_name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+                client_ip: "127.0.0.1".into(),
+                action: "auth/login".into(),
+                scope: "/".into(),
+                resource: "@SUM(1)".into(),
+                outcome: "failed".into(),
+                detail: "-2+3".into(),
+            };
+            let csv = to_csv(&[e]);
+            assert!(csv.contains(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\","), "{csv}");
+            assert!(csv.contains(",'@SUM(1),failed,'-2+3\r\n"), "{csv}");
+        }
+
+        #[test]
+        fn fields_are_capped() {
+            assert_eq!(capped("abcdef", 3), "abc…");
+            assert_eq!(capped("abc", 3), "abc");
+            assert!(FIELD_CHARS.iter().all(|n| *n <= 2000));
         }
 
         #[test]

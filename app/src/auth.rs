@@ -31,11 +31,11 @@ mod ssr {
 
     use super::{CurrentUser, password, session};
     use crate::audit::Outcome;
-    use crate::audit::ssr::{Record, append};
+    use crate::audit::ssr::{Record, append_all};
     use crate::authz::ssr::Caller;
     use crate::db::user;
     use crate::domain::rbac::Scope;
-    use crate::domain::validate_new_password;
+    use crate::domain::{UserName, validate_new_password};
     use crate::error::AppError;
     use crate::request;
     use crate::state::AppState;
@@ -44,8 +44,8 @@ mod ssr {
     const LOGOUT: &str = "auth/logout";
     const CHANGE_PASSWORD: &str = "auth/changePassword";
 
-    async fn audit_login(state: &AppState, user_id: &str, name: &str, ip: &str, outcome: Outcome, detail: &str) {
-        let rec = Record {
+    fn login_record(user_id: &str, name: &str, ip: &str, outcome: Outcome, detail: &str) -> Record {
+        Record {
             user_id: user_id.to_owned(),
             user_name: name.to_owned(),
             client_ip: ip.to_owned(),
@@ -54,11 +54,16 @@ mod ssr {
             resource: format!("/users/{name}"),
             outcome,
             detail: detail.to_owned(),
-        };
-        if let Err(e) = append(&state.db, rec).await {
-            tracing::error!(error = %e, "could not write the audit log");
         }
     }
+
+    async fn audit_login(state: &AppState, user_id: &str, name: &str, ip: &str, outcome: Outcome, detail: &str) {
+        append_all(&state.db, vec![login_record(user_id, name, ip, outcome, detail)]).await;
+    }
+
+    /// The longest password a sign-in is checked against (the password policy allows 256
+    /// characters); longer ones are refused before any hashing.
+    const MAX_PASSWORD_BYTES: usize = 1024;
 
     const WRONG_CREDENTIALS: &str = "wrong user name or password";
 
@@ -80,13 +85,24 @@ mod ssr {
         if username.is_empty() || password.is_empty() {
             return Err(AppError::invalid("enter a user name and a password"));
         }
+        // Checked before anything is counted, hashed or audited: a name no user can have costs
+        // nothing and leaves no trace.
+        UserName::parse(&username)?;
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::invalid(format!("a password is at most {MAX_PASSWORD_BYTES} bytes long")));
+        }
 
-        if let Err(t) = state.limiter.check(&username, &ip, Instant::now()) {
+        if let Err(t) = state.limiter.begin(&username, &ip, Instant::now()) {
             let secs = t.retry_after.as_secs().max(1);
             request::set_header(http::header::RETRY_AFTER, &secs.to_string());
-            let whom = if t.by_user { "this user" } else { "this address" };
+            let (whom, key) = if t.by_user {
+                ("this user", format!("login throttled: user {}", username.to_lowercase()))
+            } else {
+                ("this address", format!("login throttled: address {ip}"))
+            };
             let message = format!("too many failed sign-in attempts for {whom}; try again in {secs} s");
-            audit_login(&state, "", &username, &ip, Outcome::Denied, &message).await;
+            let rows = state.audit_bursts.admit(&key, login_record("", &username, &ip, Outcome::Denied, &message), Instant::now());
+            append_all(&state.db, rows).await;
             return Err(AppError::TooManyRequests(message));
         }
 
@@ -95,17 +111,16 @@ mod ssr {
             .one(&state.db)
             .await?;
         let stored = found.as_ref().map(|u| u.password_hash.clone());
-        let ok = password::verify(password, stored).await;
+        let ok = password::verify(password, stored).await?;
         let user = match found {
             Some(u) if ok && !u.disabled => u,
             _ => {
-                state.limiter.record_failure(&username, &ip, Instant::now());
                 tracing::info!(user = %username, %ip, "sign-in refused");
                 audit_login(&state, "", &username, &ip, Outcome::Failed, WRONG_CREDENTIALS).await;
                 return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };
-        state.limiter.record_success(&username);
+        state.limiter.succeeded(&username, &ip);
 
         // Rotate: whatever session the browser presented ends, a new one begins.
         if let Some(old) = session::presented_hash(&parts.headers) {
@@ -165,7 +180,7 @@ mod ssr {
         if new == current {
             return Err(AppError::invalid("the new password must differ from the current one"));
         }
-        if !password::verify(current, Some(caller.user.password_hash.clone())).await {
+        if !password::verify(current, Some(caller.user.password_hash.clone())).await? {
             return Err(AppError::Forbidden("the current password is wrong".into()));
         }
         let hash = password::hash(new).await?;

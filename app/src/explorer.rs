@@ -37,19 +37,27 @@ pub struct ItemPage {
     pub next: Option<String>,
 }
 
-/// A query's results (pretty JSON) and what it cost.
+/// A query's first page of results (pretty JSON) and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryResult {
     pub json: String,
+    /// Results shown.
     pub count: usize,
+    /// More results follow the ones shown.
+    pub more: bool,
     pub request_charge: f64,
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use engine::EngineError;
+    use engine::limits::MAX_PAGE_BYTES;
+    use engine::query::PageLimits;
+    use engine::scan::Position;
     use engine::store::{self, ContainerSpec, WriteMode};
+    use engine::throughput::{budget, write_charge};
     use serde_json::{Value, json};
+    use std::sync::Arc;
 
     use super::{ContainerNode, DatabaseNode, ItemPage, ItemRow, QueryResult};
     use crate::accounts::ssr::find_live;
@@ -59,6 +67,7 @@ pub mod ssr {
     use crate::error::AppError;
 
     const PAGE: u64 = 20;
+    /// Results the explorer shows of a query: its first page.
     const QUERY_RESULTS: usize = 100;
 
     impl From<EngineError> for AppError {
@@ -67,9 +76,22 @@ pub mod ssr {
                 EngineError::BadRequest(m) | EngineError::TooLarge(m) => AppError::Invalid(m),
                 EngineError::NotFound(m) => AppError::NotFound(m),
                 EngineError::Conflict(m) | EngineError::PreconditionFailed(m) => AppError::Conflict(m),
+                EngineError::TooManyRequests { message, .. } => AppError::TooManyRequests(message),
+                EngineError::Corrupt(m) => {
+                    tracing::error!(error = %m, "stored data is damaged");
+                    AppError::Internal
+                }
                 EngineError::Db(e) => e.into(),
             }
         }
+    }
+
+    /// Reserves a write's estimated request units from the container's throughput, as the data
+    /// plane does: the explorer is throttled like any other client.
+    async fn spend(caller: &Caller, row: &account::Model, db: &str, container: &str, estimate: f64) -> Result<(), AppError> {
+        let (d, c) = store::get_container(&caller.state.db, &row.id, db, container).await?;
+        let (key, rate) = budget(&d, &c);
+        Ok(caller.state.throttle.reserve(&key, rate, estimate)?)
     }
 
     /// The caller and the account, once `action` on it is allowed.
@@ -155,39 +177,32 @@ pub mod ssr {
         let after = if after.is_empty() {
             None
         } else {
-            Some(serde_json::from_str::<(String, String)>(&after).map_err(|_| AppError::invalid("bad page token"))?)
+            Some(serde_json::from_str::<Position>(&after).map_err(|_| AppError::invalid("bad page token"))?)
         };
-        let (d, c, items) = store::list_items(&caller.state.db, &row.id, &db, &container, after, PAGE + 1).await?;
-        let more = items.len() as u64 > PAGE;
-        let page: Vec<_> = items.into_iter().take(PAGE as usize).collect();
-        let next = if more { page.last().map(|l| json!([l.pk, l.id]).to_string()) } else { None };
-        Ok(ItemPage {
-            items: page
-                .iter()
-                .map(|i| ItemRow {
-                    id: i.id.clone(),
-                    pk: i.pk.clone(),
-                    json: serde_json::to_string_pretty(&store::item_json(&d, &c, i)).unwrap_or_default(),
-                })
-                .collect(),
-            next,
-        })
+        let (d, c, batch) = store::list_items(&caller.state.db, &row.id, &db, &container, after, PAGE, MAX_PAGE_BYTES).await?;
+        let next = if batch.more { batch.items.last().map(|l| json!(Position { pk: l.pk.clone(), id: l.id.clone() }).to_string()) } else { None };
+        let mut items = Vec::with_capacity(batch.items.len());
+        for i in &batch.items {
+            items.push(ItemRow { id: i.id.clone(), pk: i.pk.clone(), json: pretty(&store::item_json(&d, &c, i)?) });
+        }
+        Ok(ItemPage { items, next })
+    }
+
+    fn pretty(v: &Value) -> String {
+        serde_json::to_string_pretty(v).unwrap_or_default()
     }
 
     pub async fn save_item(sub: String, name: String, db: String, container: String, json_text: String, original_pk: String, original_id: String) -> Result<ItemRow, AppError> {
         let (caller, row) = account_for(actions::DATA_WRITE, &sub, &name).await?;
         let r = async {
+            spend(&caller, &row, &db, &container, write_charge(json_text.len())).await?;
             let doc: Value = serde_json::from_str(&json_text).map_err(|e| AppError::invalid(format!("the item is not valid JSON: {e}")))?;
             let stored = if original_id.is_empty() {
                 store::write_item(&caller.state.db, &row.id, &db, &container, None, doc, WriteMode::Create).await?.0
             } else {
                 store::replace_item(&caller.state.db, &row.id, &db, &container, &original_pk, &original_id, doc, None).await?
             };
-            Ok(ItemRow {
-                id: stored.item.id.clone(),
-                pk: stored.item.pk.clone(),
-                json: serde_json::to_string_pretty(&stored.to_json()).unwrap_or_default(),
-            })
+            Ok(ItemRow { id: stored.item.id.clone(), pk: stored.item.pk.clone(), json: pretty(&stored.to_json()?) })
         }
         .await;
         audited(&caller, &row, actions::DATA_WRITE, &format!("dbs/{db}/colls/{container}/docs"), r).await
@@ -195,22 +210,34 @@ pub mod ssr {
 
     pub async fn delete_item(sub: String, name: String, db: String, container: String, pk: String, id: String) -> Result<(), AppError> {
         let (caller, row) = account_for(actions::DATA_WRITE, &sub, &name).await?;
-        let r = store::delete_item(&caller.state.db, &row.id, &db, &container, &pk, &id, None).await.map_err(AppError::from);
+        let r = async {
+            spend(&caller, &row, &db, &container, write_charge(0)).await?;
+            Ok(store::delete_item(&caller.state.db, &row.id, &db, &container, &pk, &id, None).await?)
+        }
+        .await;
         audited(&caller, &row, actions::DATA_WRITE, &format!("dbs/{db}/colls/{container}/docs/{id} (delete)"), r).await
     }
 
+    /// The query's first page, run and paid for exactly as on the data plane.
     pub async fn query(sub: String, name: String, db: String, container: String, sql: String) -> Result<QueryResult, AppError> {
         let (caller, row) = account_for(actions::DATA_READ, &sub, &name).await?;
         let q = engine::query::parse(&sql, &[])?;
-        let (_, docs) = store::items_for_query(&caller.state.db, &row.id, &db, &container, None).await?;
-        let scanned: usize = docs.iter().map(|d| d.to_string().len()).sum();
-        let results = engine::query::run(&q, docs)?;
-        let count = results.len();
-        let shown: Vec<Value> = results.into_iter().take(QUERY_RESULTS).collect();
+        let state = &caller.state;
+        let cx = engine::query::page::Context {
+            gate: &state.queries,
+            throttle: &state.throttle,
+            account_id: &row.id,
+            database: &db,
+            container: &container,
+            partition_key: None,
+        };
+        let limits = PageLimits { max_items: QUERY_RESULTS, max_bytes: MAX_PAGE_BYTES };
+        let page = engine::query::page::page(&state.db, cx, Arc::new(q), None, limits).await?;
         Ok(QueryResult {
-            json: serde_json::to_string_pretty(&shown).unwrap_or_default(),
-            count,
-            request_charge: 2.3 + scanned.div_ceil(1024).max(1) as f64,
+            json: pretty(&Value::Array(page.results.clone())),
+            count: page.results.len(),
+            more: page.continuation.is_some(),
+            request_charge: page.charge,
         })
     }
 }

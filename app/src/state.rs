@@ -1,11 +1,13 @@
 //! What every server function and page render on the server can reach: the database, the master
-//! key, the session policy and the login limiter. The `server` crate builds one at start-up and
-//! provides it as Leptos context.
+//! key, the session policy, the login limiter, the throughput buckets and query gate shared with
+//! the data plane, and the audit log's burst counter. The `server` crate builds one at start-up
+//! and provides it as Leptos context.
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::Bursts;
 use crate::auth::LoginLimiter;
 use crate::crypto::MasterKey;
 use crate::error::AppError;
@@ -32,6 +34,12 @@ pub struct AppState {
     pub public_url: String,
     /// Where backups are kept.
     pub backup_storage: backup::storage::BackupStorage,
+    /// Provisioned throughput, spent alike by the data plane and the portal's explorer.
+    pub throttle: Arc<engine::throughput::Throttle>,
+    /// Bounds on query work (see `engine::query::gate`).
+    pub queries: Arc<engine::query::QueryGate>,
+    /// Repeated failures audited as counted rows (see `audit::Bursts`).
+    pub audit_bursts: Arc<Bursts>,
 }
 
 impl AppState {

@@ -41,13 +41,14 @@ pub async fn take_full(
         let mut database = DatabaseAt { body: engine::store::database_log_body(&d), ..DatabaseAt::default() };
         let (_, colls) = engine::store::list_containers(&txn, account_id, &d.id).await?;
         for c in colls {
-            let (dm, cm, items) = engine::store::list_items(&txn, account_id, &d.id, &c.id, None, u64::MAX >> 1).await?;
+            let (dm, cm, items) = engine::store::list_items(&txn, account_id, &d.id, &c.id, None, u64::MAX >> 1, usize::MAX).await?;
+            let items = items.items;
             let container = ContainerAt {
                 body: engine::store::container_log_body(&dm, &cm),
                 items: items
                     .iter()
-                    .map(|i| ((i.pk.clone(), i.id.clone()), Value::to_string(&engine::store::item_json(&dm, &cm, i))))
-                    .collect(),
+                    .map(|i| Ok(((i.pk.clone(), i.id.clone()), Value::to_string(&engine::store::item_json(&dm, &cm, i)?))))
+                    .collect::<Result<_, engine::EngineError>>()?,
             };
             database.containers.insert(c.id.clone(), container);
         }

@@ -1,9 +1,12 @@
 //! Applying a rebuilt account to a target: choosing what to restore, and writing it through the
 //! engine so the target's own change log (and so its own backups) record every restored item.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
@@ -95,6 +98,15 @@ pub fn select(mut state: AccountAt, wanted: &[DatabaseSelection], at: &str) -> R
     Ok(out)
 }
 
+/// The resource id a restore job gives a database (`container` = `None`) or container it
+/// creates: derived from the job, so that the job — resumed, or cleaning up after a failure —
+/// can tell what it wrote from a resource of the same name somebody made since.
+pub fn owned_rid(job_id: &str, database: &str, container: Option<&str>) -> String {
+    let digest = Sha256::digest(format!("rewind/restore/{job_id}\n{database}\n{}", container.unwrap_or("")));
+    // Cosmos DB rids are base64 with '/' replaced, so they are safe inside links.
+    B64.encode(&digest[..8]).replace('/', "-")
+}
+
 /// How far an apply has got.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -110,12 +122,15 @@ pub struct Progress {
 /// A database that exists already is reused only where `selection` names some of its
 /// containers (an in-place container restore); a database asked for whole must be created, so a
 /// second restore of the same database fails before writing anything. `stop` is checked
-/// between batches: a runner that lost its job stops writing.
+/// between batches: a runner that lost its job stops writing. What it creates carries
+/// [`owned_rid`]s of `job_id`, which [`remove`] relies on.
 ///
 /// # Errors
 /// The error, with whether anything was written before it (the caller's cleanup needs to know).
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     db: &DatabaseConnection,
+    job_id: &str,
     target: &str,
     state: &AccountAt,
     selection: &[DatabaseSelection],
@@ -135,7 +150,9 @@ pub async fn apply(
         let exists = engine::store::get_database(db, target, db_id).await.is_ok();
         if !(partial && exists) {
             let throughput = d.shared_throughput().and_then(|t| i32::try_from(t).ok());
-            engine::store::create_database(db, target, db_id, throughput).await.map_err(|e| (e.into(), wrote))?;
+            engine::store::create_database_as(db, target, db_id, throughput, Some(owned_rid(job_id, db_id, None)))
+                .await
+                .map_err(|e| (e.into(), wrote))?;
             wrote = true;
         }
         for (coll_id, c) in &d.containers {
@@ -145,6 +162,7 @@ pub async fn apply(
             if ttl_disabled {
                 spec.default_ttl = None;
             }
+            spec.rid = Some(owned_rid(job_id, db_id, Some(coll_id)));
             engine::store::create_container(db, target, db_id, spec).await.map_err(|e| (e.into(), wrote))?;
             wrote = true;
             let docs: Vec<&String> = c.items.values().collect();
@@ -207,29 +225,37 @@ pub fn selection_names(selection: &[DatabaseSelection]) -> Vec<String> {
         .collect()
 }
 
-/// Removes what a restore into `target` wrote for `selection` (all of the account when the
-/// selection is empty): used when a restore fails or is resumed from the start.
+/// Removes what restore job `job_id` wrote into `target` for `selection` (all of the account
+/// when the selection is empty): used when a restore fails or is resumed from the start. Only
+/// databases and containers carrying the job's [`owned_rid`]s are removed: one of the same name
+/// that somebody else made meanwhile is left alone.
 ///
 /// # Errors
 /// Engine errors.
-pub async fn remove(db: &DatabaseConnection, target: &str, selection: &[DatabaseSelection]) -> Result<(), BackupError> {
-    if selection.is_empty() {
-        for d in engine::store::list_databases(db, target).await? {
-            engine::store::delete_database(db, target, &d.id).await?;
+pub async fn remove(db: &DatabaseConnection, job_id: &str, target: &str, selection: &[DatabaseSelection]) -> Result<(), BackupError> {
+    let whole: Vec<DatabaseSelection> = if selection.is_empty() {
+        engine::store::list_databases(db, target)
+            .await?
+            .into_iter()
+            .map(|d| DatabaseSelection { database: d.id, containers: Vec::new() })
+            .collect()
+    } else {
+        selection.to_vec()
+    };
+    for s in &whole {
+        let ours = owned_rid(job_id, &s.database, None);
+        if engine::store::delete_database_if(db, target, &s.database, Some(&ours)).await? {
+            continue;
         }
-        return Ok(());
-    }
-    for s in selection {
-        if s.containers.is_empty() {
-            if engine::store::get_database(db, target, &s.database).await.is_ok() {
-                engine::store::delete_database(db, target, &s.database).await?;
-            }
-        } else {
-            for c in &s.containers {
-                if engine::store::get_container(db, target, &s.database, c).await.is_ok() {
-                    engine::store::delete_container(db, target, &s.database, c).await?;
-                }
-            }
+        // The database is not the job's (it existed, or was made since): only the job's
+        // containers inside it are removed.
+        let containers = match (&s.containers, engine::store::list_containers(db, target, &s.database).await) {
+            (named, _) if !named.is_empty() => named.clone(),
+            (_, Ok((_, all))) => all.into_iter().map(|c| c.id).collect(),
+            (_, Err(_)) => Vec::new(),
+        };
+        for c in &containers {
+            engine::store::delete_container_if(db, target, &s.database, c, Some(&owned_rid(job_id, &s.database, Some(c)))).await?;
         }
     }
     Ok(())

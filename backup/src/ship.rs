@@ -21,6 +21,23 @@ use crate::storage::{BackupStorage, Put};
 /// The `prev_sha256` of an account's first segment.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// How large a segment may grow; it ends at whichever bound it reaches first (the byte bound
+/// may be passed by the one entry that reaches it). Bounding bytes as well as entries keeps a
+/// segment of large items from holding gigabytes in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentBounds {
+    pub entries: u64,
+    pub bytes: usize,
+}
+
+impl SegmentBounds {
+    /// What the backup worker uses.
+    pub const DEFAULT: Self = Self { entries: 2_000, bytes: 16 * 1024 * 1024 };
+}
+
+/// Change-log rows read at a time while filling a segment.
+const READ_AHEAD: u64 = 16;
+
 /// What one pass did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipped {
@@ -30,8 +47,8 @@ pub struct Shipped {
     pub through: DateTime<Utc>,
 }
 
-/// Ships whatever of `account_id`'s change log is not yet in backup storage, `batch` entries per
-/// segment, then moves its latest restorable time up to this pass's watermark.
+/// Ships whatever of `account_id`'s change log is not yet in backup storage, in segments within
+/// `bounds`, then moves its latest restorable time up to this pass's watermark.
 ///
 /// Safe to run on several replicas at once: objects are create-only, and the manifest row and
 /// the shipped position move together only from the position this pass started at.
@@ -43,7 +60,7 @@ pub async fn ship_account(
     storage: &BackupStorage,
     kek: &KeyWrapKey,
     account_id: &str,
-    batch: u64,
+    bounds: SegmentBounds,
 ) -> Result<Shipped, BackupError> {
     let (last_seq, watermark) = watermark(db, account_id).await?;
     backup_state::Entity::insert(backup_state::ActiveModel {
@@ -67,8 +84,7 @@ pub async fn ship_account(
     if shipped < last_seq {
         let key = kek.data_key(db, account_id).await?;
         while shipped < last_seq {
-            let rows = engine::changelog::read(db, account_id, shipped, batch).await?;
-            let batch: Vec<Entry> = rows.into_iter().filter(|r| r.seq <= last_seq).map(Entry::from).collect();
+            let batch = next_segment(db, account_id, shipped, last_seq, bounds).await?;
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
                 return Err(BackupError::Integrity(format!("change log of account {account_id} has nothing after {shipped} though {last_seq} was handed out")));
             };
@@ -140,6 +156,29 @@ pub async fn ship_account(
         .await?
         .map_or(state.backed_up_through, |s| s.backed_up_through);
     Ok(Shipped { segments, entries, through })
+}
+
+/// The entries of the next segment: from `after` (exclusive) up to `last_seq`, within `bounds`.
+async fn next_segment(db: &DatabaseConnection, account_id: &str, after: i64, last_seq: i64, bounds: SegmentBounds) -> Result<Vec<Entry>, BackupError> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut bytes = 0usize;
+    let mut next = after;
+    while (entries.len() as u64) < bounds.entries && bytes < bounds.bytes && next < last_seq {
+        let want = Ord::min(bounds.entries - entries.len() as u64, READ_AHEAD);
+        let rows = engine::changelog::read(db, account_id, next, want).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            if r.seq > last_seq || bytes >= bounds.bytes {
+                return Ok(entries);
+            }
+            bytes += r.body.as_ref().map_or(0, String::len) + r.item_id.as_ref().map_or(0, String::len) + r.pk.as_ref().map_or(0, String::len);
+            next = r.seq;
+            entries.push(Entry::from(r));
+        }
+    }
+    Ok(entries)
 }
 
 /// The last sequence number handed out and an instant before any later change's commit time.

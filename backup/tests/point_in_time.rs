@@ -61,7 +61,8 @@ async fn contents(db: &DatabaseConnection) -> Contents {
     let mut out = Contents::new();
     let (_, colls) = store::list_containers(db, ACCOUNT, "db").await.unwrap();
     for c in colls {
-        let (_, _, items) = store::list_items(db, ACCOUNT, "db", &c.id, None, 10_000).await.unwrap();
+        let (_, _, batch) = store::list_items(db, ACCOUNT, "db", &c.id, None, 10_000, usize::MAX).await.unwrap();
+        let items = batch.items;
         out.insert(c.id.clone(), items.iter().map(|i| (i.id.clone(), serde_json::from_str(&i.body).unwrap())).collect());
     }
     out
@@ -102,12 +103,12 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         // Ship now and then, in segments of three entries, while changes go on.
         if n % 5 == 4 {
-            backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 3).await.unwrap();
+            backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX }).await.unwrap();
             // And a base snapshot once 7 more changes are shipped.
             backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
         }
     }
-    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 3).await.unwrap();
+    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX }).await.unwrap();
     assert!(shipped.through >= checkpoints.last().unwrap().0);
     let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
     if let Some(seq) = snapshot {

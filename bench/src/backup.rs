@@ -55,7 +55,7 @@ async fn write(db: &DatabaseConnection, from: usize, n: usize) -> Result<f64> {
 fn shipper(db: DatabaseConnection, storage: BackupStorage, kek: KeyWrapKey, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 2_000).await {
+            if let Err(e) = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds::DEFAULT).await {
                 eprintln!("ship failed: {e}");
             }
             tokio::select! {
@@ -130,7 +130,7 @@ async fn main() -> Result<()> {
     }
     let storage = BackupStorage::local(&dir.path().join("backups-full"))?;
     let t = Instant::now();
-    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, 2_000).await?;
+    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds::DEFAULT).await?;
     let ship_s = t.elapsed().as_secs_f64();
     let state = backup::entities::backup_state::Entity::find_by_id(ACCOUNT.to_owned()).one(&db).await?;
     let stored = state.map_or(0, |s| s.bytes);
@@ -152,7 +152,7 @@ async fn main() -> Result<()> {
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let done = backup::restore::apply(&db, "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
+    let done = backup::restore::apply(&db, "bench-restore", "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
     let apply_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(done.items_done as usize == n, "restored {} of {n} items", done.items_done);
     println!(

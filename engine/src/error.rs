@@ -18,6 +18,13 @@ pub enum EngineError {
     /// 413: the item or request is larger than allowed.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: the container's throughput, or the account's share of query work, is used up; retry
+    /// after the given milliseconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_ms: u64 },
+    /// 500: stored data is damaged (changed outside Rewind); the message names what.
+    #[error("{0}")]
+    Corrupt(String),
     /// 500: the database failed.
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
@@ -32,7 +39,8 @@ impl EngineError {
             EngineError::Conflict(_) => 409,
             EngineError::PreconditionFailed(_) => 412,
             EngineError::TooLarge(_) => 413,
-            EngineError::Db(_) => 500,
+            EngineError::TooManyRequests { .. } => 429,
+            EngineError::Corrupt(_) | EngineError::Db(_) => 500,
         }
     }
 
@@ -44,7 +52,8 @@ impl EngineError {
             EngineError::Conflict(_) => "Conflict",
             EngineError::PreconditionFailed(_) => "PreconditionFailed",
             EngineError::TooLarge(_) => "RequestEntityTooLarge",
-            EngineError::Db(_) => "InternalServerError",
+            EngineError::TooManyRequests { .. } => "TooManyRequests",
+            EngineError::Corrupt(_) | EngineError::Db(_) => "InternalServerError",
         }
     }
 }
@@ -55,5 +64,15 @@ impl From<sea_orm::TransactionError<EngineError>> for EngineError {
             sea_orm::TransactionError::Connection(e) => e.into(),
             sea_orm::TransactionError::Transaction(e) => e,
         }
+    }
+}
+
+/// At most the first 100 characters of `input`, quoted, for an error message that echoes what
+/// the caller sent without echoing megabytes of it.
+pub fn excerpt(input: &str) -> String {
+    const SHOWN: usize = 100;
+    match input.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+        None => format!("{input:?}"),
     }
 }

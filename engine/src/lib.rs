@@ -8,9 +8,12 @@
 pub mod changelog;
 pub mod entities;
 pub mod error;
+pub mod limits;
 pub mod patch;
 pub mod query;
+pub mod scan;
 pub mod signature;
 pub mod store;
+pub mod throughput;
 
 pub use error::EngineError;

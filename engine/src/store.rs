@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
@@ -14,9 +14,8 @@ use serde_json::{Map, Value, json};
 use crate::changelog::{self, Change, Op};
 use crate::entities::{container, database, item};
 use crate::error::EngineError;
-
-/// The largest item Cosmos DB accepts, in bytes of JSON.
-pub const MAX_ITEM_BYTES: usize = 2 * 1024 * 1024;
+use crate::limits::{MAX_ID_CHARS, MAX_ITEM_BYTES, MAX_ITEM_DEPTH, MAX_PARTITION_KEY_BYTES, MAX_THROUGHPUT, MIN_THROUGHPUT};
+use crate::scan;
 /// RU/s one physical partition serves; more throughput means more partitions.
 const RUS_PER_PARTITION: i32 = 10_000;
 const SYSTEM_PROPERTIES: [&str; 5] = ["_rid", "_self", "_etag", "_ts", "_attachments"];
@@ -42,8 +41,8 @@ fn new_etag() -> String {
 /// # Errors
 /// [`EngineError::BadRequest`] naming the rule.
 pub fn check_id(kind: &str, id: &str) -> Result<(), EngineError> {
-    if id.is_empty() || id.chars().count() > 255 {
-        return Err(EngineError::BadRequest(format!("{kind} id must be 1 to 255 characters long")));
+    if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
+        return Err(EngineError::BadRequest(format!("{kind} id must be 1 to {MAX_ID_CHARS} characters long")));
     }
     if let Some(c) = id.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#')) {
         return Err(EngineError::BadRequest(format!("{kind} id {id:?} must not contain {c:?}")));
@@ -66,6 +65,21 @@ pub async fn create_database(
     id: &str,
     throughput: Option<i32>,
 ) -> Result<database::Model, EngineError> {
+    create_database_as(db, account_id, id, throughput, None).await
+}
+
+/// [`create_database`] with a chosen resource id: a restore gives what it creates ids derived
+/// from its job, so that it can later tell its own resources from ones somebody made since.
+///
+/// # Errors
+/// As [`create_database`].
+pub async fn create_database_as(
+    db: &DatabaseConnection,
+    account_id: &str,
+    id: &str,
+    throughput: Option<i32>,
+    rid: Option<String>,
+) -> Result<database::Model, EngineError> {
     check_id("database", id)?;
     check_throughput(throughput)?;
     let txn = db.begin().await?;
@@ -74,7 +88,7 @@ pub async fn create_database(
         return Err(EngineError::Conflict(format!("database {id:?} already exists")));
     }
     let row = database::ActiveModel {
-        rid: Set(new_rid()),
+        rid: Set(rid.unwrap_or_else(new_rid)),
         account_id: Set(account_id.to_owned()),
         id: Set(id.to_owned()),
         throughput: Set(throughput),
@@ -133,9 +147,23 @@ pub async fn list_databases(c: &impl ConnectionTrait, account_id: &str) -> Resul
 /// # Errors
 /// 404 if there is none.
 pub async fn delete_database(db: &DatabaseConnection, account_id: &str, id: &str) -> Result<(), EngineError> {
+    delete_database_if(db, account_id, id, None).await.map(|_| ())
+}
+
+/// Deletes database `id` only if its resource id is `rid` (when given); `Ok(false)` when it
+/// does not exist or is another one of that name.
+///
+/// # Errors
+/// 404 if there is none and no `rid` was given.
+pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &str, rid: Option<&str>) -> Result<bool, EngineError> {
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
-    let d = get_database(&txn, account_id, id).await?;
+    let d = match (find_database(&txn, account_id, id).await?, rid) {
+        (Some(d), Some(r)) if d.rid != r => return Ok(false),
+        (Some(d), _) => d,
+        (None, Some(_)) => return Ok(false),
+        (None, None) => return Err(EngineError::NotFound(format!("database {id:?} does not exist"))),
+    };
     let colls = container::Entity::find()
         .filter(container::Column::DatabaseRid.eq(&d.rid))
         .all(&txn)
@@ -156,7 +184,7 @@ pub async fn delete_database(db: &DatabaseConnection, account_id: &str, id: &str
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// The database as Cosmos DB returns it.
@@ -182,7 +210,9 @@ pub fn database_log_body(d: &database::Model) -> Value {
 
 fn check_throughput(t: Option<i32>) -> Result<(), EngineError> {
     match t {
-        Some(v) if v < 400 => Err(EngineError::BadRequest(format!("throughput must be at least 400 RU/s (got {v})"))),
+        Some(v) if !(MIN_THROUGHPUT..=MAX_THROUGHPUT).contains(&v) => Err(EngineError::BadRequest(format!(
+            "throughput must be {MIN_THROUGHPUT} to {MAX_THROUGHPUT} RU/s (got {v})"
+        ))),
         Some(v) if v % 100 != 0 => Err(EngineError::BadRequest(format!("throughput must be a multiple of 100 RU/s (got {v})"))),
         _ => Ok(()),
     }
@@ -201,6 +231,8 @@ pub struct ContainerSpec {
     pub default_ttl: Option<i32>,
     pub indexing_policy: Option<Value>,
     pub unique_key_policy: Option<Value>,
+    /// The resource id to give it (a restore's own, see [`create_database_as`]); fresh when `None`.
+    pub rid: Option<String>,
 }
 
 impl ContainerSpec {
@@ -230,6 +262,7 @@ impl ContainerSpec {
             default_ttl,
             indexing_policy: body.get("indexingPolicy").cloned(),
             unique_key_policy: body.get("uniqueKeyPolicy").cloned(),
+            rid: None,
         })
     }
 }
@@ -256,9 +289,11 @@ pub async fn create_container(
     check_id("container", &spec.id)?;
     check_throughput(spec.throughput)?;
     if let Some(a) = spec.autoscale_max
-        && (a < 1000 || a % 1000 != 0)
+        && (!(1000..=MAX_THROUGHPUT).contains(&a) || a % 1000 != 0)
     {
-        return Err(EngineError::BadRequest(format!("autoscale maximum must be a multiple of 1000 RU/s, at least 1000 (got {a})")));
+        return Err(EngineError::BadRequest(format!(
+            "autoscale maximum must be a multiple of 1000 RU/s from 1000 to {MAX_THROUGHPUT} (got {a})"
+        )));
     }
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
@@ -268,7 +303,7 @@ pub async fn create_container(
     }
     let ru = spec.autoscale_max.or(spec.throughput).or(d.throughput).unwrap_or(400);
     let row = container::ActiveModel {
-        rid: Set(new_rid()),
+        rid: Set(spec.rid.clone().unwrap_or_else(new_rid)),
         account_id: Set(account_id.to_owned()),
         database_rid: Set(d.rid.clone()),
         id: Set(spec.id.clone()),
@@ -346,9 +381,23 @@ pub async fn list_containers(
 /// # Errors
 /// 404 if it does not exist.
 pub async fn delete_container(db: &DatabaseConnection, account_id: &str, db_id: &str, coll_id: &str) -> Result<(), EngineError> {
+    delete_container_if(db, account_id, db_id, coll_id, None).await.map(|_| ())
+}
+
+/// Deletes the container only if its resource id is `rid` (when given); `Ok(false)` when it
+/// does not exist or is another one of that name.
+///
+/// # Errors
+/// 404 if there is none and no `rid` was given.
+pub async fn delete_container_if(db: &DatabaseConnection, account_id: &str, db_id: &str, coll_id: &str, rid: Option<&str>) -> Result<bool, EngineError> {
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
-    let (_, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
+    let coll = match (get_container(&txn, account_id, db_id, coll_id).await, rid) {
+        (Ok((_, c)), Some(r)) if c.rid != r => return Ok(false),
+        (Ok((_, c)), _) => c,
+        (Err(EngineError::NotFound(_)), Some(_)) => return Ok(false),
+        (Err(e), _) => return Err(e),
+    };
     item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&coll.rid)).exec(&txn).await?;
     container::Entity::delete_by_id(coll.rid.clone()).exec(&txn).await?;
     let change = Change {
@@ -362,7 +411,7 @@ pub async fn delete_container(db: &DatabaseConnection, account_id: &str, db_id: 
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Replaces a container's settings (TTL, indexing policy). The partition key cannot change.
@@ -452,7 +501,10 @@ pub fn partition_key_paths(c: &container::Model) -> Vec<String> {
 
 /// The partition key value of `doc` under the container's paths, as canonical JSON (an array,
 /// as the `x-ms-documentdb-partitionkey` header carries it; a missing value is `{}`).
-pub fn partition_key_of(c: &container::Model, doc: &Value) -> String {
+///
+/// # Errors
+/// 400 when the value is longer than [`MAX_PARTITION_KEY_BYTES`].
+pub fn partition_key_of(c: &container::Model, doc: &Value) -> Result<String, EngineError> {
     let values: Vec<Value> = partition_key_paths(c)
         .iter()
         .map(|path| {
@@ -463,18 +515,29 @@ pub fn partition_key_of(c: &container::Model, doc: &Value) -> String {
                 .unwrap_or_else(|| json!({}))
         })
         .collect();
-    Value::Array(values).to_string()
+    checked_partition_key(Value::Array(values).to_string())
+}
+
+fn checked_partition_key(pk: String) -> Result<String, EngineError> {
+    if pk.len() > MAX_PARTITION_KEY_BYTES {
+        return Err(EngineError::BadRequest(format!(
+            "the partition key value is {} bytes; the limit is {MAX_PARTITION_KEY_BYTES} bytes",
+            pk.len()
+        )));
+    }
+    Ok(pk)
 }
 
 /// Normalises an `x-ms-documentdb-partitionkey` header to the canonical form.
 ///
 /// # Errors
-/// 400 if it is not a JSON array.
+/// 400 if it is not a JSON array, or is longer than [`MAX_PARTITION_KEY_BYTES`].
 pub fn canonical_partition_key(header: &str) -> Result<String, EngineError> {
     match serde_json::from_str::<Value>(header) {
-        Ok(Value::Array(a)) => Ok(Value::Array(a).to_string()),
+        Ok(Value::Array(a)) => checked_partition_key(Value::Array(a).to_string()),
         _ => Err(EngineError::BadRequest(format!(
-            "the partition key header must be a JSON array such as [\"value\"] (got {header:?})"
+            "the partition key header must be a JSON array such as [\"value\"] (got {})",
+            crate::error::excerpt(header)
         ))),
     }
 }
@@ -496,25 +559,55 @@ pub struct StoredItem {
 
 impl StoredItem {
     /// The item as Cosmos DB returns it: the user's fields plus system properties.
-    pub fn to_json(&self) -> Value {
+    ///
+    /// # Errors
+    /// 500 if the stored body is unreadable (see [`item_json`]).
+    pub fn to_json(&self) -> Result<Value, EngineError> {
         item_json(&self.database, &self.container, &self.item)
     }
 }
 
 /// The item as Cosmos DB returns it.
-pub fn item_json(d: &database::Model, c: &container::Model, i: &item::Model) -> Value {
-    let mut v: Value = serde_json::from_str(&i.body).unwrap_or_else(|_| json!({}));
-    if let Some(o) = v.as_object_mut() {
-        o.insert("_rid".into(), json!(i.rid));
-        o.insert("_self".into(), json!(format!("dbs/{}/colls/{}/docs/{}/", d.rid, c.rid, i.rid)));
-        o.insert("_etag".into(), json!(i.etag));
-        o.insert("_attachments".into(), json!("attachments/"));
-        o.insert("_ts".into(), json!(i.ts));
-    }
-    v
+///
+/// # Errors
+/// [`EngineError::Corrupt`] if the stored body is not a JSON object: every write path checks
+/// items before storing them, so this names damage done outside Rewind, never an empty item.
+pub fn item_json(d: &database::Model, c: &container::Model, i: &item::Model) -> Result<Value, EngineError> {
+    let mut o = match serde_json::from_str::<Value>(&i.body) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => return Err(corrupt(c, i, "is not a JSON object".into())),
+        Err(e) => return Err(corrupt(c, i, format!("is not readable JSON ({e})"))),
+    };
+    o.insert("_rid".into(), json!(i.rid));
+    o.insert("_self".into(), json!(format!("dbs/{}/colls/{}/docs/{}/", d.rid, c.rid, i.rid)));
+    o.insert("_etag".into(), json!(i.etag));
+    o.insert("_attachments".into(), json!("attachments/"));
+    o.insert("_ts".into(), json!(i.ts));
+    Ok(Value::Object(o))
 }
 
-/// Checks a document and strips system properties; returns it with its id.
+fn corrupt(c: &container::Model, i: &item::Model, why: String) -> EngineError {
+    EngineError::Corrupt(format!("stored item {:?} (partition {}) of container {:?} {why}", i.id, i.pk, c.id))
+}
+
+/// How deeply objects and arrays nest in `v` (a scalar is 0, `{}` is 1), without recursion.
+fn depth(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Object(o) => stack.extend(o.values().map(|c| (c, d + 1))),
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d + 1))),
+            _ => continue,
+        }
+        deepest = deepest.max(d);
+    }
+    deepest
+}
+
+/// Checks a document and strips system properties; returns it with its id. Every write path
+/// (create, upsert, replace, patch, restore) goes through here, so whatever is stored can be
+/// read back, queried and restored.
 fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> {
     let Value::Object(mut o) = doc else {
         return Err(EngineError::BadRequest("an item must be a JSON object".into()));
@@ -524,13 +617,19 @@ fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> 
     }
     let id = match o.get("id") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(EngineError::BadRequest(format!("the item's \"id\" must be a string (got {other})"))),
+        Some(other) => return Err(EngineError::BadRequest(format!("the item's \"id\" must be a string (got {})", crate::error::excerpt(&other.to_string())))),
         None => return Err(EngineError::BadRequest("the item needs an \"id\"".into())),
     };
     check_id("item", &id)?;
     let size = serde_json::to_vec(&o).map(|b| b.len()).unwrap_or(usize::MAX);
     if size > MAX_ITEM_BYTES {
         return Err(EngineError::TooLarge(format!("the item is {size} bytes; the limit is {MAX_ITEM_BYTES}")));
+    }
+    let levels = o.values().map(depth).max().unwrap_or(0) + 1;
+    if levels > MAX_ITEM_DEPTH {
+        return Err(EngineError::BadRequest(format!(
+            "the item nests objects and arrays {levels} levels deep; the limit is {MAX_ITEM_DEPTH}"
+        )));
     }
     Ok((o, id))
 }
@@ -541,15 +640,9 @@ fn expires_at(c: &container::Model, doc: &Map<String, Value>, ts: i64) -> Option
     (ttl > 0).then_some(ts + ttl)
 }
 
-fn live() -> Condition {
-    Condition::any()
-        .add(item::Column::ExpiresAt.is_null())
-        .add(item::Column::ExpiresAt.gt(now_ts()))
-}
-
 async fn find_item(c: &impl ConnectionTrait, coll_rid: &str, pk: &str, id: &str) -> Result<Option<item::Model>, EngineError> {
     Ok(item::Entity::find_by_id((coll_rid.to_owned(), pk.to_owned(), id.to_owned()))
-        .filter(live())
+        .filter(scan::live())
         .one(c)
         .await?)
 }
@@ -572,7 +665,7 @@ pub async fn write_item(
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
-    let pk = partition_key_of(&coll, &Value::Object(body.clone()));
+    let pk = partition_key_of(&coll, &Value::Object(body.clone()))?;
     if let Some(h) = pk_header
         && canonical_partition_key(h)? != pk
     {
@@ -611,7 +704,7 @@ pub async fn write_item(
         container_id: coll_id.to_owned(),
         pk: Some(pk),
         item_id: Some(id),
-        body: Some(stored.to_json().to_string()),
+        body: Some(stored.to_json()?.to_string()),
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
@@ -671,7 +764,7 @@ pub async fn replace_item(
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
-    if partition_key_of(&coll, &Value::Object(body.clone())) != pk {
+    if partition_key_of(&coll, &Value::Object(body.clone()))? != pk {
         return Err(EngineError::BadRequest("the partition key of an item cannot be changed by a replace".into()));
     }
     let current = find_item(&txn, &coll.rid, &pk, id)
@@ -716,7 +809,7 @@ impl ItemUpdate<'_> {
             container_id: self.coll_id.to_owned(),
             pk: Some(pk),
             item_id: Some(id),
-            body: Some(stored.to_json().to_string()),
+            body: Some(stored.to_json()?.to_string()),
         };
         changelog::append(&txn, self.account_id, self.seq, change).await?;
         txn.commit().await?;
@@ -760,58 +853,26 @@ pub async fn delete_item(
     Ok(())
 }
 
-/// A page of live items in (partition key, id) order, after the given position.
+/// A page of live items in (partition key, id) order, after the given position: at most
+/// `max_rows` rows and, beyond the first, at most `max_bytes` of item bodies; with whether more
+/// follow.
 ///
 /// # Errors
 /// 404 without the container.
+#[allow(clippy::too_many_arguments)]
 pub async fn list_items(
     c: &impl ConnectionTrait,
     account_id: &str,
     db_id: &str,
     coll_id: &str,
-    after: Option<(String, String)>,
-    limit: u64,
-) -> Result<(database::Model, container::Model, Vec<item::Model>), EngineError> {
+    after: Option<scan::Position>,
+    max_rows: u64,
+    max_bytes: usize,
+) -> Result<(database::Model, container::Model, scan::Batch), EngineError> {
     let (d, coll) = get_container(c, account_id, db_id, coll_id).await?;
-    let mut q = item::Entity::find()
-        .filter(item::Column::ContainerRid.eq(&coll.rid))
-        .filter(live());
-    if let Some((pk, id)) = after {
-        q = q.filter(
-            Condition::any()
-                .add(item::Column::Pk.gt(pk.clone()))
-                .add(Condition::all().add(item::Column::Pk.eq(pk)).add(item::Column::Id.gt(id))),
-        );
-    }
-    let items = q
-        .order_by_asc(item::Column::Pk)
-        .order_by_asc(item::Column::Id)
-        .limit(limit)
-        .all(c)
-        .await?;
-    Ok((d, coll, items))
-}
-
-/// Every live item of a container (or of one partition), rendered as clients see them, for a
-/// query to run over.
-///
-/// # Errors
-/// 404 without the container; 400 for a malformed partition key.
-pub async fn items_for_query(
-    c: &impl ConnectionTrait,
-    account_id: &str,
-    db_id: &str,
-    coll_id: &str,
-    pk_header: Option<&str>,
-) -> Result<(container::Model, Vec<Value>), EngineError> {
-    let (d, coll) = get_container(c, account_id, db_id, coll_id).await?;
-    let mut q = item::Entity::find().filter(item::Column::ContainerRid.eq(&coll.rid)).filter(live());
-    if let Some(h) = pk_header {
-        q = q.filter(item::Column::Pk.eq(canonical_partition_key(h)?));
-    }
-    let rows = q.order_by_asc(item::Column::Pk).order_by_asc(item::Column::Id).all(c).await?;
-    let docs = rows.iter().map(|i| item_json(&d, &coll, i)).collect();
-    Ok((coll, docs))
+    let range = scan::Range { container_rid: &coll.rid, partition_key: None, after: after.as_ref() };
+    let batch = scan::batch(c, &range, max_rows, max_bytes).await?;
+    Ok((d, coll, batch))
 }
 
 /// Applies patch operations to an item (all or nothing), optionally only if `condition` (a
@@ -839,14 +900,17 @@ pub async fn patch_item(
         .await?
         .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
     check_etag(&current, if_match)?;
+    let doc = item_json(&d, &coll, &current)?;
     if let Some(cond) = condition {
-        let q = crate::query::parse(&format!("SELECT VALUE COUNT(1) {cond}"), &[])?;
-        let hits = crate::query::run(&q, [item_json(&d, &coll, &current)])?;
-        if hits.first().and_then(Value::as_u64) != Some(1) {
-            return Err(EngineError::PreconditionFailed(format!("the patch condition {cond:?} is not met")));
+        let q = crate::query::parse(&format!("SELECT * {cond}"), &[])?;
+        if !crate::query::Cx::new(&q).keeps(&doc)? {
+            return Err(EngineError::PreconditionFailed(format!("the patch condition {} is not met", crate::error::excerpt(cond))));
         }
     }
-    let body: Value = serde_json::from_str(&current.body).map_err(|e| EngineError::BadRequest(format!("stored item is not JSON: {e}")))?;
+    let mut body = doc;
+    if let Some(o) = body.as_object_mut() {
+        o.retain(|k, _| !SYSTEM_PROPERTIES.contains(&k.as_str()));
+    }
     let patched = crate::patch::apply(&body, operations, &partition_key_paths(&coll))?;
     let (map, _) = prepare_doc(patched)?;
     let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Patch };
@@ -932,7 +996,7 @@ pub async fn import_items(
     let mut changes = Vec::with_capacity(n);
     for doc in docs {
         let (body, id) = prepare_doc(doc)?;
-        let pk = partition_key_of(&coll, &Value::Object(body.clone()));
+        let pk = partition_key_of(&coll, &Value::Object(body.clone()))?;
         let row = item::Model {
             container_rid: coll.rid.clone(),
             pk: pk.clone(),
@@ -950,7 +1014,7 @@ pub async fn import_items(
             container_id: coll_id.to_owned(),
             pk: Some(pk),
             item_id: Some(id),
-            body: Some(item_json(&d, &coll, &row).to_string()),
+            body: Some(item_json(&d, &coll, &row)?.to_string()),
         });
         rows.push(item::ActiveModel::from(row));
     }

@@ -92,10 +92,11 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
             }
         }
     }
-    let (d, c, items) = store::list_items(&db, ACCOUNT, "db", "c", None, 1_000_000).await.unwrap();
+    let (d, c, batch) = store::list_items(&db, ACCOUNT, "db", "c", None, 1_000_000, usize::MAX).await.unwrap();
+    let items = batch.items;
     let actual: BTreeMap<(String, String), Value> = items
         .iter()
-        .map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&store::item_json(&d, &c, i))))
+        .map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&store::item_json(&d, &c, i).unwrap())))
         .collect();
     assert_eq!(replayed, actual);
 }

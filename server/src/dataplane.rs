@@ -3,24 +3,24 @@
 //! ([`auth`]), routed by resource path ([`path`]), and answered in Cosmos DB's shapes
 //! ([`reply`]) from the engine's store.
 
+mod audit;
 mod auth;
 mod handlers;
+mod operation;
 mod path;
 mod reply;
-mod throttle;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 
 use app::state::AppState;
-use std::sync::Arc;
 
-/// What data-plane handlers share: the application state and the throughput buckets.
+/// What data-plane handlers share: the application state (whose throughput buckets the portal's
+/// explorer draws on too).
 #[derive(Clone)]
 pub struct DataPlane {
     pub app: AppState,
-    pub throttle: Arc<throttle::Throttle>,
 }
 
 /// Requests may carry an item of up to 2 MB plus protocol overhead; bigger bodies are refused
@@ -34,5 +34,5 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/cosmos/{account}/", any(handlers::handle_root))
         .route("/cosmos/{account}/{*rest}", any(handlers::handle))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .with_state(DataPlane { app: state, throttle: Arc::default() })
+        .with_state(DataPlane { app: state })
 }

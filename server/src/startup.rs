@@ -73,6 +73,9 @@ impl Application {
             })),
             public_url,
             backup_storage,
+            throttle: Arc::default(),
+            queries: Arc::new(engine::query::QueryGate::for_this_machine()),
+            audit_bursts: Arc::new(app::audit::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
         };
         let router = router(&settings, addr, state.clone());
         Ok(Self {
@@ -104,6 +107,7 @@ impl Application {
         let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), shutdown.clone()));
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner, shutdown.clone()));
+        let bursts = tokio::spawn(crate::workers::audit_bursts::run(self.state.clone(), shutdown.clone()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -117,7 +121,7 @@ impl Application {
         .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, periodic, restorer);
+        let _ = tokio::join!(ttl, shipper, periodic, restorer, bursts);
         served
     }
 }

@@ -1,5 +1,6 @@
 //! Background workers: each a loop around one testable step, stopped by the shutdown token.
 
+pub mod audit_bursts;
 pub mod backup_shipper;
 pub mod periodic_backup;
 pub mod restore_runner;

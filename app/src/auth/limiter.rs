@@ -1,8 +1,10 @@
 //! Sign-in throttling: a fixed window of failed attempts per user name and per client address.
 //!
-//! Failures are counted for names that do not exist too, so the limiter's answers do not reveal
-//! which users exist. The state is per server process; a deployment with several replicas gets
-//! each replica's limit, which still bounds guessing to a small multiple.
+//! An attempt is counted *before* its password is checked ([`LoginLimiter::begin`]) and given
+//! back if it succeeds, so concurrent attempts cannot all slip through while the first ones are
+//! still being verified. Names that do not exist are counted too, so the limiter's answers do
+//! not reveal which users exist. The state is per server process; a deployment with several
+//! replicas gets each replica's limit, which still bounds guessing to a small multiple.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,54 +61,43 @@ impl LoginLimiter {
         }
     }
 
-    /// Whether an attempt for `user` from `ip` may go ahead now.
+    /// Counts an attempt for `user` from `ip` if both are below their limits, before the
+    /// password is checked; [`LoginLimiter::succeeded`] gives it back.
     ///
     /// # Errors
-    /// [`Throttled`] with the time until the blocking window ends.
-    pub fn check(&self, user: &str, ip: &str, now: Instant) -> Result<(), Throttled> {
-        let windows = self.lock();
-        let blocked = |key: String, limit: u32, by_user: bool| {
-            windows.get(&key).and_then(|w| {
-                let elapsed = now.saturating_duration_since(w.started);
-                (w.failures >= limit && elapsed < self.policy.window).then(|| Throttled {
-                    retry_after: self.policy.window - elapsed,
-                    by_user,
-                })
-            })
-        };
-        match blocked(user_key(user), self.policy.per_user, true)
-            .or_else(|| blocked(ip_key(ip), self.policy.per_ip, false))
-        {
-            Some(t) => Err(t),
-            None => Ok(()),
-        }
-    }
-
-    /// Counts one failed attempt against both the user name and the address.
-    pub fn record_failure(&self, user: &str, ip: &str, now: Instant) {
+    /// [`Throttled`] with the time until the blocking window ends; nothing is counted then.
+    pub fn begin(&self, user: &str, ip: &str, now: Instant) -> Result<(), Throttled> {
         let mut windows = self.lock();
         if windows.len() >= MAX_TRACKED_KEYS {
             let window = self.policy.window;
             windows.retain(|_, w| now.saturating_duration_since(w.started) < window);
         }
-        for key in [user_key(user), ip_key(ip)] {
-            let entry = windows.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
+        let limits = [(user_key(user), self.policy.per_user, true), (ip_key(ip), self.policy.per_ip, false)];
+        for (key, limit, by_user) in &limits {
+            if let Some(w) = windows.get(key) {
+                let elapsed = now.saturating_duration_since(w.started);
+                if w.failures >= *limit && elapsed < self.policy.window {
+                    return Err(Throttled { retry_after: self.policy.window - elapsed, by_user: *by_user });
+                }
+            }
+        }
+        for (key, _, _) in limits {
+            let entry = windows.entry(key).or_insert(Window { started: now, failures: 0 });
             if now.saturating_duration_since(entry.started) >= self.policy.window {
-                *entry = Window {
-                    started: now,
-                    failures: 0,
-                };
+                *entry = Window { started: now, failures: 0 };
             }
             entry.failures += 1;
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the user's count (not the address's).
-    pub fn record_success(&self, user: &str) {
-        self.lock().remove(&user_key(user));
+    /// A successful sign-in clears the user's count and gives its attempt back to the address.
+    pub fn succeeded(&self, user: &str, ip: &str) {
+        let mut windows = self.lock();
+        windows.remove(&user_key(user));
+        if let Some(w) = windows.get_mut(&ip_key(ip)) {
+            w.failures = w.failures.saturating_sub(1);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
@@ -137,17 +128,25 @@ mod tests {
     }
 
     #[test]
-    fn a_user_is_throttled_after_the_allowed_failures_until_the_window_ends() {
+    fn a_user_is_throttled_after_the_allowed_attempts_until_the_window_ends() {
         let l = limiter();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(l.check("alice", "1.1.1.1", t0).is_ok());
-            l.record_failure("alice", "1.1.1.1", t0);
+            assert!(l.begin("alice", "1.1.1.1", t0).is_ok());
         }
-        let t = l.check("alice", "1.1.1.1", t0 + Duration::from_secs(20)).unwrap_err();
+        let t = l.begin("alice", "1.1.1.1", t0 + Duration::from_secs(20)).unwrap_err();
         assert!(t.by_user);
         assert_eq!(t.retry_after, Duration::from_secs(40));
-        assert!(l.check("alice", "1.1.1.1", t0 + Duration::from_secs(60)).is_ok());
+        assert!(l.begin("alice", "1.1.1.1", t0 + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn attempts_are_counted_before_they_are_verified() {
+        // Twelve attempts at once (none has finished verifying): only the allowed three start.
+        let l = limiter();
+        let t0 = Instant::now();
+        let started = (0..12).filter(|_| l.begin("dave", "4.4.4.4", t0).is_ok()).count();
+        assert_eq!(started, 3);
     }
 
     #[test]
@@ -155,22 +154,29 @@ mod tests {
         let l = limiter();
         let t0 = Instant::now();
         for i in 0..5 {
-            l.record_failure(&format!("user{i}"), "2.2.2.2", t0);
+            assert!(l.begin(&format!("user{i}"), "2.2.2.2", t0).is_ok());
         }
-        let t = l.check("someone-else", "2.2.2.2", t0).unwrap_err();
+        let t = l.begin("someone-else", "2.2.2.2", t0).unwrap_err();
         assert!(!t.by_user);
-        assert!(l.check("someone-else", "3.3.3.3", t0).is_ok());
+        assert!(l.begin("someone-else", "3.3.3.3", t0).is_ok());
     }
 
     #[test]
-    fn success_clears_the_user_count() {
+    fn success_clears_the_user_count_and_returns_the_address_attempt() {
         let l = limiter();
         let t0 = Instant::now();
-        l.record_failure("bob", "1.1.1.1", t0);
-        l.record_failure("bob", "1.1.1.1", t0);
-        l.record_success("bob");
-        l.record_failure("bob", "1.1.1.1", t0);
-        assert!(l.check("bob", "1.1.1.1", t0).is_ok());
+        l.begin("bob", "1.1.1.1", t0).unwrap();
+        l.begin("bob", "1.1.1.1", t0).unwrap();
+        l.succeeded("bob", "1.1.1.1");
+        l.begin("bob", "1.1.1.1", t0).unwrap();
+        l.begin("bob", "1.1.1.1", t0).unwrap();
+        assert!(l.begin("bob", "1.1.1.1", t0).is_ok());
+        // Successful sign-ins from one address never exhaust it.
+        for _ in 0..20 {
+            l.begin("erin", "5.5.5.5", t0).unwrap();
+            l.succeeded("erin", "5.5.5.5");
+        }
+        assert!(l.begin("erin", "5.5.5.5", t0).is_ok());
     }
 
     #[test]
@@ -178,8 +184,8 @@ mod tests {
         let l = limiter();
         let t0 = Instant::now();
         for name in ["Carol", "CAROL", "carol"] {
-            l.record_failure(name, "1.1.1.1", t0);
+            l.begin(name, "1.1.1.1", t0).unwrap();
         }
-        assert!(l.check("carol", "9.9.9.9", t0).is_err());
+        assert!(l.begin("carol", "9.9.9.9", t0).is_err());
     }
 }

@@ -1,21 +1,49 @@
 //! Password hashing with argon2id at the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane —
 //! the `argon2` crate's defaults), run off the async executor.
+//!
+//! Each hash needs 19 MiB, so at most [`CONCURRENT`] run at once and at most [`WAITING`] more
+//! wait for their turn; a flood of sign-ins beyond that is answered 429 at once instead of
+//! growing memory.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
+
+/// Hashes computed at once (each holds 19 MiB).
+pub const CONCURRENT: usize = 4;
+/// Hashes that may wait for a turn before more are refused.
+pub const WAITING: usize = 64;
+
+static TURNS: Semaphore = Semaphore::const_new(CONCURRENT);
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs one argon2 computation on the blocking pool, within the bounds above.
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    if QUEUED.fetch_add(1, Ordering::SeqCst) >= CONCURRENT + WAITING {
+        QUEUED.fetch_sub(1, Ordering::SeqCst);
+        return Err(AppError::TooManyRequests("too many sign-ins are being checked at once; try again in a moment".into()));
+    }
+    let out = async {
+        let _turn = TURNS.acquire().await.map_err(|_| AppError::Internal)?;
+        tokio::task::spawn_blocking(work).await.map_err(|_| AppError::Internal)
+    }
+    .await;
+    QUEUED.fetch_sub(1, Ordering::SeqCst);
+    out
+}
 
 /// Hashes a password into a PHC string.
 ///
 /// # Errors
-/// [`AppError::Internal`] if hashing fails (out of memory) or the blocking pool is gone.
+/// [`AppError::Internal`] if hashing fails (out of memory) or the blocking pool is gone; 429
+/// when too many hashes are queued.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|_| AppError::Internal)?
+    bounded(move || hash_blocking(&password)).await?
 }
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -30,8 +58,11 @@ fn hash_blocking(password: &str) -> Result<String, AppError> {
 
 /// Whether `password` matches `stored`. With `stored = None` (no such user) it verifies against a
 /// fixed dummy hash, so that a wrong user name takes as long as a wrong password.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+///
+/// # Errors
+/// 429 when too many hashes are queued.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    bounded(move || {
         let target = stored.as_deref().unwrap_or_else(|| dummy_hash());
         let matches = PasswordHash::new(target)
             .map(|parsed| {
@@ -43,7 +74,6 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         matches && stored.is_some()
     })
     .await
-    .unwrap_or(false)
 }
 
 fn dummy_hash() -> &'static str {
@@ -61,12 +91,12 @@ mod tests {
     async fn a_hash_verifies_only_its_own_password() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await);
-        assert!(!verify("wrong horse battery".into(), Some(h)).await);
+        assert!(verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
+        assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        assert!(!verify("rewind-dummy-password-for-timing".into(), None).await);
+        assert!(!verify("rewind-dummy-password-for-timing".into(), None).await.unwrap());
     }
 }

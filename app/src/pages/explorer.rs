@@ -226,7 +226,7 @@ fn ContainerView(sub: String, name: String, db: String, coll: String, delete: Se
         }>"Run query"</button></p>
         <FormError value=query.value()/>
         {move || query.value().get().and_then(Result::ok).map(|r| view! {
-            <p class="hint" data-testid="query-stats">{format!("{} results · {:.2} RU", r.count, r.request_charge)}</p>
+            <p class="hint" data-testid="query-stats">{format!("{}{} results · {:.2} RU", r.count, if r.more { "+" } else { "" }, r.request_charge)}</p>
             <pre class="json" data-testid="query-results">{r.json}</pre>
         })}
     }

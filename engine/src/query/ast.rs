@@ -1,4 +1,8 @@
 //! The parsed form of a query.
+//!
+//! Chains of the same operator (`a AND b AND c`, `a + b - c`) are kept flat, one node with a list
+//! of operands, so a long chain is wide rather than deep: evaluating or dropping a tree never
+//! recurses deeper than the query's nesting, which the parser bounds.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -12,9 +16,14 @@ pub enum Expr {
     Path(String, Vec<Seg>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Bin(&'static str, Box<Expr>, Box<Expr>),
+    /// Every operand is `true`.
+    And(Vec<Expr>),
+    /// Some operand is `true`.
+    Or(Vec<Expr>),
+    /// A comparison: `=`, `!=`, `<`, `<=`, `>`, `>=`.
+    Cmp(&'static str, Box<Expr>, Box<Expr>),
+    /// `first op₁ e₁ op₂ e₂ …` for the left-associative `+ - || * / %`, applied left to right.
+    Chain(Box<Expr>, Vec<(&'static str, Expr)>),
     In(Box<Expr>, Vec<Expr>, bool),
     Between(Box<Expr>, Box<Expr>, Box<Expr>),
     Call(String, Vec<Expr>),
@@ -48,4 +57,7 @@ pub struct Query {
     pub offset: Option<Expr>,
     pub limit: Option<Expr>,
     pub params: HashMap<String, Value>,
+    /// Identifies the query text and parameters, so that a continuation token issued for one
+    /// query is refused by another.
+    pub fingerprint: String,
 }

@@ -1,86 +1,23 @@
 //! Evaluation with Cosmos DB's semantics: a missing property is *undefined*; comparing values of
 //! different types is undefined; `WHERE` keeps a row only when its condition is exactly `true`.
+//!
+//! Recursion follows the expression tree, whose depth the parser bounds; every node evaluated is
+//! counted, so a query is charged for the work it makes the server do, not only for what it reads.
 
 use serde_json::{Map, Value, json};
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 use super::ast::{Expr, Projection, Query, Seg};
 use crate::error::EngineError;
 
-type V = Option<Value>;
+/// A value or *undefined*.
+pub type V = Option<Value>;
 
-const AGGREGATES: [&str; 5] = ["COUNT", "SUM", "MIN", "MAX", "AVG"];
+pub const AGGREGATES: [&str; 5] = ["COUNT", "SUM", "MIN", "MAX", "AVG"];
 
-/// Runs `q` over `docs` (each a full item as returned to clients) and returns the results in
-/// order, before paging.
-///
-/// # Errors
-/// 400 for a query that cannot be evaluated (an unknown function, a bad TOP or OFFSET).
-pub fn run(q: &Query, docs: impl IntoIterator<Item = Value>) -> Result<Vec<Value>, EngineError> {
-    let cx = Cx { q };
-    let mut rows: Vec<Value> = Vec::new();
-    for d in docs {
-        let keep = match &q.filter {
-            Some(f) => cx.eval(f, &d)? == Some(Value::Bool(true)),
-            None => true,
-        };
-        if keep {
-            rows.push(d);
-        }
-    }
-
-    if is_aggregate(&q.projection) {
-        return cx.aggregate(&rows);
-    }
-
-    if !q.order_by.is_empty() {
-        let mut keyed: Vec<(Vec<V>, Value)> = Vec::with_capacity(rows.len());
-        for r in rows {
-            let keys = q.order_by.iter().map(|(e, _)| cx.eval(e, &r)).collect::<Result<Vec<_>, _>>()?;
-            keyed.push((keys, r));
-        }
-        keyed.sort_by(|(a, _), (b, _)| {
-            for (i, (_, desc)) in q.order_by.iter().enumerate() {
-                let o = type_order(&a[i], &b[i]);
-                let o = if *desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            Ordering::Equal
-        });
-        rows = keyed.into_iter().map(|(_, r)| r).collect();
-    }
-
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        if let Some(v) = cx.project(r)? {
-            out.push(v);
-        }
-    }
-    if q.distinct {
-        let mut seen: Vec<Value> = Vec::new();
-        out.retain(|v| {
-            if seen.contains(v) {
-                false
-            } else {
-                seen.push(v.clone());
-                true
-            }
-        });
-    }
-    let offset = cx.count_arg(q.offset.as_ref(), "OFFSET")?.unwrap_or(0);
-    let limit = cx.count_arg(q.limit.as_ref(), "LIMIT")?;
-    let top = cx.count_arg(q.top.as_ref(), "TOP")?;
-    let take = match (limit, top) {
-        (Some(l), Some(t)) => l.min(t),
-        (Some(n), None) | (None, Some(n)) => n,
-        (None, None) => usize::MAX,
-    };
-    Ok(out.into_iter().skip(offset).take(take).collect())
-}
-
-fn is_aggregate(p: &Projection) -> bool {
+/// Whether the projection is made only of aggregates (`SELECT VALUE COUNT(1)`, `SELECT MIN(…), MAX(…)`).
+pub fn is_aggregate(p: &Projection) -> bool {
     let agg = |e: &Expr| matches!(e, Expr::Call(n, _) if AGGREGATES.contains(&n.as_str()));
     match p {
         Projection::Value(e) => agg(e),
@@ -89,54 +26,72 @@ fn is_aggregate(p: &Projection) -> bool {
     }
 }
 
-struct Cx<'a> {
-    q: &'a Query,
+/// Evaluates a query's expressions against documents, counting the nodes it visits.
+pub struct Cx<'a> {
+    pub q: &'a Query,
+    steps: Cell<u64>,
 }
 
-impl Cx<'_> {
-    fn count_arg(&self, e: Option<&Expr>, what: &str) -> Result<Option<usize>, EngineError> {
+impl<'a> Cx<'a> {
+    pub fn new(q: &'a Query) -> Self {
+        Self { q, steps: Cell::new(0) }
+    }
+
+    /// Expression nodes evaluated so far.
+    pub fn steps(&self) -> u64 {
+        self.steps.get()
+    }
+
+    /// Whether `doc` passes the `WHERE` clause.
+    ///
+    /// # Errors
+    /// 400 for an expression that cannot be evaluated (an unknown function, a missing parameter).
+    pub fn keeps(&self, doc: &Value) -> Result<bool, EngineError> {
+        match &self.q.filter {
+            Some(f) => Ok(self.eval(f, doc)? == Some(Value::Bool(true))),
+            None => Ok(true),
+        }
+    }
+
+    /// A whole-number argument of TOP, OFFSET or LIMIT.
+    ///
+    /// # Errors
+    /// 400 naming the clause when it is not a whole number that is not negative.
+    pub fn count_arg(&self, e: Option<&Expr>, what: &str) -> Result<Option<u64>, EngineError> {
         let Some(e) = e else { return Ok(None) };
         match self.eval(e, &Value::Null)? {
             Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0) => {
-                Ok(n.as_f64().map(|f| f as usize))
+                Ok(n.as_f64().map(|f| f as u64))
             }
             other => Err(EngineError::BadRequest(format!("{what} needs a whole number that is not negative (got {})", show(&other)))),
         }
     }
 
-    fn aggregate(&self, rows: &[Value]) -> Result<Vec<Value>, EngineError> {
-        let one = |e: &Expr| -> Result<V, EngineError> {
-            let Expr::Call(name, args) = e else { return Ok(None) };
-            let vals: Vec<Value> = match args.first() {
-                Some(a) => rows.iter().map(|r| self.eval(a, r)).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect(),
-                None => rows.to_vec(),
-            };
-            let nums: Vec<f64> = vals.iter().filter_map(Value::as_f64).collect();
-            Ok(match name.as_str() {
-                "COUNT" => Some(json!(vals.len())),
-                "SUM" => (nums.len() == vals.len()).then(|| num(nums.iter().sum())),
-                "AVG" => (!nums.is_empty() && nums.len() == vals.len()).then(|| num(nums.iter().sum::<f64>() / nums.len() as f64)),
-                "MIN" => vals.iter().min_by(|a, b| type_order(&Some((*a).clone()), &Some((*b).clone()))).cloned(),
-                "MAX" => vals.iter().max_by(|a, b| type_order(&Some((*a).clone()), &Some((*b).clone()))).cloned(),
-                _ => None,
-            })
-        };
-        match &self.q.projection {
-            Projection::Value(e) => Ok(one(e)?.into_iter().collect()),
-            Projection::Fields(fields) => {
-                let mut o = Map::new();
-                for (i, (e, alias)) in fields.iter().enumerate() {
-                    if let Some(v) = one(e)? {
-                        o.insert(alias.clone().unwrap_or_else(|| format!("${}", i + 1)), v);
-                    }
-                }
-                Ok(vec![Value::Object(o)])
-            }
-            Projection::Star => Ok(Vec::new()),
-        }
+    /// The ORDER BY keys of `doc`.
+    ///
+    /// # Errors
+    /// As [`Cx::keeps`].
+    pub fn sort_keys(&self, doc: &Value) -> Result<Vec<V>, EngineError> {
+        self.q.order_by.iter().map(|(e, _)| self.eval(e, doc)).collect()
     }
 
-    fn project(&self, doc: &Value) -> Result<V, EngineError> {
+    /// Orders two rows' ORDER BY keys, honouring `DESC`.
+    pub fn compare_keys(&self, a: &[V], b: &[V]) -> Ordering {
+        for (i, (_, desc)) in self.q.order_by.iter().enumerate() {
+            let o = type_order(&a[i], &b[i]);
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// What `SELECT` makes of `doc`; `None` when a `VALUE` projection is undefined (no row).
+    ///
+    /// # Errors
+    /// As [`Cx::keeps`].
+    pub fn project(&self, doc: &Value) -> Result<V, EngineError> {
         match &self.q.projection {
             Projection::Star => Ok(Some(doc.clone())),
             Projection::Value(e) => self.eval(e, doc),
@@ -160,7 +115,12 @@ impl Cx<'_> {
         }
     }
 
-    fn eval(&self, e: &Expr, doc: &Value) -> Result<V, EngineError> {
+    /// Evaluates `e` against `doc`.
+    ///
+    /// # Errors
+    /// As [`Cx::keeps`].
+    pub fn eval(&self, e: &Expr, doc: &Value) -> Result<V, EngineError> {
+        self.steps.set(self.steps.get() + 1);
         Ok(match e {
             Expr::Lit(v) => Some(v.clone()),
             Expr::Undefined => None,
@@ -189,23 +149,17 @@ impl Cx<'_> {
                 _ => None,
             },
             Expr::Neg(a) => self.eval(a, doc)?.and_then(|v| v.as_f64()).map(|f| num(-f)),
-            Expr::And(a, b) => {
-                let (x, y) = (self.eval(a, doc)?, self.eval(b, doc)?);
-                match (x, y) {
-                    (Some(Value::Bool(false)), _) | (_, Some(Value::Bool(false))) => Some(Value::Bool(false)),
-                    (Some(Value::Bool(true)), Some(Value::Bool(true))) => Some(Value::Bool(true)),
-                    _ => None,
+            // Undefined unless decided: AND is false if any operand is false, OR true if any is true.
+            Expr::And(terms) => self.logical(terms, doc, false)?,
+            Expr::Or(terms) => self.logical(terms, doc, true)?,
+            Expr::Cmp(op, a, b) => binary(op, self.eval(a, doc)?, self.eval(b, doc)?),
+            Expr::Chain(first, rest) => {
+                let mut acc = self.eval(first, doc)?;
+                for (op, e) in rest {
+                    acc = binary(op, acc, self.eval(e, doc)?);
                 }
+                acc
             }
-            Expr::Or(a, b) => {
-                let (x, y) = (self.eval(a, doc)?, self.eval(b, doc)?);
-                match (x, y) {
-                    (Some(Value::Bool(true)), _) | (_, Some(Value::Bool(true))) => Some(Value::Bool(true)),
-                    (Some(Value::Bool(false)), Some(Value::Bool(false))) => Some(Value::Bool(false)),
-                    _ => None,
-                }
-            }
-            Expr::Bin(op, a, b) => binary(op, self.eval(a, doc)?, self.eval(b, doc)?),
             Expr::In(a, items, negated) => {
                 let x = self.eval(a, doc)?;
                 let Some(x) = x else { return Ok(None) };
@@ -249,24 +203,75 @@ impl Cx<'_> {
             }
         })
     }
+
+    /// `AND` (`decisive` = false) or `OR` (`decisive` = true) over `terms`: the decisive value
+    /// wins as soon as it appears; otherwise the opposite when every term is it, else undefined.
+    fn logical(&self, terms: &[Expr], doc: &Value, decisive: bool) -> Result<V, EngineError> {
+        let mut all_opposite = true;
+        for t in terms {
+            match self.eval(t, doc)? {
+                Some(Value::Bool(b)) if b == decisive => return Ok(Some(Value::Bool(decisive))),
+                Some(Value::Bool(_)) => {}
+                _ => all_opposite = false,
+            }
+        }
+        Ok(all_opposite.then_some(Value::Bool(!decisive)))
+    }
 }
 
-fn num(f: f64) -> Value {
+pub fn num(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9.0e15 { json!(f as i64) } else { json!(f) }
 }
 
-fn show(v: &V) -> String {
+pub fn show(v: &V) -> String {
     v.as_ref().map_or("undefined".into(), Value::to_string)
 }
 
 /// Deep equality with numbers compared by value (1 = 1.0).
-fn same(a: &Value, b: &Value) -> bool {
+pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         _ => a == b,
     }
+}
+
+/// A 128-bit fingerprint of a value that agrees with [`same`]: numbers by value, object keys in
+/// any order. `DISTINCT` keeps these instead of the values.
+pub fn fingerprint(v: &Value) -> u128 {
+    use std::hash::{Hash, Hasher};
+    fn feed(h: &mut impl Hasher, v: &Value) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap_or(0.0);
+                (2u8, if f == 0.0 { 0u64 } else { f.to_bits() }).hash(h);
+            }
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(a) => {
+                (4u8, a.len()).hash(h);
+                for x in a {
+                    feed(h, x);
+                }
+            }
+            Value::Object(o) => {
+                (5u8, o.len()).hash(h);
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                for k in keys {
+                    k.hash(h);
+                    feed(h, &o[k]);
+                }
+            }
+        }
+    }
+    let (mut a, mut b) = (std::collections::hash_map::DefaultHasher::new(), std::collections::hash_map::DefaultHasher::new());
+    b.write_u8(0xa5);
+    feed(&mut a, v);
+    feed(&mut b, v);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
 fn rank(v: &V) -> u8 {
@@ -282,7 +287,7 @@ fn rank(v: &V) -> u8 {
 }
 
 /// ORDER BY's total order: undefined < null < booleans < numbers < strings < arrays < objects.
-fn type_order(a: &V, b: &V) -> Ordering {
+pub fn type_order(a: &V, b: &V) -> Ordering {
     match (a, b) {
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
         (Some(Value::Number(x)), Some(Value::Number(y))) => {
@@ -416,7 +421,7 @@ fn call(name: &str, args: &[V]) -> Result<V, EngineError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::{parse, run};
     use super::*;
 
     fn docs() -> Vec<Value> {

@@ -1,21 +1,51 @@
 //! Recursive-descent parser for the query subset.
+//!
+//! Recursion follows the query's nesting only, and the nesting is bounded
+//! ([`MAX_QUERY_NESTING`]), so no input can exhaust the stack; `AND`, `OR` and `IN` lists are
+//! counted against Cosmos DB's clause limits.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 use super::ast::{Expr, Projection, Query, Seg};
 use super::lexer::Tok;
+use crate::limits::{MAX_IN_ITEMS, MAX_QUERY_ANDS, MAX_QUERY_NESTING, MAX_QUERY_ORS};
 
 pub struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
+    ands: usize,
+    ors: usize,
 }
 
 type R<T> = Result<T, String>;
 
 impl Parser {
     pub fn new(toks: Vec<Tok>) -> Self {
-        Self { toks, pos: 0 }
+        Self { toks, pos: 0, depth: 0, ands: 0, ors: 0 }
+    }
+
+    /// Runs `f` one nesting level deeper, refusing past [`MAX_QUERY_NESTING`].
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.depth >= MAX_QUERY_NESTING {
+            return Err(format!(
+                "the query nests expressions more than {MAX_QUERY_NESTING} levels deep (parentheses, function calls, NOT, array and object literals) {}",
+                self.here()
+            ));
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
+    fn count(counter: &mut usize, limit: usize, what: &str) -> R<()> {
+        *counter += 1;
+        if *counter > limit {
+            return Err(format!("the query has more than {limit} {what} operators (the limit per query)"));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -136,39 +166,45 @@ impl Parser {
         if self.peek().is_some() {
             return Err(format!("unexpected input {}", self.here()));
         }
-        Ok(Query { distinct, top, projection, alias, filter, order_by, offset, limit, params: HashMap::new() })
+        Ok(Query { distinct, top, projection, alias, filter, order_by, offset, limit, params: HashMap::new(), fingerprint: String::new() })
     }
 
     fn expr(&mut self) -> R<Expr> {
-        let cond = self.or()?;
-        if self.eat_sym("?") {
-            let a = self.expr()?;
-            self.expect_sym(":")?;
-            let b = self.expr()?;
-            return Ok(Expr::Ternary(Box::new(cond), Box::new(a), Box::new(b)));
-        }
-        Ok(cond)
+        self.nested(|p| {
+            let cond = p.or()?;
+            if p.eat_sym("?") {
+                let a = p.expr()?;
+                p.expect_sym(":")?;
+                let b = p.expr()?;
+                return Ok(Expr::Ternary(Box::new(cond), Box::new(a), Box::new(b)));
+            }
+            Ok(cond)
+        })
     }
 
     fn or(&mut self) -> R<Expr> {
-        let mut l = self.and()?;
+        let first = self.and()?;
+        let mut terms = Vec::new();
         while self.eat_kw("OR") {
-            l = Expr::Or(Box::new(l), Box::new(self.and()?));
+            Self::count(&mut self.ors, MAX_QUERY_ORS, "OR")?;
+            terms.push(self.and()?);
         }
-        Ok(l)
+        Ok(if terms.is_empty() { first } else { Expr::Or(std::iter::once(first).chain(terms).collect()) })
     }
 
     fn and(&mut self) -> R<Expr> {
-        let mut l = self.not()?;
+        let first = self.not()?;
+        let mut terms = Vec::new();
         while self.eat_kw("AND") {
-            l = Expr::And(Box::new(l), Box::new(self.not()?));
+            Self::count(&mut self.ands, MAX_QUERY_ANDS, "AND")?;
+            terms.push(self.not()?);
         }
-        Ok(l)
+        Ok(if terms.is_empty() { first } else { Expr::And(std::iter::once(first).chain(terms).collect()) })
     }
 
     fn not(&mut self) -> R<Expr> {
         if self.eat_kw("NOT") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            return Ok(Expr::Not(Box::new(self.nested(Self::not)?)));
         }
         self.cmp()
     }
@@ -177,7 +213,7 @@ impl Parser {
         let l = self.add()?;
         for op in ["=", "!=", "<=", ">=", "<", ">"] {
             if self.eat_sym(op) {
-                return Ok(Expr::Bin(op, Box::new(l), Box::new(self.add()?)));
+                return Ok(Expr::Cmp(op, Box::new(l), Box::new(self.add()?)));
             }
         }
         let negated = if self.is_kw("NOT") && matches!(self.toks.get(self.pos + 1), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("IN")) {
@@ -191,6 +227,9 @@ impl Parser {
             let mut items = Vec::new();
             if !self.is_sym(")") {
                 loop {
+                    if items.len() == MAX_IN_ITEMS {
+                        return Err(format!("an IN list may hold at most {MAX_IN_ITEMS} items"));
+                    }
                     items.push(self.expr()?);
                     if !self.eat_sym(",") {
                         break;
@@ -203,6 +242,7 @@ impl Parser {
         if self.eat_kw("BETWEEN") {
             let lo = self.add()?;
             self.expect_kw("AND")?;
+            Self::count(&mut self.ands, MAX_QUERY_ANDS, "AND")?;
             let hi = self.add()?;
             return Ok(Expr::Between(Box::new(l), Box::new(lo), Box::new(hi)));
         }
@@ -210,40 +250,27 @@ impl Parser {
     }
 
     fn add(&mut self) -> R<Expr> {
-        let mut l = self.mul()?;
-        loop {
-            let op = if self.eat_sym("+") {
-                "+"
-            } else if self.eat_sym("-") {
-                "-"
-            } else if self.eat_sym("||") {
-                "||"
-            } else {
-                return Ok(l);
-            };
-            l = Expr::Bin(op, Box::new(l), Box::new(self.mul()?));
-        }
+        self.chain(&["+", "-", "||"], Self::mul)
     }
 
     fn mul(&mut self) -> R<Expr> {
-        let mut l = self.unary()?;
-        loop {
-            let op = if self.eat_sym("*") {
-                "*"
-            } else if self.eat_sym("/") {
-                "/"
-            } else if self.eat_sym("%") {
-                "%"
-            } else {
-                return Ok(l);
-            };
-            l = Expr::Bin(op, Box::new(l), Box::new(self.unary()?));
+        self.chain(&["*", "/", "%"], Self::unary)
+    }
+
+    /// `operand (op operand)*` for one precedence level, kept flat.
+    fn chain(&mut self, ops: &[&'static str], operand: fn(&mut Self) -> R<Expr>) -> R<Expr> {
+        let first = operand(self)?;
+        let mut rest = Vec::new();
+        while let Some(op) = ops.iter().copied().find(|op| self.is_sym(op)) {
+            self.pos += 1;
+            rest.push((op, operand(self)?));
         }
+        Ok(if rest.is_empty() { first } else { Expr::Chain(Box::new(first), rest) })
     }
 
     fn unary(&mut self) -> R<Expr> {
         if self.eat_sym("-") {
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            return Ok(Expr::Neg(Box::new(self.nested(Self::unary)?)));
         }
         self.primary()
     }
@@ -339,4 +366,57 @@ fn is_keyword(s: &str) -> bool {
     ["FROM", "WHERE", "ORDER", "OFFSET", "LIMIT", "AND", "OR", "NOT", "IN", "BETWEEN", "ASC", "DESC", "JOIN", "GROUP"]
         .iter()
         .any(|k| s.eq_ignore_ascii_case(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use crate::limits::{MAX_IN_ITEMS, MAX_QUERY_BYTES, MAX_QUERY_NESTING, MAX_QUERY_ORS};
+
+    fn error(sql: &str) -> String {
+        parse(sql, &[]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_naming_the_limit() {
+        let deep = format!("SELECT * FROM c WHERE {}1{}", "(".repeat(2000), ")".repeat(2000));
+        let e = error(&deep);
+        assert!(e.contains(&MAX_QUERY_NESTING.to_string()) && e.contains("levels deep"), "{e}");
+        let nots = format!("SELECT * FROM c WHERE {} true", "NOT ".repeat(5000));
+        assert!(error(&nots).contains("levels deep"));
+        let minus = format!("SELECT VALUE {}1 FROM c", "- ".repeat(5000));
+        assert!(error(&minus).contains("levels deep"));
+        let arrays = format!("SELECT VALUE {}1{} FROM c", "[".repeat(3000), "]".repeat(3000));
+        assert!(error(&arrays).contains("levels deep"));
+        let ok = format!("SELECT * FROM c WHERE {}1{} = 1", "(".repeat(MAX_QUERY_NESTING - 2), ")".repeat(MAX_QUERY_NESTING - 2));
+        assert!(parse(&ok, &[]).is_ok());
+    }
+
+    #[test]
+    fn clause_counts_are_bounded() {
+        let ors = |n: usize| format!("SELECT * FROM c WHERE {}", vec!["c.a = 1"; n + 1].join(" OR "));
+        assert!(parse(&ors(MAX_QUERY_ORS), &[]).is_ok());
+        let e = error(&format!("SELECT * FROM c WHERE {}", vec!["1"; 100_001].join(" OR ")));
+        assert!(e.contains("OR") && e.contains(&MAX_QUERY_ORS.to_string()), "{e}");
+        let ands = format!("SELECT * FROM c WHERE {}", vec!["c.a = 1"; 1000].join(" AND "));
+        assert!(error(&ands).contains("AND"));
+        let items = format!("SELECT * FROM c WHERE c.a IN ({})", vec!["1"; MAX_IN_ITEMS + 1].join(","));
+        assert!(error(&items).contains(&MAX_IN_ITEMS.to_string()));
+    }
+
+    #[test]
+    fn long_text_is_refused_before_it_is_read() {
+        let long = format!("SELECT * FROM c WHERE c.a = '{}'", "x".repeat(MAX_QUERY_BYTES));
+        let e = error(&long);
+        assert!(e.contains(&MAX_QUERY_BYTES.to_string()) && e.contains("bytes"), "{e}");
+    }
+
+    #[test]
+    fn long_flat_chains_are_wide_not_deep() {
+        // 60 000 terms: parsing, evaluating and dropping it must not recurse per term.
+        let sum = format!("SELECT VALUE {} FROM c", vec!["1"; 60_000].join(" + "));
+        let q = parse(&sum, &[]).unwrap();
+        let out = crate::query::run(&q, [serde_json::json!({"id": "x"})]).unwrap();
+        assert_eq!(out, vec![serde_json::json!(60_000)]);
+    }
 }

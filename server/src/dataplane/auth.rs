@@ -10,40 +10,25 @@ use app::db::account;
 use app::state::AppState;
 use engine::signature::{self, Signed};
 
+use super::operation::Operation;
 use super::path::Resource;
 use super::reply::DataError;
 
 /// How far `x-ms-date` may be from the server's clock.
 const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
-/// The account the request is for.
+/// The account the request is for, and which of its keys signed it.
 #[derive(Debug)]
 pub struct Authorized {
     pub account: account::Model,
+    pub key: &'static str,
 }
 
-/// Whether the request only reads (read-only keys may sign it).
-pub fn is_read(method: &Method, headers: &HeaderMap) -> bool {
-    matches!(*method, Method::GET | Method::HEAD)
-        || (*method == Method::POST
-            && headers
-                .get("x-ms-documentdb-isquery")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")))
-}
-
-/// Authorizes a request for `account_name`.
+/// The live account named `account_name`.
 ///
 /// # Errors
-/// 404 for an unknown account, 401 for a missing or wrong signature, 403 for a write signed with
-/// a read-only key or a stale date.
-pub async fn authorize(
-    state: &AppState,
-    account_name: &str,
-    method: &Method,
-    headers: &HeaderMap,
-    resource: &Resource,
-) -> Result<Authorized, DataError> {
+/// 404 for an unknown account, 503 for one that is not `Online`.
+pub async fn find_account(state: &AppState, account_name: &str) -> Result<account::Model, DataError> {
     let row = account::Entity::find()
         .filter(account::Column::Name.eq(account_name))
         .filter(account::Column::DeletedAt.is_null())
@@ -57,7 +42,22 @@ pub async fn authorize(
             row.state
         )));
     }
+    Ok(row)
+}
 
+/// Checks that one of `row`'s keys signed `operation` on `resource`, and returns which.
+///
+/// # Errors
+/// 401 for a missing or wrong signature, 403 for a write signed with a read-only key or a stale
+/// date.
+pub fn verify_key(
+    state: &AppState,
+    row: &account::Model,
+    method: &Method,
+    headers: &HeaderMap,
+    resource: &Resource,
+    operation: &Operation,
+) -> Result<&'static str, DataError> {
     let header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -77,23 +77,24 @@ pub async fn authorize(
         )));
     }
 
-    let keys = open_keys(&state.master_key, &row)
+    let keys = open_keys(&state.master_key, row)
         .map_err(|_| engine::EngineError::Db(sea_orm::DbErr::Custom("account keys unreadable".into())))?;
     let (resource_type, link) = resource.signed_as();
     let signed = Signed { verb: method.as_str(), resource_type, resource_link: &link, date };
-    let read_write = [&keys.primary_master_key, &keys.secondary_master_key];
-    let read_only = [&keys.primary_readonly_master_key, &keys.secondary_readonly_master_key];
-    if read_write.iter().any(|k| signature::verify(k, &signed, &sig)) {
-        return Ok(Authorized { account: row });
+    let read_write = [("primary key", &keys.primary_master_key), ("secondary key", &keys.secondary_master_key)];
+    let read_only = [("primary read-only key", &keys.primary_readonly_master_key), ("secondary read-only key", &keys.secondary_readonly_master_key)];
+    if let Some((key, _)) = read_write.iter().find(|(_, k)| signature::verify(k, &signed, &sig)) {
+        return Ok(key);
     }
-    if read_only.iter().any(|k| signature::verify(k, &signed, &sig)) {
-        if is_read(method, headers) {
-            return Ok(Authorized { account: row });
+    if let Some((key, _)) = read_only.iter().find(|(_, k)| signature::verify(k, &signed, &sig)) {
+        if operation.is_read() {
+            return Ok(key);
         }
-        return Err(DataError::Forbidden("a read-only key cannot be used to write".into()));
+        return Err(DataError::Forbidden(format!("a read-only key cannot be used to write ({} used)", key)));
     }
     Err(DataError::Unauthorized(format!(
-        "the signature does not match any key of account {account_name:?} (signed as {} {resource_type:?} {link:?})",
+        "the signature does not match any key of account {:?} (signed as {} {resource_type:?} {link:?})",
+        row.name,
         method.as_str()
     )))
 }

@@ -11,7 +11,7 @@ use engine::EngineError;
 /// A data-plane failure, as Cosmos DB reports it.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// From the engine (400, 404, 409, 412, 413, 500).
+    /// From the engine (400, 404, 409, 412, 413, 429, 500).
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// 401: missing or wrong signature.
@@ -26,9 +26,6 @@ pub enum DataError {
     /// 405: the verb does not apply to the resource.
     #[error("{0}")]
     MethodNotAllowed(String),
-    /// 429: the provisioned throughput is used up; retry after this many milliseconds.
-    #[error("request rate is large: the container's provisioned throughput is used up; retry after {0} ms")]
-    Throttled(u64),
     /// 503: the account exists but is not `Online` (a restore is writing it).
     #[error("{0}")]
     Unavailable(String),
@@ -42,7 +39,6 @@ impl DataError {
             DataError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
             DataError::NoAccount(_) => (StatusCode::NOT_FOUND, "NotFound"),
             DataError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
-            DataError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
             DataError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
         }
     }
@@ -56,11 +52,19 @@ impl IntoResponse for DataError {
                 tracing::error!(error = %e, "data plane database error");
                 "internal error; the server log has the details".to_owned()
             }
+            DataError::Engine(e @ EngineError::Corrupt(_)) => {
+                tracing::error!(error = %e, "data plane found damaged data");
+                e.to_string()
+            }
             other => other.to_string(),
         };
-        let charge = if matches!(self, DataError::Throttled(_)) { 0.0 } else { 1.0 };
+        let retry = match &self {
+            DataError::Engine(EngineError::TooManyRequests { retry_after_ms, .. }) => Some(*retry_after_ms),
+            _ => None,
+        };
+        let charge = if retry.is_some() { 0.0 } else { 1.0 };
         let mut res = Reply::json(status, json!({ "code": code, "message": message }), charge).into_response();
-        if let DataError::Throttled(ms) = self
+        if let Some(ms) = retry
             && let Ok(v) = HeaderValue::from_str(&ms.to_string())
         {
             res.headers_mut().insert("x-ms-retry-after-ms", v);
@@ -120,14 +124,4 @@ impl IntoResponse for Reply {
         h.extend(self.headers);
         res
     }
-}
-
-/// Request units for reading `bytes` of JSON: 1 RU per started KB, as Cosmos DB charges a point read.
-pub fn read_charge(bytes: usize) -> f64 {
-    (bytes.div_ceil(1024).max(1)) as f64
-}
-
-/// Request units for writing `bytes` of JSON: about 5.7 RU per started KB (an indexed write).
-pub fn write_charge(bytes: usize) -> f64 {
-    5.71 * (bytes.div_ceil(1024).max(1)) as f64
 }

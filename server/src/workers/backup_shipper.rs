@@ -9,8 +9,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Entries per sealed segment.
-pub const SEGMENT_ENTRIES: u64 = 2_000;
 /// A base snapshot after this many shipped changes, so a restore replays at most about this
 /// much log.
 pub const SNAPSHOT_EVERY: i64 = 20_000;
@@ -47,7 +45,7 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
             }
         }
         pass.accounts += 1;
-        match backup::ship::ship_account(&state.db, &state.backup_storage, &kek, &a.id, SEGMENT_ENTRIES).await {
+        match backup::ship::ship_account(&state.db, &state.backup_storage, &kek, &a.id, backup::ship::SegmentBounds::DEFAULT).await {
             Ok(s) => {
                 pass.segments += s.segments;
                 pass.entries += s.entries;

@@ -179,10 +179,11 @@ async fn restore(
 ) -> Result<Summary, (BackupError, bool)> {
     let target = &job.target_account_id;
     let selection = selection_of(job).map_err(|e| (e, false))?;
-    // A runner died part-way through writing: remove what it wrote and start again. (The
-    // phase is recorded as `apply` before the first write, so an earlier one wrote nothing.)
+    // A runner died part-way through writing: remove what it wrote — only that, recognised by
+    // the job's own resource ids — and start again. (The phase is recorded as `apply` before the
+    // first write, so an earlier one wrote nothing.)
     if resumed && matches!(job.phase.as_str(), "apply" | "verify") {
-        backup::restore::remove(&state.db, target, &selection).await.map_err(|e| (e, false))?;
+        backup::restore::remove(&state.db, &job.id, target, &selection).await.map_err(|e| (e, false))?;
     }
     phase.send_replace("fetch");
     let kek = state.master_key.backup_key_wrap_key();
@@ -204,7 +205,7 @@ async fn restore(
         .exec(&state.db)
         .await
         .map_err(|e| (e.into(), false))?;
-    let done = backup::restore::apply(&state.db, target, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
+    let done = backup::restore::apply(&state.db, &job.id, target, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
     phase.send_replace("verify");
     verify(&state.db, target, &chosen).await.map_err(|e| (e, true))?;
     Ok(Summary {
@@ -230,11 +231,12 @@ fn user_fields(doc: &str) -> Value {
 async fn verify(db: &DatabaseConnection, target: &str, chosen: &AccountAt) -> Result<(), BackupError> {
     for (db_id, d) in &chosen.databases {
         for (coll_id, c) in &d.containers {
-            let (dm, cm, items) = engine::store::list_items(db, target, db_id, coll_id, None, u64::MAX >> 1).await?;
-            let actual: BTreeMap<(String, String), Value> = items
+            let (dm, cm, batch) = engine::store::list_items(db, target, db_id, coll_id, None, u64::MAX >> 1, usize::MAX).await?;
+            let actual: BTreeMap<(String, String), Value> = batch
+                .items
                 .iter()
-                .map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&engine::store::item_json(&dm, &cm, i).to_string())))
-                .collect();
+                .map(|i| Ok(((i.pk.clone(), i.id.clone()), user_fields(&engine::store::item_json(&dm, &cm, i)?.to_string()))))
+                .collect::<Result<_, engine::EngineError>>()?;
             let expected: BTreeMap<(String, String), Value> = c.items.iter().map(|(k, v)| (k.clone(), user_fields(v))).collect();
             if actual != expected {
                 return Err(BackupError::Integrity(format!(
@@ -288,7 +290,7 @@ async fn finish(
                 == 1;
             if *wrote && still_ours {
                 let cleaned = match selection_of(job) {
-                    Ok(selection) => backup::restore::remove(db, &job.target_account_id, &selection).await,
+                    Ok(selection) => backup::restore::remove(db, &job.id, &job.target_account_id, &selection).await,
                     Err(e) => Err(e),
                 };
                 if let Err(clean) = cleaned {

@@ -28,9 +28,9 @@ async fn contents(app: &TestApp, account_id: &str) -> Items {
     for d in store::list_databases(db, account_id).await.unwrap() {
         let (_, colls) = store::list_containers(db, account_id, &d.id).await.unwrap();
         for c in colls {
-            let (dm, cm, items) = store::list_items(db, account_id, &d.id, &c.id, None, 1_000_000).await.unwrap();
-            for i in items {
-                let mut v = store::item_json(&dm, &cm, &i);
+            let (dm, cm, batch) = store::list_items(db, account_id, &d.id, &c.id, None, 1_000_000, usize::MAX).await.unwrap();
+            for i in batch.items {
+                let mut v = store::item_json(&dm, &cm, &i).unwrap();
                 v.as_object_mut().unwrap().retain(|k, _| !k.starts_with('_'));
                 out.insert((d.id.clone(), c.id.clone(), i.pk.clone(), i.id.clone()), v);
             }

@@ -1,12 +1,55 @@
-//! Provisioned throughput: a token bucket of request units per container (or per database for
-//! shared throughput). A request reserves its estimated charge when it starts and settles the
-//! difference when its actual charge is known. A request whose estimate the bucket cannot cover
-//! gets 429 with `x-ms-retry-after-ms` saying when it could be; reserving up front keeps a burst
-//! of concurrent requests from all starting at once and driving the bucket deep into debt.
+//! Provisioned throughput: what requests cost in request units, and a token bucket of them per
+//! container (or per database for shared throughput). A request reserves its estimated charge
+//! when it starts and settles the difference when its actual charge is known. A request whose
+//! estimate the bucket cannot cover gets 429 with `x-ms-retry-after-ms` saying when it could be;
+//! reserving up front keeps a burst of concurrent requests from all starting at once and driving
+//! the bucket deep into debt. The data plane and the portal's explorer draw on the same buckets.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::entities::{container, database};
+use crate::error::EngineError;
+
+/// Request units for reading `bytes` of JSON: 1 RU per started KB, as Cosmos DB charges a point read.
+pub fn read_charge(bytes: usize) -> f64 {
+    (bytes.div_ceil(1024).max(1)) as f64
+}
+
+/// Request units for writing `bytes` of JSON: about 5.7 RU per started KB (an indexed write).
+pub fn write_charge(bytes: usize) -> f64 {
+    5.71 * (bytes.div_ceil(1024).max(1)) as f64
+}
+
+/// The fixed part of a query page's charge.
+pub const QUERY_OVERHEAD: f64 = 2.3;
+
+/// Request units for evaluating `steps` expression nodes: a query pays for the work its
+/// expressions make the server do, not only for the bytes it reads.
+pub fn eval_charge(steps: u64) -> f64 {
+    steps as f64 / 1000.0
+}
+
+/// The bucket key and RU/s that pay for requests to a container: its own throughput (manual or
+/// autoscale maximum) or, in a shared-throughput database, the database's.
+pub fn budget(d: &database::Model, c: &container::Model) -> (String, u32) {
+    let (key, ru) = match (c.autoscale_max.or(c.throughput), d.throughput) {
+        (Some(ru), _) => (c.rid.clone(), ru),
+        (None, Some(ru)) => (d.rid.clone(), ru),
+        (None, None) => (c.rid.clone(), crate::limits::MIN_THROUGHPUT),
+    };
+    (key, u32::try_from(ru).unwrap_or(400))
+}
+
+/// A 429 that says when to come back.
+pub fn throttled(wait: Duration) -> EngineError {
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+    EngineError::TooManyRequests {
+        message: format!("request rate is large: the container's provisioned throughput is used up; retry after {ms} ms"),
+        retry_after_ms: ms,
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -49,6 +92,14 @@ impl Throttle {
             b.backlog += estimate.min(rate);
             Err(Duration::from_secs_f64(((b.backlog - b.tokens) / rate).max(0.001)))
         }
+    }
+
+    /// [`Throttle::admit`], refusing with a 429.
+    ///
+    /// # Errors
+    /// [`EngineError::TooManyRequests`] with the wait.
+    pub fn reserve(&self, key: &str, ru_per_s: u32, estimate: f64) -> Result<(), EngineError> {
+        self.admit(key, ru_per_s, estimate, Instant::now()).map_err(throttled)
     }
 
     /// Takes (or, if negative, gives back) `charge` request units.
