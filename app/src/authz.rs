@@ -14,7 +14,7 @@ pub mod ssr {
     use crate::audit::Outcome;
     use crate::audit::ssr::{Record, append};
     use crate::auth::session;
-    use crate::db::{account, role, role_assignment, user};
+    use crate::db::{account, role, role_assignment, subscription, user};
     use crate::domain::rbac::{Permissions, Scope, action_matches, builtin_role};
     use crate::error::AppError;
     use crate::request;
@@ -102,6 +102,11 @@ pub mod ssr {
 
         /// Refuses with 403 naming the missing action, and audits the denial.
         ///
+        /// The denial is recorded under `target` only if that scope exists and the caller holds
+        /// some role in its subscription; otherwise at the root, with what was asked for in the
+        /// detail. Nobody can plant rows in the audit view of a subscription they have no part in
+        /// by naming it (or something that is not one) in a request.
+        ///
         /// # Errors
         /// [`AppError::Forbidden`] when not allowed.
         pub async fn authorize(&self, action: &str, target: &Scope, resource: &str) -> Result<(), AppError> {
@@ -109,9 +114,34 @@ pub mod ssr {
                 return Ok(());
             }
             let message = format!("you do not have permission {action} on {resource}");
-            self.audit(action, target, resource, Outcome::Denied, &message).await;
+            let recorded = self.recorded_scope(target).await?;
+            let (resource, detail) = if recorded == *target {
+                (resource.to_owned(), message.clone())
+            } else {
+                (recorded.to_string(), format!("{message} (asked at {target})"))
+            };
+            self.audit(action, &recorded, &resource, Outcome::Denied, &detail).await;
             tracing::info!(user = %self.user.name, %action, %resource, "denied");
             Err(AppError::Forbidden(message))
+        }
+
+        /// Where a denial at `target` is recorded: `target` itself when it exists and the caller
+        /// sees its subscription, else the root.
+        async fn recorded_scope(&self, target: &Scope) -> Result<Scope, AppError> {
+            let db = &self.state.db;
+            let (sub, exists) = match target {
+                Scope::Root => return Ok(Scope::Root),
+                Scope::Subscription(sub) => (sub, subscription::Entity::find_by_id(sub.clone()).one(db).await?.is_some()),
+                Scope::Account { subscription_id, account_id } => (
+                    subscription_id,
+                    account::Entity::find_by_id(account_id.clone())
+                        .filter(account::Column::SubscriptionId.eq(subscription_id))
+                        .one(db)
+                        .await?
+                        .is_some(),
+                ),
+            };
+            Ok(if exists && self.sees_subscription(sub).await? { target.clone() } else { Scope::Root })
         }
 
         /// Records an entry; a failure to record is logged, never shown to the caller.

@@ -500,6 +500,7 @@ pub mod ssr {
             bytes_done: Set(0),
             message: Set(String::new()),
             requested_by: Set(caller.user.name.clone()),
+            requested_by_id: Set(caller.user.id.clone()),
             created_at: Set(Utc::now()),
             started_at: Set(None),
             finished_at: Set(None),
@@ -724,6 +725,12 @@ pub mod ssr {
         if job.state != "AwaitingApproval" {
             return Err(AppError::Conflict(format!("restore request {} is {}, not awaiting approval", job.id, job.state)));
         }
+        if approve && job.requested_by_id == caller.user.id {
+            return Err(AppError::Forbidden(format!(
+                "restore request {} was filed by you; another user with restoreRequests/approve/action must approve it",
+                job.id
+            )));
+        }
         let state = &caller.state;
         let txn = state.db.begin().await?;
         let mut active: restore_job::ActiveModel = job.clone().into();
@@ -776,7 +783,7 @@ pub mod ssr {
             let Some(source) = accounts.get(&j.source_account_id) else { continue };
             let scope = account_scope(source);
             if caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
-                let awaiting = j.state == "AwaitingApproval";
+                let awaiting = j.state == "AwaitingApproval" && j.requested_by_id != caller.user.id;
                 let mut wire = to_wire(j, &source.name);
                 wire.can_decide = awaiting && caller.can(actions::RESTORE_REQUESTS_APPROVE, &scope).await?;
                 out.push(wire);

@@ -1,39 +1,8 @@
 // Access control in a real browser: the admin grants narrow roles, each user sees only what
 // their role allows, and a forged request is refused and lands in the audit log as denied.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
-import { createAccount, createSubscription, hydrated, signIn } from './fixtures/portal';
-
-const FIRST = 'first-password-123';
-const SECOND = 'second-password-456';
-
-async function createUser(page: Page, name: string) {
-  await page.goto('/users');
-  await hydrated(page);
-  await page.getByLabel('User name').fill(name);
-  await page.getByLabel('First password').fill(FIRST);
-  await page.getByRole('button', { name: 'Create user' }).click();
-  await expect(page.getByTestId('users').getByRole('cell', { name, exact: true })).toBeVisible();
-}
-
-async function assign(page: Page, user: string, role: string) {
-  await page.getByLabel('User name', { exact: true }).fill(user);
-  await page.getByRole('combobox', { name: 'Role' }).selectOption({ label: role });
-  await page.getByRole('button', { name: 'Add assignment' }).click();
-  await expect(page.getByTestId('assignments').getByRole('row', { name: new RegExp(`${user}.*${role}`) })).toBeVisible();
-}
-
-async function signInFirstTime(page: Page, user: string) {
-  await page.context().clearCookies();
-  await signIn(page, user, FIRST);
-  await expect(page).toHaveURL(/\/password$/);
-  await hydrated(page);
-  await page.getByLabel('Current password').fill(FIRST);
-  await page.getByLabel('New password (at least 12 characters)').fill(SECOND);
-  await page.getByLabel('Confirm new password').fill(SECOND);
-  await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByRole('status')).toContainText('Password changed');
-}
+import { assign, createAccount, createSubscription, createUser, hydrated, signIn, signInFirstTime } from './fixtures/portal';
 
 test('roles decide what each user sees and may do; forged requests are refused and audited', async ({ page }) => {
   await signIn(page, ADMIN_USER, ADMIN_PASSWORD);

@@ -2,7 +2,7 @@
 // container to the moment before the change into a new account, watched until it is done.
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
-import { createAccount, createSubscription, hydrated, signIn } from './fixtures/portal';
+import { assign, createAccount, createSubscription, createUser, hydrated, signIn, signInFirstTime } from './fixtures/portal';
 
 test('a container is restored to a chosen second into a new account, with live progress', async ({ page }) => {
   await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
@@ -143,6 +143,15 @@ test('a periodic backup is restored by request once approved', async ({ page }) 
   await expect(page).toHaveURL(/\/restore$/);
   const job = page.getByTestId('restore-jobs').locator('tr[data-target="nightly-restored1"]');
   await expect(job).toHaveAttribute('data-state', 'AwaitingApproval');
+  // The requester (here an Owner) may not approve their own request: somebody else must.
+  await expect(job.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await createUser(page, 'sup');
+  await page.goto(`${subUrl}/access`);
+  await hydrated(page);
+  await assign(page, 'sup', 'Support');
+  await signInFirstTime(page, 'sup');
+  await page.goto(`${subUrl}/restore`);
+  await hydrated(page);
   await job.getByLabel('Reason').fill('ticket 7');
   await job.getByRole('button', { name: 'Approve' }).click();
   await expect(job).toHaveAttribute('data-state', 'Succeeded', { timeout: 30_000 });

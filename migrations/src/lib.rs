@@ -7,6 +7,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_access_control;
 mod m20261124_000003_data_plane;
 mod m20261125_000004_backup;
+mod m20261125_000005_requester_id;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_access_control::Migration),
             Box::new(m20261124_000003_data_plane::Migration),
             Box::new(m20261125_000004_backup::Migration),
+            Box::new(m20261125_000005_requester_id::Migration),
         ]
     }
 }

@@ -47,13 +47,12 @@ pub enum BootstrapError {
 pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, BootstrapError> {
     let url = settings.database_url();
     let sqlite = url.starts_with("sqlite:");
-    if sqlite {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            BootstrapError::Database(sea_orm::DbErr::Custom(format!(
-                "creating data folder {}: {e}",
-                settings.data_dir.display()
-            )))
-        })?;
+    let folder_err = |e: std::io::Error| {
+        BootstrapError::Database(sea_orm::DbErr::Custom(format!("preparing data folder {}: {e}", settings.data_dir.display())))
+    };
+    private_dir(&settings.data_dir).map_err(folder_err)?;
+    if let Some(file) = sqlite_file(&url) {
+        private_file(&file).map_err(folder_err)?;
     }
     let mut opts = ConnectOptions::new(url);
     opts.sqlx_logging(false);
@@ -69,6 +68,64 @@ pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, Bo
     }
     Migrator::up(&db, None).await.map_err(BootstrapError::Migrate)?;
     Ok(db)
+}
+
+/// The SQLite database file a URL names (`sqlite://path?mode=rwc`), if it names one.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates `dir` if needed and makes it readable by its owner only (0700): it holds the
+/// database, backups and keys.
+///
+/// # Errors
+/// The folder cannot be created or its mode set.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Makes the SQLite database file (created empty if missing) and its `-wal` and `-shm`
+/// companions readable by their owner only (0600). SQLite gives the companions it creates the
+/// database file's mode, so a new installation is private from the first write.
+fn private_file(file: &Path) -> std::io::Result<()> {
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    create_private(file)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut companion = file.as_os_str().to_owned();
+        companion.push(suffix);
+        let companion = std::path::PathBuf::from(companion);
+        if companion.exists() {
+            set_mode(&companion, 0o600)?;
+        }
+    }
+    set_mode(file, 0o600)
+}
+
+#[cfg(unix)]
+fn create_private(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(file).map(|_| ())
+}
+
+#[cfg(not(unix))]
+fn create_private(file: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new().append(true).create(true).open(file).map(|_| ())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The master key: from the `master_key` setting if given, else from the key file, which is

@@ -49,6 +49,8 @@ impl Application {
                 );
             }
         }
+        bootstrap::private_dir(&settings.backup_dir())
+            .with_context(|| format!("preparing backup folder {}", settings.backup_dir().display()))?;
         let backup_storage = backup::storage::BackupStorage::local(&settings.backup_dir())
             .with_context(|| format!("opening backup folder {}", settings.backup_dir().display()))?;
 
@@ -155,11 +157,23 @@ fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(state, page_guard::guard))
         .layer(axum::middleware::from_fn(csrf::protect))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(Tls(settings.public_url(addr).starts_with("https://")), security_headers))
+        // Nothing anybody sends is read whole beyond this (the data plane allows 4 MiB).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
 }
 
-/// Headers every response carries: no framing (clickjacking), no MIME sniffing, no referrer leak.
+/// The largest request body the server reads.
+pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// Whether the portal is served over TLS (its public URL is `https://`).
+#[derive(Debug, Clone, Copy)]
+struct Tls(bool);
+
+/// Headers every response carries: no framing (clickjacking), no MIME sniffing, no referrer leak;
+/// a Content-Security-Policy that allows nothing where a page has not set its own (pages do,
+/// with their script nonce); HSTS behind TLS.
 async fn security_headers(
+    axum::extract::State(Tls(tls)): axum::extract::State<Tls>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -168,5 +182,11 @@ async fn security_headers(
     h.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", http::HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", http::HeaderValue::from_static("same-origin"));
+    if !h.contains_key(http::header::CONTENT_SECURITY_POLICY) {
+        h.insert(http::header::CONTENT_SECURITY_POLICY, http::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    }
+    if tls {
+        h.insert(http::header::STRICT_TRANSPORT_SECURITY, http::HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     res
 }

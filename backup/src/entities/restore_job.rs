@@ -31,6 +31,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub message: String,
     pub requested_by: String,
+    /// The requesting user's id (empty for jobs filed before it was recorded): the approver of a
+    /// request must be another user.
+    pub requested_by_id: String,
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

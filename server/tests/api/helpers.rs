@@ -26,6 +26,8 @@ pub enum Backend {
 /// A running server and a cookie-keeping client for it.
 pub struct TestApp {
     pub base: String,
+    /// The server's data folder (SQLite file, backups, master key).
+    pub data_dir: std::path::PathBuf,
     pub client: Client,
     pub state: app::state::AppState,
     shutdown: CancellationToken,
@@ -90,6 +92,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Figment) -> TestApp {
     tokio::spawn(application.run_until_stopped(shutdown.clone()));
     TestApp {
         base,
+        data_dir: data.path().to_path_buf(),
         client: new_client(),
         state,
         shutdown,

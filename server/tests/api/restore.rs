@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, error_message, json_ok};
 
 type Items = BTreeMap<(String, String, String, String), Value>;
 
-async fn continuous_account(app: &TestApp, sub: &str, name: &str) -> String {
+pub(crate) async fn continuous_account(app: &TestApp, sub: &str, name: &str) -> String {
     let a = json_ok(
         app.call("create_account", &[("subscription_id", sub), ("name", name), ("region", "local"), ("mode", "Continuous7Days")]).await,
     )
@@ -22,7 +22,7 @@ async fn continuous_account(app: &TestApp, sub: &str, name: &str) -> String {
 }
 
 /// Every item of every container of the account: (db, container, pk, id) → user fields.
-async fn contents(app: &TestApp, account_id: &str) -> Items {
+pub(crate) async fn contents(app: &TestApp, account_id: &str) -> Items {
     let db = &app.state.db;
     let mut out = Items::new();
     for d in store::list_databases(db, account_id).await.unwrap() {
@@ -77,7 +77,7 @@ async fn restorable(app: &TestApp, sub: &str, name: &str) -> Value {
 }
 
 /// Waits until the account's latest restorable time reaches `t`.
-async fn backed_up_through(app: &TestApp, sub: &str, name: &str, t: DateTime<Utc>) {
+pub(crate) async fn backed_up_through(app: &TestApp, sub: &str, name: &str, t: DateTime<Utc>) {
     for _ in 0..100 {
         let a = restorable(app, sub, name).await;
         if let Some(latest) = a["latest_restorable"].as_str()
@@ -90,7 +90,7 @@ async fn backed_up_through(app: &TestApp, sub: &str, name: &str, t: DateTime<Utc
     panic!("account {name} was not backed up through {t} within 10 s");
 }
 
-async fn wait_for_job(app: &TestApp, sub: &str, target: &str) -> Value {
+pub(crate) async fn wait_for_job(app: &TestApp, sub: &str, target: &str) -> Value {
     for _ in 0..300 {
         let jobs = json_ok(app.call("list_restore_jobs", &[("subscription_id", sub)]).await).await;
         let job = jobs.as_array().unwrap().iter().find(|j| j["target_account_name"] == target).cloned().unwrap();
@@ -102,7 +102,7 @@ async fn wait_for_job(app: &TestApp, sub: &str, target: &str) -> Value {
     panic!("restore into {target} did not finish within 30 s");
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -415,6 +415,17 @@ async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     assert_eq!(rejected["state"], "Rejected");
     assert!(rejected["message"].as_str().unwrap().contains("not needed"));
     assert_eq!(app.call("get_account", &[("subscription_id", &sub), ("name", "per-restored2")]).await.status(), StatusCode::NOT_FOUND);
+
+    // Holding the approve action is not enough to approve one's own request: an Owner who files
+    // one needs somebody else, and does not see it as decidable.
+    let own = json_ok(request(&app.client, &at, "").await).await;
+    let own_id = own["id"].as_str().unwrap().to_owned();
+    let m = error_message(decide(&app.client, &own_id, "true", "").await, StatusCode::FORBIDDEN).await;
+    assert!(m.contains("filed by you"), "{m}");
+    let jobs = json_ok(app.call("list_restore_jobs", &[("subscription_id", &sub)]).await).await;
+    let listed = jobs.as_array().unwrap().iter().find(|j| j["id"] == own_id.as_str()).unwrap();
+    assert_eq!((listed["state"].as_str(), listed["can_decide"].as_bool()), (Some("AwaitingApproval"), Some(false)));
+    assert_eq!(json_ok(decide(&sup, &own_id, "true", "").await).await["state"], "Pending");
 }
 
 crate::on_both_backends!(
