@@ -4,14 +4,15 @@
 use serde_json::Value;
 
 use crate::error::EngineError;
+use crate::limits::MAX_PATCH_OPERATIONS;
 
 /// Applies `operations` (the request's `operations` array) to `doc`, all or nothing.
 ///
 /// # Errors
 /// 400 naming the operation and why it cannot apply; the document is then unchanged.
 pub fn apply(doc: &Value, operations: &[Value], protected: &[String]) -> Result<Value, EngineError> {
-    if operations.is_empty() || operations.len() > 10 {
-        return Err(bad("a patch needs 1 to 10 operations".into()));
+    if operations.is_empty() || operations.len() > MAX_PATCH_OPERATIONS {
+        return Err(bad(format!("a patch needs 1 to {MAX_PATCH_OPERATIONS} operations (got {})", operations.len())));
     }
     let mut out = doc.clone();
     for (i, op) in operations.iter().enumerate() {
