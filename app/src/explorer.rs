@@ -230,6 +230,7 @@ pub mod ssr {
             database: &db,
             container: &container,
             partition_key: None,
+            batching: engine::query::page::Batching::DEFAULT,
         };
         let limits = PageLimits { max_items: QUERY_RESULTS, max_bytes: MAX_PAGE_BYTES };
         let page = engine::query::page::page(&state.db, cx, Arc::new(q), None, limits).await?;

@@ -4,8 +4,8 @@
 //! read of keys and lengths), then only the rows that fit are fetched, so no reader holds more
 //! than one batch however large the items are.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::entities::item;
 use crate::error::EngineError;
@@ -23,6 +23,11 @@ pub struct Range<'a> {
     pub after: Option<&'a Position>,
 }
 
+/// `(pk, id)`, the scan order.
+fn position() -> Expr {
+    Expr::tuple([Expr::col(item::Column::Pk), Expr::col(item::Column::Id)])
+}
+
 /// Items whose time to live has not run out.
 pub fn live() -> Condition {
     Condition::any()
@@ -36,11 +41,9 @@ fn filtered(range: &Range<'_>) -> Select<item::Entity> {
         q = q.filter(item::Column::Pk.eq(pk));
     }
     if let Some(p) = range.after {
-        q = q.filter(
-            Condition::any()
-                .add(item::Column::Pk.gt(p.pk.clone()))
-                .add(Condition::all().add(item::Column::Pk.eq(p.pk.clone())).add(item::Column::Id.gt(p.id.clone()))),
-        );
+        // A row-value comparison, which both databases answer from the primary-key index; the
+        // equivalent `pk > ? OR (pk = ? AND id > ?)` makes SQLite scan from the start each time.
+        q = q.filter(position().gt(Expr::tuple([Expr::val(p.pk.clone()), Expr::val(p.id.clone())])));
     }
     q.order_by_asc(item::Column::Pk).order_by_asc(item::Column::Id)
 }
@@ -59,16 +62,13 @@ pub struct Batch {
 /// # Errors
 /// Database errors.
 pub async fn batch(c: &impl ConnectionTrait, range: &Range<'_>, max_rows: u64, max_bytes: usize) -> Result<Batch, EngineError> {
-    let byte_length = match c.get_database_backend() {
-        DatabaseBackend::Postgres => "OCTET_LENGTH(body)",
-        _ => "LENGTH(CAST(body AS BLOB))",
-    };
+    // `octet_length` reads the stored size (SQLite ≥ 3.43, PostgreSQL), not the text.
     let sizes: Vec<(String, String, i64)> = filtered(range)
         .select_only()
         .column(item::Column::Pk)
         .column(item::Column::Id)
-        .column_as(Expr::cust(format!("CAST({byte_length} AS BIGINT)")), "len")
-        .limit(max_rows.saturating_add(1).min(i64::MAX as u64))
+        .column_as(Expr::cust("CAST(OCTET_LENGTH(body) AS BIGINT)"), "len")
+        .limit(Ord::min(max_rows.saturating_add(1), i64::MAX as u64))
         .into_tuple()
         .all(c)
         .await?;
@@ -84,9 +84,7 @@ pub async fn batch(c: &impl ConnectionTrait, range: &Range<'_>, max_rows: u64, m
     }
     let Some((last_pk, last_id, _)) = fit.checked_sub(1).and_then(|i| sizes.get(i)) else { return Ok(Batch::default()) };
     // Only the rows sized above: nothing written meanwhile past the last of them slips in.
-    let upto = Condition::any()
-        .add(item::Column::Pk.lt(last_pk.clone()))
-        .add(Condition::all().add(item::Column::Pk.eq(last_pk.clone())).add(item::Column::Id.lte(last_id.clone())));
+    let upto = position().lte(Expr::tuple([Expr::val(last_pk.clone()), Expr::val(last_id.clone())]));
     let items = filtered(range).filter(upto).limit(fit as u64).all(c).await?;
     Ok(Batch { items, more: sizes.len() > fit })
 }

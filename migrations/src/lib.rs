@@ -8,6 +8,7 @@ mod m20261124_000002_access_control;
 mod m20261124_000003_data_plane;
 mod m20261125_000004_backup;
 mod m20261125_000005_requester_id;
+mod m20261125_000006_items_in_byte_order;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_data_plane::Migration),
             Box::new(m20261125_000004_backup::Migration),
             Box::new(m20261125_000005_requester_id::Migration),
+            Box::new(m20261125_000006_items_in_byte_order::Migration),
         ]
     }
 }

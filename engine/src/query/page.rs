@@ -21,9 +21,17 @@ use crate::scan;
 use crate::store;
 use crate::throughput::{QUERY_OVERHEAD, Throttle, budget, eval_charge, read_charge};
 
-/// Rows and bytes read per batch.
-const BATCH_ROWS: u64 = 256;
-const BATCH_BYTES: usize = 1024 * 1024;
+/// How much a scan reads (and evaluates, and pays for) at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    pub rows: u64,
+    pub bytes: usize,
+}
+
+impl Batching {
+    /// What the server uses.
+    pub const DEFAULT: Self = Self { rows: 256, bytes: 1024 * 1024 };
+}
 /// ORDER BY rounds one request may run before it answers with what it has.
 const MAX_ROUNDS: usize = 4;
 
@@ -37,6 +45,7 @@ pub struct Context<'a> {
     pub container: &'a str,
     /// One partition (the `x-ms-documentdb-partitionkey` header), or all.
     pub partition_key: Option<&'a str>,
+    pub batching: Batching,
 }
 
 /// A page of results.
@@ -75,7 +84,7 @@ pub async fn page(
         let mut after = run.scan_from();
         loop {
             let range = scan::Range { container_rid: &coll.rid, partition_key: partition_key.as_deref(), after: after.as_ref() };
-            let items = scan::batch(db, &range, BATCH_ROWS, BATCH_BYTES).await?.items;
+            let items = scan::batch(db, &range, cx.batching.rows, cx.batching.bytes).await?.items;
             let Some(last) = items.last() else { break };
             after = Some(Position { pk: last.pk.clone(), id: last.id.clone() });
             let bytes: usize = items.iter().map(|i| i.body.len()).sum();
@@ -93,17 +102,19 @@ pub async fn page(
             }
             charge += cost;
             round_charge += cost;
-            let rows = items
-                .into_iter()
-                .map(|i| {
-                    let bytes = i.body.len();
-                    let doc = store::item_json(&d, &coll, &i)?;
-                    Ok(Row { pos: Position { pk: i.pk, id: i.id }, doc, bytes })
-                })
-                .collect::<Result<Vec<_>, EngineError>>()?;
             let steps_before = run.steps();
+            // Reading the items' JSON is query work too: it happens off the async threads.
+            let (d, c) = (d.clone(), coll.clone());
             let (back, progress) = cx.gate.run(move || {
-                let p = run.feed(rows);
+                let rows = items
+                    .into_iter()
+                    .map(|i| {
+                        let bytes = i.body.len();
+                        let doc = store::item_json(&d, &c, &i)?;
+                        Ok(Row { pos: Position { pk: i.pk, id: i.id }, doc, bytes })
+                    })
+                    .collect::<Result<Vec<_>, EngineError>>();
+                let p = rows.and_then(|rows| run.feed(rows));
                 (run, p)
             })
             .await?;

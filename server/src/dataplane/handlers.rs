@@ -176,6 +176,7 @@ async fn run_query(state: &AppState, account_id: &str, d: &str, c: &str, headers
         database: d,
         container: c,
         partition_key: header(headers, "x-ms-documentdb-partitionkey"),
+        batching: engine::query::page::Batching::DEFAULT,
     };
     let page = engine::query::page::page(&state.db, cx, Arc::new(q), header(headers, "x-ms-continuation"), page_limits(headers)).await?;
     let count = page.results.len();
