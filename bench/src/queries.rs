@@ -3,7 +3,7 @@
 //! same run. The point is the memory column: a page holds a page, never the container.
 //!
 //! `cargo run --release -p rewind-bench --bin queries [-- N]` (N items of ~1 KB, default
-//! 1 100 000, about 1.1 GiB of item bodies).
+//! 1 150 000, just over 1 GiB of item bodies).
 
 use anyhow::Result;
 use engine::query::page::{Context, page};
@@ -47,7 +47,7 @@ where
 #[tokio::main]
 async fn main() -> Result<()> {
     use migrations::MigratorTrait;
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_100_000);
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_150_000);
     let dir = tempfile::tempdir()?;
     let db: DatabaseConnection = Database::connect(format!("sqlite://{}?mode=rwc", dir.path().join("q.db").display())).await?;
     db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
