@@ -124,11 +124,8 @@ pub mod ssr {
             if builtin_role(name).is_some() {
                 return Err(AppError::Conflict(format!("{name:?} is a built-in role")));
             }
-            let mut acts: Vec<String> = actions_text
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned)
-                .collect();
+            let mut acts: Vec<String> =
+                actions_text.split(|c: char| c == ',' || c.is_whitespace()).filter(|a| !a.is_empty()).map(str::to_owned).collect();
             if acts.is_empty() {
                 return Err(AppError::invalid("a role needs at least one action"));
             }
@@ -165,15 +162,9 @@ pub mod ssr {
                 .one(&caller.state.db)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("custom role {role_id:?} not found")))?;
-            let in_use = role_assignment::Entity::find()
-                .filter(role_assignment::Column::RoleId.eq(&r.id))
-                .count(&caller.state.db)
-                .await?;
+            let in_use = role_assignment::Entity::find().filter(role_assignment::Column::RoleId.eq(&r.id)).count(&caller.state.db).await?;
             if in_use > 0 {
-                return Err(AppError::Conflict(format!(
-                    "role {:?} is assigned {in_use} time(s); remove those assignments first",
-                    r.name
-                )));
+                return Err(AppError::Conflict(format!("role {:?} is assigned {in_use} time(s); remove those assignments first", r.name)));
             }
             role::Entity::delete_by_id(r.id).exec(&caller.state.db).await?;
             Ok(())
@@ -197,21 +188,14 @@ pub mod ssr {
         let caller = Caller::current().await?;
         let scope = resolve_scope(&caller.state.db, &subscription_id, &account_id).await?;
         caller.authorize(actions::ROLE_ASSIGNMENTS_READ, &scope, &scope.to_string()).await?;
-        let rows = role_assignment::Entity::find()
-            .order_by_asc(role_assignment::Column::CreatedAt)
-            .all(&caller.state.db)
-            .await?;
+        let rows = role_assignment::Entity::find().order_by_asc(role_assignment::Column::CreatedAt).all(&caller.state.db).await?;
         let mut out = Vec::new();
         for a in rows {
             let at = assignment_scope(&a);
             if !at.covers(&scope) {
                 continue;
             }
-            let user_name = user::Entity::find_by_id(a.user_id.clone())
-                .one(&caller.state.db)
-                .await?
-                .map(|u| u.name)
-                .unwrap_or_default();
+            let user_name = user::Entity::find_by_id(a.user_id.clone()).one(&caller.state.db).await?.map(|u| u.name).unwrap_or_default();
             out.push(Assignment {
                 role_name: role_name(&caller.state.db, &a.role_id).await?,
                 inherited: at != scope,
@@ -351,10 +335,6 @@ pub async fn create_role_assignment(
 
 /// Removes an assignment made at exactly this scope.
 #[server(endpoint = "delete_role_assignment")]
-pub async fn delete_role_assignment(
-    subscription_id: String,
-    account_id: String,
-    assignment_id: String,
-) -> Result<(), AppError> {
+pub async fn delete_role_assignment(subscription_id: String, account_id: String, assignment_id: String) -> Result<(), AppError> {
     crate::request::respond(ssr::delete_assignment(subscription_id, account_id, assignment_id).await)
 }

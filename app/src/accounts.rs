@@ -54,16 +54,14 @@ pub struct AccountKeys {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::Utc;
-    use sea_orm::{
-        ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
     use super::{Account, AccountKeys};
+    use crate::authz::ssr::{Caller, account_scope};
     use crate::crypto::{MasterKey, random_base64};
     use crate::db::account;
-    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, KeyKind, RegionName};
-    use crate::authz::ssr::{Caller, account_scope};
     use crate::domain::rbac::{Scope, actions};
+    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, KeyKind, RegionName};
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::subscriptions;
@@ -131,32 +129,19 @@ pub mod ssr {
     ///
     /// # Errors
     /// [`AppError::NotFound`] naming the account and subscription.
-    pub async fn find_live(
-        db: &impl ConnectionTrait,
-        subscription_id: &str,
-        name: &str,
-    ) -> Result<account::Model, AppError> {
+    pub async fn find_live(db: &impl ConnectionTrait, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
         account::Entity::find()
             .filter(account::Column::SubscriptionId.eq(subscription_id))
             .filter(account::Column::Name.eq(name))
             .filter(account::Column::DeletedAt.is_null())
             .one(db)
             .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "account {name:?} not found in subscription {subscription_id:?}"
-                ))
-            })
+            .ok_or_else(|| AppError::NotFound(format!("account {name:?} not found in subscription {subscription_id:?}")))
     }
 
     /// The live account, if the caller may do `action` on it. A missing account is 404 only to
     /// callers who may see the subscription; to others it is the same 403 as a forbidden one.
-    async fn authorized_account(
-        caller: &Caller,
-        action: &str,
-        subscription_id: &str,
-        name: &str,
-    ) -> Result<account::Model, AppError> {
+    async fn authorized_account(caller: &Caller, action: &str, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
         match find_live(&caller.state.db, subscription_id, name).await {
             Ok(row) => {
                 let resource = format!("{}", account_scope(&row));
@@ -249,11 +234,7 @@ pub mod ssr {
     async fn create_inner(caller: &Caller, input: CreateAccount) -> Result<Account, AppError> {
         let state = &caller.state;
         let name = AccountName::parse(input.name.trim())?;
-        let region = if input.region.trim().is_empty() {
-            RegionName::parse("local")?
-        } else {
-            RegionName::parse(&input.region)?
-        };
+        let region = if input.region.trim().is_empty() { RegionName::parse("local")? } else { RegionName::parse(&input.region)? };
         let policy = input.policy.validate()?;
         subscriptions::ssr::find(&state.db, &input.subscription_id).await?;
 
@@ -302,10 +283,7 @@ pub mod ssr {
     async fn delete_inner(caller: &Caller, row: account::Model) -> Result<(), AppError> {
         let current: AccountState = row.state.parse()?;
         if current != AccountState::Online {
-            return Err(AppError::Conflict(format!(
-                "account {:?} is {current} and cannot be deleted until it is Online",
-                row.name
-            )));
+            return Err(AppError::Conflict(format!("account {:?} is {current} and cannot be deleted until it is Online", row.name)));
         }
         let (id, name) = (row.id.clone(), row.name.clone());
         let mut active: account::ActiveModel = row.into();
@@ -352,21 +330,8 @@ pub async fn create_account(
     retention_hours: Option<String>,
     redundancy: Option<String>,
 ) -> Result<Account, AppError> {
-    let policy = crate::domain::BackupPolicyInput {
-        mode,
-        interval_hours,
-        retention_hours,
-        redundancy,
-    };
-    crate::request::respond(
-        ssr::create(ssr::CreateAccount {
-            subscription_id,
-            name,
-            region,
-            policy,
-        })
-        .await,
-    )
+    let policy = crate::domain::BackupPolicyInput { mode, interval_hours, retention_hours, redundancy };
+    crate::request::respond(ssr::create(ssr::CreateAccount { subscription_id, name, region, policy }).await)
 }
 
 /// Deletes an account: it leaves the live list but stays on record, restorable.

@@ -74,10 +74,7 @@ pub use bursts::Bursts;
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::{NaiveDate, SecondsFormat, SubsecRound, Utc};
-    use sea_orm::{
-        ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-        QuerySelect,
-    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use sha2::{Digest, Sha256};
     use tokio::sync::Mutex;
 
@@ -142,10 +139,7 @@ pub mod ssr {
         let _guard = APPEND.lock().await;
         let mut last_err = None;
         for _ in 0..5 {
-            let last = audit_entry::Entity::find()
-                .order_by_desc(audit_entry::Column::Seq)
-                .one(db)
-                .await?;
+            let last = audit_entry::Entity::find().order_by_desc(audit_entry::Column::Seq).one(db).await?;
             let (seq, prev_hash) = match last {
                 Some(l) => (l.seq + 1, l.hash),
                 None => (1, GENESIS.to_owned()),
@@ -232,14 +226,9 @@ pub mod ssr {
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
             return Ok(Some(t.with_timezone(&Utc)));
         }
-        let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-            AppError::invalid(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time (got {v:?})"))
-        })?;
-        let time = if end_of_day {
-            date.and_hms_micro_opt(23, 59, 59, 999_999)
-        } else {
-            date.and_hms_opt(0, 0, 0)
-        };
+        let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time (got {v:?})")))?;
+        let time = if end_of_day { date.and_hms_micro_opt(23, 59, 59, 999_999) } else { date.and_hms_opt(0, 0, 0) };
         Ok(time.map(|t| t.and_utc()))
     }
 
@@ -276,9 +265,7 @@ pub mod ssr {
                 q = q.filter(audit_entry::Column::Outcome.eq(o));
             }
             other => {
-                return Err(AppError::invalid(format!(
-                    "outcome must be succeeded, failed or denied (got {other:?})"
-                )));
+                return Err(AppError::invalid(format!("outcome must be succeeded, failed or denied (got {other:?})")));
             }
         }
         if let Some(prefix) = scope_prefix {
@@ -289,11 +276,7 @@ pub mod ssr {
                     .add(audit_entry::Column::Scope.starts_with(format!("{prefix}/"))),
             );
         }
-        let rows = q
-            .order_by_desc(audit_entry::Column::Seq)
-            .limit(limit)
-            .all(db)
-            .await?;
+        let rows = q.order_by_desc(audit_entry::Column::Seq).limit(limit).all(db).await?;
         Ok(rows
             .into_iter()
             .map(|r| AuditEntry {
@@ -316,11 +299,7 @@ pub mod ssr {
     pub fn to_csv(entries: &[AuditEntry]) -> String {
         fn field(s: &str) -> String {
             let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s
-            }
+            if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
         }
         let mut out = String::from("seq,time,user,client_ip,action,scope,resource,outcome,detail\r\n");
         for e in entries {

@@ -1,7 +1,7 @@
 //! Signing in and out, the current user, and changing one's password.
 
-use serde::{Deserialize, Serialize};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
@@ -69,11 +69,7 @@ mod ssr {
 
     impl From<&user::Model> for CurrentUser {
         fn from(u: &user::Model) -> Self {
-            CurrentUser {
-                id: u.id.clone(),
-                name: u.name.clone(),
-                must_change_password: u.must_change_password,
-            }
+            CurrentUser { id: u.id.clone(), name: u.name.clone(), must_change_password: u.must_change_password }
         }
     }
 
@@ -106,10 +102,7 @@ mod ssr {
             return Err(AppError::TooManyRequests(message));
         }
 
-        let found = user::Entity::find()
-            .filter(user::Column::Name.eq(&username))
-            .one(&state.db)
-            .await?;
+        let found = user::Entity::find().filter(user::Column::Name.eq(&username)).one(&state.db).await?;
         let stored = found.as_ref().map(|u| u.password_hash.clone());
         let ok = password::verify(password, stored).await?;
         let user = match found {
@@ -127,10 +120,7 @@ mod ssr {
             session::end(&state, &old).await?;
         }
         let token = session::create(&state, &user.id, &ip).await?;
-        request::set_header(
-            http::header::SET_COOKIE,
-            &session::set_cookie(&token, &state.sessions),
-        );
+        request::set_header(http::header::SET_COOKIE, &session::set_cookie(&token, &state.sessions));
         tracing::info!(user = %user.name, %ip, "signed in");
         audit_login(&state, &user.id, &user.name, &ip, Outcome::Succeeded, "").await;
         Ok(CurrentUser::from(&user))
@@ -150,28 +140,17 @@ mod ssr {
     pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
         let state = AppState::current()?;
         let parts = request::parts()?;
-        Ok(session::authenticate(&state, &parts.headers)
-            .await?
-            .map(|a| CurrentUser::from(&a.user)))
+        Ok(session::authenticate(&state, &parts.headers).await?.map(|a| CurrentUser::from(&a.user)))
     }
 
-    pub async fn change_password(
-        current: String,
-        new: String,
-        confirm: String,
-    ) -> Result<(), AppError> {
+    pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
         let caller = Caller::current_allowing_password_change().await?;
         let resource = format!("/users/{}", caller.user.name);
         let result = change_password_inner(&caller, current, new, confirm).await;
         caller.audited(CHANGE_PASSWORD, &Scope::Root, &resource, result).await
     }
 
-    async fn change_password_inner(
-        caller: &Caller,
-        current: String,
-        new: String,
-        confirm: String,
-    ) -> Result<(), AppError> {
+    async fn change_password_inner(caller: &Caller, current: String, new: String, confirm: String) -> Result<(), AppError> {
         let state = &caller.state;
         if new != confirm {
             return Err(AppError::invalid("the new password and its confirmation differ"));
@@ -215,10 +194,6 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 
 /// Changes the signed-in user's password and ends their other sessions.
 #[server(endpoint = "change_password")]
-pub async fn change_password(
-    current: String,
-    new: String,
-    confirm: String,
-) -> Result<(), AppError> {
+pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
     crate::request::respond(ssr::change_password(current, new, confirm).await)
 }

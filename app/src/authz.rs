@@ -40,9 +40,7 @@ pub mod ssr {
         pub async fn current() -> Result<Self, AppError> {
             let caller = Self::current_allowing_password_change().await?;
             if caller.user.must_change_password {
-                return Err(AppError::Forbidden(
-                    "change your password before you go on (Change password, top right)".into(),
-                ));
+                return Err(AppError::Forbidden("change your password before you go on (Change password, top right)".into()));
             }
             Ok(caller)
         }
@@ -72,15 +70,8 @@ pub mod ssr {
         async fn from_parts(state: AppState, parts: &http::request::Parts) -> Result<Self, AppError> {
             let ip = request::client_ip(parts);
             match session::authenticate(&state, &parts.headers).await? {
-                Some(auth) => Ok(Self {
-                    state,
-                    user: auth.user,
-                    session_hash: auth.session_hash,
-                    ip,
-                }),
-                None => Err(AppError::Unauthenticated(
-                    "your session has ended; sign in again".into(),
-                )),
+                Some(auth) => Ok(Self { state, user: auth.user, session_hash: auth.session_hash, ip }),
+                None => Err(AppError::Unauthenticated("your session has ended; sign in again".into())),
             }
         }
 
@@ -162,13 +153,7 @@ pub mod ssr {
         }
 
         /// Audits the outcome of a state-changing action and passes the result on.
-        pub async fn audited<T>(
-            &self,
-            action: &str,
-            target: &Scope,
-            resource: &str,
-            result: Result<T, AppError>,
-        ) -> Result<T, AppError> {
+        pub async fn audited<T>(&self, action: &str, target: &Scope, resource: &str, result: Result<T, AppError>) -> Result<T, AppError> {
             match &result {
                 Ok(_) => self.audit(action, target, resource, Outcome::Succeeded, "").await,
                 Err(e) => self.audit(action, target, resource, Outcome::Failed, &e.to_string()).await,
@@ -200,10 +185,7 @@ pub mod ssr {
 
     /// The scope of an account row.
     pub fn account_scope(row: &account::Model) -> Scope {
-        Scope::Account {
-            subscription_id: row.subscription_id.clone(),
-            account_id: row.id.clone(),
-        }
+        Scope::Account { subscription_id: row.subscription_id.clone(), account_id: row.id.clone() }
     }
 
     /// A stored assignment's scope.
@@ -211,21 +193,12 @@ pub mod ssr {
         match a.scope_kind.as_str() {
             "root" => Scope::Root,
             "subscription" => Scope::Subscription(a.subscription_id.clone()),
-            _ => Scope::Account {
-                subscription_id: a.subscription_id.clone(),
-                account_id: a.account_id.clone(),
-            },
+            _ => Scope::Account { subscription_id: a.subscription_id.clone(), account_id: a.account_id.clone() },
         }
     }
 
-    async fn assignments_of(
-        db: &impl ConnectionTrait,
-        user_id: &str,
-    ) -> Result<Vec<role_assignment::Model>, AppError> {
-        Ok(role_assignment::Entity::find()
-            .filter(role_assignment::Column::UserId.eq(user_id))
-            .all(db)
-            .await?)
+    async fn assignments_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<role_assignment::Model>, AppError> {
+        Ok(role_assignment::Entity::find().filter(role_assignment::Column::UserId.eq(user_id)).all(db).await?)
     }
 
     /// The action patterns of a role id (built-in or custom).
@@ -234,9 +207,7 @@ pub mod ssr {
     /// Database errors.
     pub async fn role_actions(db: &impl ConnectionTrait, role_id: &str) -> Result<Vec<String>, AppError> {
         if let Some(name) = role_id.strip_prefix(BUILTIN_PREFIX) {
-            return Ok(builtin_role(name)
-                .map(|r| r.actions.iter().map(|a| (*a).to_owned()).collect())
-                .unwrap_or_default());
+            return Ok(builtin_role(name).map(|r| r.actions.iter().map(|a| (*a).to_owned()).collect()).unwrap_or_default());
         }
         let Some(custom) = role::Entity::find_by_id(role_id.to_owned()).one(db).await? else {
             return Ok(Vec::new());

@@ -12,9 +12,7 @@ pub fn format_time(t: &DateTime<Utc>) -> String {
 
 /// The outcome of a form's last submission: its error, or nothing.
 #[component]
-pub fn FormError<T: Send + Sync + 'static>(
-    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
+pub fn FormError<T: Send + Sync + 'static>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
     move || {
         value.with(|v| match v {
             Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),

@@ -40,9 +40,7 @@ impl MasterKey {
     /// [`CryptoError::KeyLength`] unless `bytes` is exactly 32 bytes long.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
         let raw: [u8; MASTER_KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::KeyLength(bytes.len()))?;
-        Aes256Gcm::new_from_slice(bytes)
-            .map(|c| Self(c, raw))
-            .map_err(|_| CryptoError::KeyLength(bytes.len()))
+        Aes256Gcm::new_from_slice(bytes).map(|c| Self(c, raw)).map_err(|_| CryptoError::KeyLength(bytes.len()))
     }
 
     /// The service-managed key that wraps every account's backup data key (derived from this
@@ -64,10 +62,7 @@ impl MasterKey {
         rand::rng().fill_bytes(&mut nonce);
         let nonce_arr = Nonce::from(nonce);
         // Encryption with a valid key and an in-memory buffer cannot fail.
-        let ciphertext = self
-            .0
-            .encrypt(&nonce_arr, Payload { msg: plaintext, aad })
-            .unwrap_or_default();
+        let ciphertext = self.0.encrypt(&nonce_arr, Payload { msg: plaintext, aad }).unwrap_or_default();
         let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
@@ -86,9 +81,7 @@ impl MasterKey {
         }
         let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Malformed)?;
-        self.0
-            .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad })
-            .map_err(|_| CryptoError::Authentication)
+        self.0.decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad }).map_err(|_| CryptoError::Authentication)
     }
 }
 

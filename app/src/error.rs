@@ -3,9 +3,9 @@
 //! It travels over the wire (so the portal can show the message) and maps to an HTTP status on the
 //! server, so that a script calling `/api/...` sees `403`, `409` or `429` rather than a generic 500.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// What went wrong, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

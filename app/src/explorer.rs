@@ -151,13 +151,23 @@ pub mod ssr {
         audited(&caller, &row, actions::ACCOUNTS_WRITE, &format!("dbs/{db} (delete)"), r).await
     }
 
-    pub async fn create_container(sub: String, name: String, db: String, container: String, partition_key: String, throughput: String) -> Result<(), AppError> {
+    pub async fn create_container(
+        sub: String,
+        name: String,
+        db: String,
+        container: String,
+        partition_key: String,
+        throughput: String,
+    ) -> Result<(), AppError> {
         let (caller, row) = account_for(actions::ACCOUNTS_WRITE, &sub, &name).await?;
         let r = async {
-            let mut spec = ContainerSpec::from_body(&json!({"id": container.trim(), "partitionKey": {"paths": [partition_key.trim()], "kind": "Hash"}}))?;
+            let mut spec = ContainerSpec::from_body(
+                &json!({"id": container.trim(), "partitionKey": {"paths": [partition_key.trim()], "kind": "Hash"}}),
+            )?;
             let t = throughput.trim();
             if !t.is_empty() {
-                spec.throughput = Some(t.parse().map_err(|_| AppError::invalid(format!("throughput must be a number of RU/s (got {t:?})")))?);
+                spec.throughput =
+                    Some(t.parse().map_err(|_| AppError::invalid(format!("throughput must be a number of RU/s (got {t:?})")))?);
             }
             store::create_container(&caller.state.db, &row.id, &db, spec).await?;
             Ok(())
@@ -180,7 +190,8 @@ pub mod ssr {
             Some(serde_json::from_str::<Position>(&after).map_err(|_| AppError::invalid("bad page token"))?)
         };
         let (d, c, batch) = store::list_items(&caller.state.db, &row.id, &db, &container, after, PAGE, MAX_PAGE_BYTES).await?;
-        let next = if batch.more { batch.items.last().map(|l| json!(Position { pk: l.pk.clone(), id: l.id.clone() }).to_string()) } else { None };
+        let next =
+            if batch.more { batch.items.last().map(|l| json!(Position { pk: l.pk.clone(), id: l.id.clone() }).to_string()) } else { None };
         let mut items = Vec::with_capacity(batch.items.len());
         for i in &batch.items {
             items.push(ItemRow { id: i.id.clone(), pk: i.pk.clone(), json: pretty(&store::item_json(&d, &c, i)?) });
@@ -192,7 +203,15 @@ pub mod ssr {
         serde_json::to_string_pretty(v).unwrap_or_default()
     }
 
-    pub async fn save_item(sub: String, name: String, db: String, container: String, json_text: String, original_pk: String, original_id: String) -> Result<ItemRow, AppError> {
+    pub async fn save_item(
+        sub: String,
+        name: String,
+        db: String,
+        container: String,
+        json_text: String,
+        original_pk: String,
+        original_id: String,
+    ) -> Result<ItemRow, AppError> {
         let (caller, row) = account_for(actions::DATA_WRITE, &sub, &name).await?;
         let r = async {
             spend(&caller, &row, &db, &container, write_charge(json_text.len())).await?;
@@ -278,7 +297,13 @@ pub async fn explorer_delete_container(subscription_id: String, name: String, da
 
 /// A page of a container's items; `after` is the previous page's `next` (empty for the first).
 #[server(endpoint = "explorer_items")]
-pub async fn explorer_items(subscription_id: String, name: String, database: String, container: String, after: String) -> Result<ItemPage, AppError> {
+pub async fn explorer_items(
+    subscription_id: String,
+    name: String,
+    database: String,
+    container: String,
+    after: String,
+) -> Result<ItemPage, AppError> {
     crate::request::respond(ssr::items(subscription_id, name, database, container, after).await)
 }
 
@@ -297,12 +322,25 @@ pub async fn explorer_save_item(
 }
 
 #[server(endpoint = "explorer_delete_item")]
-pub async fn explorer_delete_item(subscription_id: String, name: String, database: String, container: String, pk: String, id: String) -> Result<(), AppError> {
+pub async fn explorer_delete_item(
+    subscription_id: String,
+    name: String,
+    database: String,
+    container: String,
+    pk: String,
+    id: String,
+) -> Result<(), AppError> {
     crate::request::respond(ssr::delete_item(subscription_id, name, database, container, pk, id).await)
 }
 
 /// Runs a query over the container; shows the first 100 results and the request charge.
 #[server(endpoint = "explorer_query")]
-pub async fn explorer_query(subscription_id: String, name: String, database: String, container: String, sql: String) -> Result<QueryResult, AppError> {
+pub async fn explorer_query(
+    subscription_id: String,
+    name: String,
+    database: String,
+    container: String,
+    sql: String,
+) -> Result<QueryResult, AppError> {
     crate::request::respond(ssr::query(subscription_id, name, database, container, sql).await)
 }

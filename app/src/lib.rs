@@ -11,8 +11,8 @@ mod components;
 pub mod domain;
 pub mod error;
 pub mod explorer;
-pub mod restore;
 mod pages;
+pub mod restore;
 pub mod subscriptions;
 pub mod users;
 
@@ -84,10 +84,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
-        move || (login.version().get(), logout.version().get()),
-        |_| auth::get_current_user(),
-    );
+    let user = Resource::new(move || (login.version().get(), logout.version().get()), |_| auth::get_current_user());
     provide_context(SessionContext { login, logout, user });
 
     // Tests (and people) can tell when the page has become interactive.

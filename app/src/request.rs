@@ -3,7 +3,7 @@
 
 use axum::extract::ConnectInfo;
 use http::request::Parts;
-use leptos::prelude::{use_context, expect_context};
+use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 
@@ -23,20 +23,13 @@ pub fn parts() -> Result<Parts, AppError> {
 /// The peer address of the connection, or `unknown` when the server was not started with
 /// connection info.
 pub fn client_ip(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Passes a result through, setting the response status from the error if there is one.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let (Err(err), Some(opts)) = (&result, use_context::<ResponseOptions>()) {
-        opts.set_status(
-            http::StatusCode::from_u16(err.status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
+        opts.set_status(http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
     }
     result
 }

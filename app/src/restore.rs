@@ -149,23 +149,19 @@ pub fn parse_restore_time(text: &str) -> Result<DateTime<Utc>, AppError> {
             return Ok(n.and_utc());
         }
     }
-    Err(AppError::Invalid(format!(
-        "restore time {t:?} is not a UTC time like 2026-11-25T10:15:30Z"
-    )))
+    Err(AppError::Invalid(format!("restore time {t:?} is not a UTC time like 2026-11-25T10:15:30Z")))
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use backup::entities::{backup_snapshot, backup_state, restore_job};
     use backup::BackupError;
+    use backup::entities::{backup_snapshot, backup_state, restore_job};
     use chrono::{DateTime, Duration, SecondsFormat, Utc};
-    use sea_orm::{
-        ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
     use serde_json::Value;
     use std::collections::HashMap;
 
-    use super::{BackupPoint, RestorableAccount, RestorableContainer, RestorableDatabase, ResourceEvent, RestoreJob, parse_restore_time};
+    use super::{BackupPoint, ResourceEvent, RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, parse_restore_time};
     use crate::accounts::RestoreParameters;
     use crate::accounts::ssr::seal_new_keys;
     use crate::authz::ssr::{Caller, account_scope};
@@ -334,9 +330,10 @@ pub mod ssr {
         let at = parse_restore_time(&at)?;
         check_window(&caller, &row, at).await?;
         let state = &caller.state;
-        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
-            .await
-            .map_err(backup_error)?;
+        let (snapshot, _) =
+            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+                .await
+                .map_err(backup_error)?;
         Ok(snapshot
             .databases
             .iter()
@@ -367,7 +364,9 @@ pub mod ssr {
         let state = backup_state::Entity::find_by_id(row.id.clone()).one(&caller.state.db).await?;
         let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
         match window(row, state.as_ref(), online_since(caller, row).await?, Utc::now()) {
-            None => Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name))),
+            None => {
+                Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name)))
+            }
             Some((oldest, latest)) if at < oldest || at > latest => Err(AppError::Invalid(format!(
                 "restore time {} is outside the restorable window of account {:?}: {} to {}",
                 fmt(at),
@@ -406,9 +405,10 @@ pub mod ssr {
         let target = AccountName::parse(input.target_name.trim())?;
         let selection = backup::restore::parse_selection(&input.resources).map_err(backup_error)?;
         // Check the names against what existed then, before anything is reserved.
-        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &source.id, at, false)
-            .await
-            .map_err(backup_error)?;
+        let (snapshot, _) =
+            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &source.id, at, false)
+                .await
+                .map_err(backup_error)?;
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
         let BackupPolicy::Continuous { tier, redundancy } = policy_of(source)? else { return Err(AppError::Internal) };
 
@@ -422,8 +422,8 @@ pub mod ssr {
         let txn = state.db.begin().await?;
         let target_id = reserve_target(&txn, caller, source, &target, BackupPolicy::Continuous { tier, redundancy }, &params).await?;
         let job = new_job(caller, source, &target_id, target.as_str(), at, &selection, input.ttl_disabled, false, "Pending")?
-        .insert(&txn)
-        .await?;
+            .insert(&txn)
+            .await?;
         txn.commit().await?;
         tracing::info!(job = %job.id, source = %source.name, target = %target, at = %at, by = %caller.user.name, "restore filed");
         Ok(to_wire(job, &source.name))
@@ -572,7 +572,12 @@ pub mod ssr {
         Ok(out)
     }
 
-    pub async fn in_place(subscription_id: String, account_id: String, restore_at: String, resources: String) -> Result<RestoreJob, AppError> {
+    pub async fn in_place(
+        subscription_id: String,
+        account_id: String,
+        restore_at: String,
+        resources: String,
+    ) -> Result<RestoreJob, AppError> {
         let caller = Caller::current().await?;
         let row = source_account(&caller, actions::RESTORE, &subscription_id, &account_id).await?;
         let scope = account_scope(&row);
@@ -585,10 +590,7 @@ pub mod ssr {
     async fn in_place_inner(caller: &Caller, row: &account::Model, restore_at: &str, resources: &str) -> Result<RestoreJob, AppError> {
         let state = &caller.state;
         if row.deleted_at.is_some() || row.state != AccountState::Online.as_str() {
-            return Err(AppError::Conflict(format!(
-                "account {:?} is {}; restore it into a new account instead",
-                row.name, row.state
-            )));
+            return Err(AppError::Conflict(format!("account {:?} is {}; restore it into a new account instead", row.name, row.state)));
         }
         let at = parse_restore_time(restore_at)?;
         check_window(caller, row, at).await?;
@@ -597,9 +599,10 @@ pub mod ssr {
             return Err(AppError::Invalid("name the deleted databases or containers to restore in place (db or db/container)".into()));
         }
         backup::restore::check_free_in_place(&state.db, &row.id, &selection).await.map_err(backup_error)?;
-        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
-            .await
-            .map_err(backup_error)?;
+        let (snapshot, _) =
+            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+                .await
+                .map_err(backup_error)?;
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Millis, true)).map_err(backup_error)?;
         let busy = restore_job::Entity::find()
             .filter(restore_job::Column::TargetAccountId.eq(&row.id))
@@ -609,15 +612,18 @@ pub mod ssr {
         if busy.is_some() {
             return Err(AppError::Conflict(format!("a restore into account {:?} is already under way; wait for it to finish", row.name)));
         }
-        let job = new_job(caller, row, &row.id, &row.name, at, &selection, false, true, "Pending")?
-        .insert(&state.db)
-        .await?;
+        let job = new_job(caller, row, &row.id, &row.name, at, &selection, false, true, "Pending")?.insert(&state.db).await?;
         tracing::info!(job = %job.id, account = %row.name, %resources, at = %at, by = %caller.user.name, "in-place restore filed");
         Ok(to_wire(job, &row.name))
     }
 
     /// A periodic account's full backups within retention, newest first.
-    async fn backups_of(caller: &Caller, row: &account::Model, retention_hours: u32, now: DateTime<Utc>) -> Result<Vec<BackupPoint>, AppError> {
+    async fn backups_of(
+        caller: &Caller,
+        row: &account::Model,
+        retention_hours: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BackupPoint>, AppError> {
         Ok(backup_snapshot::Entity::find()
             .filter(backup_snapshot::Column::AccountId.eq(&row.id))
             .filter(backup_snapshot::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
@@ -662,7 +668,13 @@ pub mod ssr {
         Err(AppError::Conflict(format!("no free name of the form {source}-restoredN; give one")))
     }
 
-    pub async fn request(subscription_id: String, account_id: String, backup_at: String, target_name: String, resources: String) -> Result<RestoreJob, AppError> {
+    pub async fn request(
+        subscription_id: String,
+        account_id: String,
+        backup_at: String,
+        target_name: String,
+        resources: String,
+    ) -> Result<RestoreJob, AppError> {
         let caller = Caller::current().await?;
         let row = source_account(&caller, actions::RESTORE_REQUESTS_WRITE, &subscription_id, &account_id).await?;
         let scope = account_scope(&row);
@@ -671,7 +683,13 @@ pub mod ssr {
         caller.audited(actions::RESTORE_REQUESTS_WRITE, &scope, &resource, result).await
     }
 
-    async fn request_inner(caller: &Caller, row: &account::Model, backup_at: &str, target_name: &str, resources: &str) -> Result<RestoreJob, AppError> {
+    async fn request_inner(
+        caller: &Caller,
+        row: &account::Model,
+        backup_at: &str,
+        target_name: &str,
+        resources: &str,
+    ) -> Result<RestoreJob, AppError> {
         let state = &caller.state;
         let retention = periodic_retention(row)?;
         let at = parse_restore_time(backup_at)?;
@@ -684,7 +702,8 @@ pub mod ssr {
                 points.len()
             )));
         };
-        let name = if target_name.trim().is_empty() { default_target_name(caller, &row.name).await? } else { target_name.trim().to_owned() };
+        let name =
+            if target_name.trim().is_empty() { default_target_name(caller, &row.name).await? } else { target_name.trim().to_owned() };
         let target = AccountName::parse(&name)?;
         let taken = account::Entity::find()
             .filter(account::Column::Name.eq(target.as_str()))
@@ -695,9 +714,16 @@ pub mod ssr {
             return Err(AppError::Conflict(format!("an account named {:?} already exists", target.as_str())));
         }
         let selection = backup::restore::parse_selection(resources).map_err(backup_error)?;
-        let (snapshot, _) = backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, point.taken_at, false)
-            .await
-            .map_err(backup_error)?;
+        let (snapshot, _) = backup::replay::account_at(
+            &state.db,
+            &state.backup_storage,
+            &state.master_key.backup_key_wrap_key(),
+            &row.id,
+            point.taken_at,
+            false,
+        )
+        .await
+        .map_err(backup_error)?;
         backup::restore::select(snapshot, &selection, &point.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
         let job = new_job(caller, row, "", target.as_str(), point.taken_at, &selection, false, false, "AwaitingApproval")?
             .insert(&state.db)
@@ -721,7 +747,13 @@ pub mod ssr {
         caller.audited(actions::RESTORE_REQUESTS_APPROVE, &scope, &resource, result).await
     }
 
-    async fn decide_inner(caller: &Caller, source: &account::Model, job: restore_job::Model, approve: bool, reason: &str) -> Result<RestoreJob, AppError> {
+    async fn decide_inner(
+        caller: &Caller,
+        source: &account::Model,
+        job: restore_job::Model,
+        approve: bool,
+        reason: &str,
+    ) -> Result<RestoreJob, AppError> {
         if job.state != "AwaitingApproval" {
             return Err(AppError::Conflict(format!("restore request {} is {}, not awaiting approval", job.id, job.state)));
         }
@@ -736,7 +768,8 @@ pub mod ssr {
         let mut active: restore_job::ActiveModel = job.clone().into();
         if approve {
             let target = AccountName::parse(&job.target_name)?;
-            let selection: Vec<backup::restore::DatabaseSelection> = serde_json::from_str(&job.resources).map_err(|_| AppError::Internal)?;
+            let selection: Vec<backup::restore::DatabaseSelection> =
+                serde_json::from_str(&job.resources).map_err(|_| AppError::Internal)?;
             let params = RestoreParameters {
                 source_account_id: source.id.clone(),
                 source_account_name: source.name.clone(),
@@ -747,11 +780,13 @@ pub mod ssr {
             let target_id = reserve_target(&txn, caller, source, &target, policy_of(source)?, &params).await?;
             active.target_account_id = Set(target_id);
             active.state = Set("Pending".into());
-            active.message = Set(format!("Approved by {}.{}", caller.user.name, if reason.is_empty() { String::new() } else { format!(" {reason}") }));
+            active.message =
+                Set(format!("Approved by {}.{}", caller.user.name, if reason.is_empty() { String::new() } else { format!(" {reason}") }));
         } else {
             active.state = Set("Rejected".into());
             active.finished_at = Set(Some(Utc::now()));
-            active.message = Set(format!("Rejected by {}: {}", caller.user.name, if reason.is_empty() { "no reason given" } else { reason }));
+            active.message =
+                Set(format!("Rejected by {}: {}", caller.user.name, if reason.is_empty() { "no reason given" } else { reason }));
         }
         let updated = restore_job::Entity::update_many()
             .set(active)
@@ -833,7 +868,12 @@ pub async fn list_resource_events(subscription_id: String, account_id: String) -
 /// Restores deleted databases or containers (`resources`: `db` or `db/container`, comma-separated)
 /// back into their own live account, as they were at `restore_at`.
 #[server(endpoint = "restore_in_place")]
-pub async fn restore_in_place(subscription_id: String, account_id: String, restore_at: String, resources: String) -> Result<RestoreJob, AppError> {
+pub async fn restore_in_place(
+    subscription_id: String,
+    account_id: String,
+    restore_at: String,
+    resources: String,
+) -> Result<RestoreJob, AppError> {
     crate::request::respond(ssr::in_place(subscription_id, account_id, restore_at, resources).await)
 }
 
@@ -858,7 +898,12 @@ pub async fn request_restore(
 
 /// Approves (`approve` = `true`) or rejects a restore request awaiting approval.
 #[server(endpoint = "decide_restore_request")]
-pub async fn decide_restore_request(subscription_id: String, job_id: String, approve: String, reason: String) -> Result<RestoreJob, AppError> {
+pub async fn decide_restore_request(
+    subscription_id: String,
+    job_id: String,
+    approve: String,
+    reason: String,
+) -> Result<RestoreJob, AppError> {
     let approve = matches!(approve.as_str(), "true" | "on" | "1" | "approve");
     crate::request::respond(ssr::decide(subscription_id, job_id, approve, reason).await)
 }

@@ -19,10 +19,7 @@ pub struct Subscription {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use chrono::Utc;
-    use sea_orm::{
-        ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-        QueryOrder, Set,
-    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
     use super::Subscription;
     use crate::authz::ssr::Caller;
@@ -35,47 +32,28 @@ pub mod ssr {
     ///
     /// # Errors
     /// [`AppError::NotFound`] when there is none.
-    pub async fn find(
-        db: &impl ConnectionTrait,
-        id: &str,
-    ) -> Result<subscription::Model, AppError> {
+    pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<subscription::Model, AppError> {
         subscription::Entity::find_by_id(id.to_owned())
             .one(db)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("subscription {id:?} not found")))
     }
 
-    async fn to_wire(
-        db: &impl ConnectionTrait,
-        s: subscription::Model,
-    ) -> Result<Subscription, AppError> {
+    async fn to_wire(db: &impl ConnectionTrait, s: subscription::Model) -> Result<Subscription, AppError> {
         let account_count = account::Entity::find()
             .filter(account::Column::SubscriptionId.eq(&s.id))
             .filter(account::Column::DeletedAt.is_null())
             .count(db)
             .await?;
-        Ok(Subscription {
-            id: s.id,
-            name: s.name,
-            created_at: s.created_at,
-            account_count,
-        })
+        Ok(Subscription { id: s.id, name: s.name, created_at: s.created_at, account_count })
     }
 
-    async fn ensure_name_free(
-        db: &impl ConnectionTrait,
-        name: &SubscriptionName,
-        except_id: Option<&str>,
-    ) -> Result<(), AppError> {
-        let taken = subscription::Entity::find()
-            .filter(subscription::Column::Name.eq(name.as_str()))
-            .one(db)
-            .await?;
+    async fn ensure_name_free(db: &impl ConnectionTrait, name: &SubscriptionName, except_id: Option<&str>) -> Result<(), AppError> {
+        let taken = subscription::Entity::find().filter(subscription::Column::Name.eq(name.as_str())).one(db).await?;
         match taken {
-            Some(s) if Some(s.id.as_str()) != except_id => Err(AppError::Conflict(format!(
-                "a subscription named {:?} already exists",
-                name.as_str()
-            ))),
+            Some(s) if Some(s.id.as_str()) != except_id => {
+                Err(AppError::Conflict(format!("a subscription named {:?} already exists", name.as_str())))
+            }
             _ => Ok(()),
         }
     }
@@ -96,10 +74,7 @@ pub mod ssr {
     pub async fn list() -> Result<Vec<Subscription>, AppError> {
         let caller = Caller::current().await?;
         let visible = caller.visible_subscriptions().await?;
-        let rows = subscription::Entity::find()
-            .order_by_asc(subscription::Column::Name)
-            .all(&caller.state.db)
-            .await?;
+        let rows = subscription::Entity::find().order_by_asc(subscription::Column::Name).all(&caller.state.db).await?;
         let mut out = Vec::with_capacity(rows.len());
         for s in rows {
             if visible.as_ref().is_none_or(|v| v.contains(&s.id)) {
@@ -156,10 +131,8 @@ pub mod ssr {
         ensure_name_free(&state.db, &name, Some(&id)).await?;
         let mut active: subscription::ActiveModel = existing.into();
         active.name = Set(name.to_string());
-        let model = active
-            .update(&state.db)
-            .await
-            .map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
+        let model =
+            active.update(&state.db).await.map_err(|e| crate::error::conflict_on_unique(e, "subscription name is already taken"))?;
         tracing::info!(subscription = %model.id, name = %model.name, by = %caller.user.name, "subscription renamed");
         to_wire(&state.db, model).await
     }

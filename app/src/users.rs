@@ -31,13 +31,7 @@ pub mod ssr {
     use crate::error::AppError;
 
     fn to_wire(u: user::Model) -> UserSummary {
-        UserSummary {
-            id: u.id,
-            name: u.name,
-            disabled: u.disabled,
-            must_change_password: u.must_change_password,
-            created_at: u.created_at,
-        }
+        UserSummary { id: u.id, name: u.name, disabled: u.disabled, must_change_password: u.must_change_password, created_at: u.created_at }
     }
 
     /// Finds a user by name, or 404 naming it.
@@ -55,13 +49,7 @@ pub mod ssr {
     pub async fn list() -> Result<Vec<UserSummary>, AppError> {
         let caller = Caller::current().await?;
         caller.authorize(actions::USERS_READ, &Scope::Root, "/users").await?;
-        Ok(user::Entity::find()
-            .order_by_asc(user::Column::Name)
-            .all(&caller.state.db)
-            .await?
-            .into_iter()
-            .map(to_wire)
-            .collect())
+        Ok(user::Entity::find().order_by_asc(user::Column::Name).all(&caller.state.db).await?.into_iter().map(to_wire).collect())
     }
 
     pub async fn create(name: String, password: String) -> Result<UserSummary, AppError> {
@@ -107,10 +95,7 @@ pub mod ssr {
             active.disabled = Set(disabled);
             let row = active.update(&caller.state.db).await?;
             if disabled {
-                session::Entity::delete_many()
-                    .filter(session::Column::UserId.eq(&id))
-                    .exec(&caller.state.db)
-                    .await?;
+                session::Entity::delete_many().filter(session::Column::UserId.eq(&id)).exec(&caller.state.db).await?;
             }
             Ok(to_wire(row))
         }

@@ -106,10 +106,7 @@ impl KeyWrapKey {
             wrapped_by: sea_orm::Set(self.name.clone()),
             created_at: sea_orm::Set(Utc::now()),
         };
-        backup_key::Entity::insert(fresh)
-    .on_conflict_do_nothing()
-            .exec(db)
-            .await?;
+        backup_key::Entity::insert(fresh).on_conflict_do_nothing().exec(db).await?;
         let row = backup_key::Entity::find_by_id(account_id.to_owned())
             .one(db)
             .await?

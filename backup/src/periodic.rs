@@ -4,9 +4,7 @@
 //! snapshot. Restoring one is by approved request and runs like any restore.
 
 use chrono::Utc;
-use sea_orm::{
-    AccessMode, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, Set, TransactionTrait,
-};
+use sea_orm::{AccessMode, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, Set, TransactionTrait};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -32,10 +30,7 @@ pub async fn take_full(
         DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
         _ => db.begin().await?,
     };
-    let seq = engine::entities::sequence::Entity::find_by_id(account_id.to_owned())
-        .one(&txn)
-        .await?
-        .map_or(0, |s| s.last_seq);
+    let seq = engine::entities::sequence::Entity::find_by_id(account_id.to_owned()).one(&txn).await?.map_or(0, |s| s.last_seq);
     let mut account = AccountAt::default();
     for d in engine::store::list_databases(&txn, account_id).await? {
         let mut database = DatabaseAt { body: engine::store::database_log_body(&d), ..DatabaseAt::default() };

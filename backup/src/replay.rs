@@ -108,17 +108,18 @@ impl AccountAt {
 
     /// The account as `create` entries, all numbered `seq` and dated `at`: a base snapshot.
     pub fn to_entries(&self, seq: i64, at: DateTime<Utc>) -> Vec<Entry> {
-        let entry = |resource_type: &str, database: &str, container: &str, pk: Option<String>, item_id: Option<String>, body: String| Entry {
-            seq,
-            committed_at: at,
-            op: "create".into(),
-            resource_type: resource_type.into(),
-            database_id: database.into(),
-            container_id: container.into(),
-            pk,
-            item_id,
-            body: Some(body),
-        };
+        let entry =
+            |resource_type: &str, database: &str, container: &str, pk: Option<String>, item_id: Option<String>, body: String| Entry {
+                seq,
+                committed_at: at,
+                op: "create".into(),
+                resource_type: resource_type.into(),
+                database_id: database.into(),
+                container_id: container.into(),
+                pk,
+                item_id,
+                body: Some(body),
+            };
         let mut out = Vec::new();
         for (db_id, d) in &self.databases {
             out.push(entry("database", db_id, "", None, None, d.body.to_string()));
@@ -143,7 +144,11 @@ impl AccountAt {
 ///
 /// # Errors
 /// [`BackupError::Integrity`] for a broken chain or a sequence gap.
-pub async fn segments_through(db: &DatabaseConnection, account_id: &str, at: Option<DateTime<Utc>>) -> Result<Vec<backup_segment::Model>, BackupError> {
+pub async fn segments_through(
+    db: &DatabaseConnection,
+    account_id: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<Vec<backup_segment::Model>, BackupError> {
     let mut q = backup_segment::Entity::find().filter(backup_segment::Column::AccountId.eq(account_id));
     // (No "end of time" bound for all of them: SQLite compares timestamps as text.)
     if let Some(at) = at {
@@ -168,7 +173,11 @@ pub async fn segments_through(db: &DatabaseConnection, account_id: &str, at: Opt
 ///
 /// # Errors
 /// [`BackupError::Integrity`] if it is missing, altered or not what its name says.
-pub async fn fetch(storage: &BackupStorage, key: &crate::keys::DataKey, s: &backup_segment::Model) -> Result<(Vec<Entry>, u64), BackupError> {
+pub async fn fetch(
+    storage: &BackupStorage,
+    key: &crate::keys::DataKey,
+    s: &backup_segment::Model,
+) -> Result<(Vec<Entry>, u64), BackupError> {
     let bytes = storage.get(&s.object_key).await?;
     if hex::encode(Sha256::digest(&bytes)) != s.sha256 {
         return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", s.object_key)));
@@ -292,7 +301,11 @@ async fn check_chain(db: &DatabaseConnection, account_id: &str, after: i64, segs
     };
     let mut next_seq = first.first_seq;
     if next_seq > after + 1 {
-        return Err(BackupError::Integrity(format!("the log of account {account_id} is missing changes {} to {}", after + 1, next_seq - 1)));
+        return Err(BackupError::Integrity(format!(
+            "the log of account {account_id} is missing changes {} to {}",
+            after + 1,
+            next_seq - 1
+        )));
     }
     for s in segs {
         if s.prev_sha256 != prev || s.first_seq != next_seq {
@@ -327,7 +340,12 @@ pub struct ResourceEvent {
 ///
 /// # Errors
 /// Integrity, key, storage and database errors.
-pub async fn events(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey, account_id: &str) -> Result<Vec<ResourceEvent>, BackupError> {
+pub async fn events(
+    db: &DatabaseConnection,
+    storage: &BackupStorage,
+    kek: &KeyWrapKey,
+    account_id: &str,
+) -> Result<Vec<ResourceEvent>, BackupError> {
     let segs = segments_through(db, account_id, None).await?;
     let mut out = Vec::new();
     if segs.is_empty() {

@@ -173,7 +173,9 @@ pub async fn apply(
                 let bytes: u64 = chunk.iter().map(|d| d.len() as u64).sum();
                 let values = chunk
                     .iter()
-                    .map(|d| serde_json::from_str::<Value>(d).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}"))))
+                    .map(|d| {
+                        serde_json::from_str::<Value>(d).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}")))
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| (e, wrote))?;
                 engine::store::import_items(db, target, db_id, coll_id, values).await.map_err(|e| (e.into(), wrote))?;
@@ -195,7 +197,10 @@ pub async fn check_free_in_place(db: &DatabaseConnection, account: &str, selecti
     for s in selection {
         if s.containers.is_empty() {
             if engine::store::get_database(db, account, &s.database).await.is_ok() {
-                return Err(BackupError::Invalid(format!("database {:?} exists; only deleted databases and containers can be restored in place (restore a live one into a new account)", s.database)));
+                return Err(BackupError::Invalid(format!(
+                    "database {:?} exists; only deleted databases and containers can be restored in place (restore a live one into a new account)",
+                    s.database
+                )));
             }
         } else {
             if engine::store::get_database(db, account, &s.database).await.is_err() {
@@ -203,7 +208,10 @@ pub async fn check_free_in_place(db: &DatabaseConnection, account: &str, selecti
             }
             for c in &s.containers {
                 if engine::store::get_container(db, account, &s.database, c).await.is_ok() {
-                    return Err(BackupError::Invalid(format!("container {c:?} exists in database {:?}; only deleted databases and containers can be restored in place (restore a live one into a new account)", s.database)));
+                    return Err(BackupError::Invalid(format!(
+                        "container {c:?} exists in database {:?}; only deleted databases and containers can be restored in place (restore a live one into a new account)",
+                        s.database
+                    )));
                 }
             }
         }

@@ -86,7 +86,9 @@ pub async fn ship_account(
         while shipped < last_seq {
             let batch = next_segment(db, account_id, shipped, last_seq, bounds).await?;
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-                return Err(BackupError::Integrity(format!("change log of account {account_id} has nothing after {shipped} though {last_seq} was handed out")));
+                return Err(BackupError::Integrity(format!(
+                    "change log of account {account_id} has nothing after {shipped} though {last_seq} was handed out"
+                )));
             };
             if first.seq != shipped + 1 {
                 return Err(BackupError::Integrity(format!("change log of account {account_id} skips from {shipped} to {}", first.seq)));
@@ -151,15 +153,19 @@ pub async fn ship_account(
         .filter(backup_state::Column::BackedUpThrough.lt(watermark))
         .exec(db)
         .await?;
-    let through = backup_state::Entity::find_by_id(account_id.to_owned())
-        .one(db)
-        .await?
-        .map_or(state.backed_up_through, |s| s.backed_up_through);
+    let through =
+        backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await?.map_or(state.backed_up_through, |s| s.backed_up_through);
     Ok(Shipped { segments, entries, through })
 }
 
 /// The entries of the next segment: from `after` (exclusive) up to `last_seq`, within `bounds`.
-async fn next_segment(db: &DatabaseConnection, account_id: &str, after: i64, last_seq: i64, bounds: SegmentBounds) -> Result<Vec<Entry>, BackupError> {
+async fn next_segment(
+    db: &DatabaseConnection,
+    account_id: &str,
+    after: i64,
+    last_seq: i64,
+    bounds: SegmentBounds,
+) -> Result<Vec<Entry>, BackupError> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut bytes = 0usize;
     let mut next = after;
@@ -173,7 +179,8 @@ async fn next_segment(db: &DatabaseConnection, account_id: &str, after: i64, las
             if r.seq > last_seq || bytes >= bounds.bytes {
                 return Ok(entries);
             }
-            bytes += r.body.as_ref().map_or(0, String::len) + r.item_id.as_ref().map_or(0, String::len) + r.pk.as_ref().map_or(0, String::len);
+            bytes +=
+                r.body.as_ref().map_or(0, String::len) + r.item_id.as_ref().map_or(0, String::len) + r.pk.as_ref().map_or(0, String::len);
             next = r.seq;
             entries.push(Entry::from(r));
         }

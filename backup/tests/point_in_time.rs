@@ -103,12 +103,16 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         // Ship now and then, in segments of three entries, while changes go on.
         if n % 5 == 4 {
-            backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX }).await.unwrap();
+            backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
+                .await
+                .unwrap();
             // And a base snapshot once 7 more changes are shipped.
             backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
         }
     }
-    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX }).await.unwrap();
+    let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
+        .await
+        .unwrap();
     assert!(shipped.through >= checkpoints.last().unwrap().0);
     let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
     if let Some(seq) = snapshot {

@@ -120,7 +120,11 @@ async fn main() -> Result<()> {
     }
     stop.cancel();
     task.await?;
-    println!("write → restorable, s:      {:>9.2}   max {:.2} (goal: about 1 s; Cosmos DB: 100 s)", mean(&lags), lags.iter().copied().fold(0.0, f64::max));
+    println!(
+        "write → restorable, s:      {:>9.2}   max {:.2} (goal: about 1 s; Cosmos DB: 100 s)",
+        mean(&lags),
+        lags.iter().copied().fold(0.0, f64::max)
+    );
 
     // 3. Backing up the whole log again, from scratch, against SQLite's online copy.
     let db = fresh_db(&dir, "full.db").await?;
@@ -141,7 +145,10 @@ async fn main() -> Result<()> {
     let copy_bytes = std::fs::metadata(&copy)?.len();
     println!(
         "back up {} changes:        {:>9.3} s   {} segments, {:.2} MB sealed (compressed + encrypted)",
-        shipped.entries, ship_s, shipped.segments, stored as f64 / 1e6
+        shipped.entries,
+        ship_s,
+        shipped.segments,
+        stored as f64 / 1e6
     );
     println!("reference, VACUUM INTO:     {vacuum_s:>9.3} s   {:.2} MB plain copy of the whole database", copy_bytes as f64 / 1e6);
 
@@ -152,7 +159,8 @@ async fn main() -> Result<()> {
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let done = backup::restore::apply(&db, "bench-restore", "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
+    let done =
+        backup::restore::apply(&db, "bench-restore", "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
     let apply_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(done.items_done as usize == n, "restored {} of {n} items", done.items_done);
     println!(
@@ -187,7 +195,10 @@ async fn main() -> Result<()> {
         item::Entity::insert_many(chunk).exec(&plain).await?;
     }
     let bulk_s = t.elapsed().as_secs_f64();
-    println!("reference, bare bulk insert {bulk_s:>6.3} s → {:>7.0} items/s (same rows, same batches, no log, no checks)", n as f64 / bulk_s);
+    println!(
+        "reference, bare bulk insert {bulk_s:>6.3} s → {:>7.0} items/s (same rows, same batches, no log, no checks)",
+        n as f64 / bulk_s
+    );
     Ok(())
 }
 

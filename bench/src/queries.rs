@@ -24,7 +24,12 @@ fn doc(i: usize) -> Value {
 /// Peak resident memory since the last reset, in MiB (Linux).
 fn peak_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     kb / 1024.0
 }
 
@@ -80,11 +85,23 @@ async fn main() -> Result<()> {
 
     let gate = QueryGate::for_this_machine();
     let throttle = Throttle::default();
-    let cx = Context { gate: &gate, throttle: &throttle, account_id: ACCOUNT, database: "bench", container: "items", partition_key: None, batching: engine::query::page::Batching::DEFAULT };
+    let cx = Context {
+        gate: &gate,
+        throttle: &throttle,
+        account_id: ACCOUNT,
+        database: "bench",
+        container: "items",
+        partition_key: None,
+        batching: engine::query::page::Batching::DEFAULT,
+    };
     let limits = PageLimits { max_items: 100, max_bytes: engine::limits::MAX_PAGE_BYTES };
     let middle = n / 2;
     let cases = [
-        ("COUNT over everything", "SELECT VALUE COUNT(1) FROM c".to_owned(), "SELECT COUNT(*) FROM items WHERE container_rid = ?".to_owned()),
+        (
+            "COUNT over everything",
+            "SELECT VALUE COUNT(1) FROM c".to_owned(),
+            "SELECT COUNT(*) FROM items WHERE container_rid = ?".to_owned(),
+        ),
         (
             "WHERE matching one item",
             format!("SELECT * FROM c WHERE c.n = {middle}"),
@@ -101,7 +118,10 @@ async fn main() -> Result<()> {
             "SELECT DISTINCT json_extract(body, '$.tenant') FROM items WHERE container_rid = ?".to_owned(),
         ),
     ];
-    println!("{:<30} {:>10} {:>12} {:>10} │ {:>12} {:>12} {:>10}", "query", "Rewind s", "items/s", "peak MiB", "SQLite s", "items/s", "peak MiB");
+    println!(
+        "{:<30} {:>10} {:>12} {:>10} │ {:>12} {:>12} {:>10}",
+        "query", "Rewind s", "items/s", "peak MiB", "SQLite s", "items/s", "peak MiB"
+    );
     for (name, sql, reference) in cases {
         let q = Arc::new(engine::query::parse(&sql, &[])?);
         let ((results, charge), secs, peak) = measure(|| async {
@@ -119,7 +139,10 @@ async fn main() -> Result<()> {
         })
         .await?;
         let (_, ref_secs, ref_peak) = measure(|| async {
-            Ok(db.query_all_raw(Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, &reference, [coll.rid.clone().into()])).await?.len())
+            Ok(db
+                .query_all_raw(Statement::from_sql_and_values(sea_orm::DatabaseBackend::Sqlite, &reference, [coll.rid.clone().into()]))
+                .await?
+                .len())
         })
         .await?;
         println!(

@@ -62,7 +62,11 @@ async fn portal_account(base: &str) -> Result<(String, String)> {
     call("login", vec![("username", "admin".into()), ("password", "bench-admin-password".into())]).await?;
     let sub = call("create_subscription", vec![("name", "bench".into())]).await?;
     let sid = sub["id"].as_str().context("sub id")?.to_owned();
-    let acct = call("create_account", vec![("subscription_id", sid.clone()), ("name", "bench".into()), ("region", "local".into()), ("mode", String::new())]).await?;
+    let acct = call(
+        "create_account",
+        vec![("subscription_id", sid.clone()), ("name", "bench".into()), ("region", "local".into()), ("mode", String::new())],
+    )
+    .await?;
     let keys = call("list_keys", vec![("subscription_id", sid), ("name", "bench".into())]).await?;
     Ok((acct["endpoint"].as_str().context("endpoint")?.to_owned(), keys["primaryMasterKey"].as_str().context("key")?.to_owned()))
 }
@@ -87,9 +91,17 @@ async fn rest(n: usize) -> Result<()> {
         ("", "dbs", json!({"id": "bench"}), "dbs"),
         ("dbs/bench", "colls", json!({"id": "items", "partitionKey": {"paths": ["/tenant"], "kind": "Hash"}}), "dbs/bench/colls"),
     ] {
-        let auth = authorization_header(&api.key, &Signed { verb: "POST", resource_type: rtype, resource_link: verb_link, date: &date }).context("key")?;
-        let res = api.http.post(format!("{}{path}", api.endpoint)).header("authorization", auth).header("x-ms-date", &date)
-            .header("x-ms-offer-throughput", "1000000").json(&body).send().await?;
+        let auth = authorization_header(&api.key, &Signed { verb: "POST", resource_type: rtype, resource_link: verb_link, date: &date })
+            .context("key")?;
+        let res = api
+            .http
+            .post(format!("{}{path}", api.endpoint))
+            .header("authorization", auth)
+            .header("x-ms-date", &date)
+            .header("x-ms-offer-throughput", "1000000")
+            .json(&body)
+            .send()
+            .await?;
         anyhow::ensure!(res.status().is_success(), "setup failed: {}", res.status());
     }
 

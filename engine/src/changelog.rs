@@ -8,8 +8,8 @@
 
 use chrono::{SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, ColumnTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement,
 };
 
 use crate::entities::change;
@@ -131,12 +131,7 @@ fn entry(account_id: &str, seq: i64, change: Change) -> change::ActiveModel {
 ///
 /// # Errors
 /// Database errors.
-pub async fn read(
-    db: &impl ConnectionTrait,
-    account_id: &str,
-    after_seq: i64,
-    limit: u64,
-) -> Result<Vec<change::Model>, EngineError> {
+pub async fn read(db: &impl ConnectionTrait, account_id: &str, after_seq: i64, limit: u64) -> Result<Vec<change::Model>, EngineError> {
     use sea_orm::QuerySelect;
     Ok(change::Entity::find()
         .filter(change::Column::AccountId.eq(account_id))

@@ -91,7 +91,11 @@ fn insert(doc: &mut Value, segs: &[String], value: Value, array_insert: bool, i:
             Ok(())
         }
         Value::Array(a) => {
-            let idx = if last == "-" { a.len() } else { last.parse::<usize>().map_err(|_| bad(format!("operation {i}: {last:?} is not an array index")))? };
+            let idx = if last == "-" {
+                a.len()
+            } else {
+                last.parse::<usize>().map_err(|_| bad(format!("operation {i}: {last:?} is not an array index")))?
+            };
             if idx > a.len() {
                 return Err(bad(format!("operation {i}: index {idx} is past the end of the array")));
             }
@@ -130,14 +134,19 @@ mod tests {
     #[test]
     fn operations_apply_in_order() {
         let doc = json!({"id": "1", "n": 1, "tags": ["a"], "addr": {"city": "Oslo"}, "old": true});
-        let out = apply(&doc, &ops(json!([
-            {"op": "incr", "path": "/n", "value": 2},
-            {"op": "add", "path": "/tags/0", "value": "z"},
-            {"op": "set", "path": "/addr/zip", "value": "0150"},
-            {"op": "replace", "path": "/addr/city", "value": "Bergen"},
-            {"op": "remove", "path": "/old"},
-            {"op": "move", "from": "/addr/zip", "path": "/zip"}
-        ])), &[]).unwrap();
+        let out = apply(
+            &doc,
+            &ops(json!([
+                {"op": "incr", "path": "/n", "value": 2},
+                {"op": "add", "path": "/tags/0", "value": "z"},
+                {"op": "set", "path": "/addr/zip", "value": "0150"},
+                {"op": "replace", "path": "/addr/city", "value": "Bergen"},
+                {"op": "remove", "path": "/old"},
+                {"op": "move", "from": "/addr/zip", "path": "/zip"}
+            ])),
+            &[],
+        )
+        .unwrap();
         assert_eq!(out, json!({"id": "1", "n": 3, "tags": ["z", "a"], "addr": {"city": "Bergen"}, "zip": "0150"}));
     }
 

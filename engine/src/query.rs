@@ -32,25 +32,18 @@ use crate::limits::{MAX_QUERY_BYTES, MAX_QUERY_PARAMETERS};
 /// passes.
 pub fn parse(sql: &str, parameters: &[Value]) -> Result<Query, EngineError> {
     if sql.len() > MAX_QUERY_BYTES {
-        return Err(EngineError::BadRequest(format!(
-            "the query text is {} bytes; the limit is {MAX_QUERY_BYTES} bytes",
-            sql.len()
-        )));
+        return Err(EngineError::BadRequest(format!("the query text is {} bytes; the limit is {MAX_QUERY_BYTES} bytes", sql.len())));
     }
     if parameters.len() > MAX_QUERY_PARAMETERS {
-        return Err(EngineError::BadRequest(format!(
-            "the query has {} parameters; the limit is {MAX_QUERY_PARAMETERS}",
-            parameters.len()
-        )));
+        return Err(EngineError::BadRequest(format!("the query has {} parameters; the limit is {MAX_QUERY_PARAMETERS}", parameters.len())));
     }
     let tokens = lexer::lex(sql).map_err(|e| EngineError::BadRequest(format!("query syntax error: {e}")))?;
-    let mut q = parser::Parser::new(tokens)
-        .query()
-        .map_err(|e| EngineError::BadRequest(format!("query syntax error: {e}")))?;
+    let mut q = parser::Parser::new(tokens).query().map_err(|e| EngineError::BadRequest(format!("query syntax error: {e}")))?;
     for p in parameters {
-        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| {
-            EngineError::BadRequest("each query parameter needs a \"name\" such as \"@id\"".into())
-        })?;
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| EngineError::BadRequest("each query parameter needs a \"name\" such as \"@id\"".into()))?;
         q.params.insert(name.to_owned(), p.get("value").cloned().unwrap_or(Value::Null));
     }
     let mut h = Sha256::new();

@@ -30,9 +30,7 @@ fn position() -> Expr {
 
 /// Items whose time to live has not run out.
 pub fn live() -> Condition {
-    Condition::any()
-        .add(item::Column::ExpiresAt.is_null())
-        .add(item::Column::ExpiresAt.gt(now_ts()))
+    Condition::any().add(item::Column::ExpiresAt.is_null()).add(item::Column::ExpiresAt.gt(now_ts()))
 }
 
 fn filtered(range: &Range<'_>) -> Select<item::Entity> {

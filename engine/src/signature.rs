@@ -20,13 +20,7 @@ pub struct Signed<'a> {
 
 /// The string Cosmos DB signs.
 pub fn string_to_sign(s: &Signed<'_>) -> String {
-    format!(
-        "{}\n{}\n{}\n{}\n\n",
-        s.verb.to_lowercase(),
-        s.resource_type.to_lowercase(),
-        s.resource_link,
-        s.date.to_lowercase()
-    )
+    format!("{}\n{}\n{}\n{}\n\n", s.verb.to_lowercase(), s.resource_type.to_lowercase(), s.resource_link, s.date.to_lowercase())
 }
 
 /// The signature of `s` with the base64 account key, base64-encoded; `None` for a malformed key.
@@ -114,12 +108,7 @@ mod tests {
 
     #[test]
     fn signs_the_documented_example() {
-        let s = Signed {
-            verb: "GET",
-            resource_type: "dbs",
-            resource_link: "dbs/ToDoList",
-            date: "Thu, 27 Apr 2017 00:51:12 GMT",
-        };
+        let s = Signed { verb: "GET", resource_type: "dbs", resource_link: "dbs/ToDoList", date: "Thu, 27 Apr 2017 00:51:12 GMT" };
         assert_eq!(sign(KEY, &s).unwrap(), "c09PEVJrgp2uQRkr934kFbTqhByc7TVr3OHyqlu+c+c=");
         assert_eq!(
             authorization_header(KEY, &s).unwrap().to_lowercase(),

@@ -6,8 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -112,11 +112,7 @@ pub async fn create_database_as(
 }
 
 async fn find_database(c: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<Option<database::Model>, EngineError> {
-    Ok(database::Entity::find()
-        .filter(database::Column::AccountId.eq(account_id))
-        .filter(database::Column::Id.eq(id))
-        .one(c)
-        .await?)
+    Ok(database::Entity::find().filter(database::Column::AccountId.eq(account_id)).filter(database::Column::Id.eq(id)).one(c).await?)
 }
 
 /// A database by id.
@@ -124,9 +120,7 @@ async fn find_database(c: &impl ConnectionTrait, account_id: &str, id: &str) -> 
 /// # Errors
 /// 404 if there is none.
 pub async fn get_database(c: &impl ConnectionTrait, account_id: &str, id: &str) -> Result<database::Model, EngineError> {
-    find_database(c, account_id, id)
-        .await?
-        .ok_or_else(|| EngineError::NotFound(format!("database {id:?} does not exist")))
+    find_database(c, account_id, id).await?.ok_or_else(|| EngineError::NotFound(format!("database {id:?} does not exist")))
 }
 
 /// The account's databases, by id.
@@ -134,11 +128,7 @@ pub async fn get_database(c: &impl ConnectionTrait, account_id: &str, id: &str) 
 /// # Errors
 /// Database errors.
 pub async fn list_databases(c: &impl ConnectionTrait, account_id: &str) -> Result<Vec<database::Model>, EngineError> {
-    Ok(database::Entity::find()
-        .filter(database::Column::AccountId.eq(account_id))
-        .order_by_asc(database::Column::Id)
-        .all(c)
-        .await?)
+    Ok(database::Entity::find().filter(database::Column::AccountId.eq(account_id)).order_by_asc(database::Column::Id).all(c).await?)
 }
 
 /// Deletes a database with its containers and items (one change-log entry: the tombstone
@@ -164,10 +154,7 @@ pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &
         (None, Some(_)) => return Ok(false),
         (None, None) => return Err(EngineError::NotFound(format!("database {id:?} does not exist"))),
     };
-    let colls = container::Entity::find()
-        .filter(container::Column::DatabaseRid.eq(&d.rid))
-        .all(&txn)
-        .await?;
+    let colls = container::Entity::find().filter(container::Column::DatabaseRid.eq(&d.rid)).all(&txn).await?;
     for c in &colls {
         item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&c.rid)).exec(&txn).await?;
     }
@@ -210,9 +197,9 @@ pub fn database_log_body(d: &database::Model) -> Value {
 
 fn check_throughput(t: Option<i32>) -> Result<(), EngineError> {
     match t {
-        Some(v) if !(MIN_THROUGHPUT..=MAX_THROUGHPUT).contains(&v) => Err(EngineError::BadRequest(format!(
-            "throughput must be {MIN_THROUGHPUT} to {MAX_THROUGHPUT} RU/s (got {v})"
-        ))),
+        Some(v) if !(MIN_THROUGHPUT..=MAX_THROUGHPUT).contains(&v) => {
+            Err(EngineError::BadRequest(format!("throughput must be {MIN_THROUGHPUT} to {MAX_THROUGHPUT} RU/s (got {v})")))
+        }
         Some(v) if v % 100 != 0 => Err(EngineError::BadRequest(format!("throughput must be a multiple of 100 RU/s (got {v})"))),
         _ => Ok(()),
     }
@@ -241,9 +228,16 @@ impl ContainerSpec {
     /// # Errors
     /// 400 naming the missing or malformed field.
     pub fn from_body(body: &Value) -> Result<Self, EngineError> {
-        let id = body.get("id").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("container body needs a string \"id\"".into()))?;
-        let partition_key = body.get("partitionKey").cloned().ok_or_else(|| EngineError::BadRequest("container body needs a \"partitionKey\" with \"paths\"".into()))?;
-        let paths = partition_key.get("paths").and_then(Value::as_array).ok_or_else(|| EngineError::BadRequest("partitionKey.paths must be an array".into()))?;
+        let id =
+            body.get("id").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("container body needs a string \"id\"".into()))?;
+        let partition_key = body
+            .get("partitionKey")
+            .cloned()
+            .ok_or_else(|| EngineError::BadRequest("container body needs a \"partitionKey\" with \"paths\"".into()))?;
+        let paths = partition_key
+            .get("paths")
+            .and_then(Value::as_array)
+            .ok_or_else(|| EngineError::BadRequest("partitionKey.paths must be an array".into()))?;
         if paths.is_empty() || paths.len() > 3 || !paths.iter().all(|p| p.as_str().is_some_and(|p| p.starts_with('/') && p.len() > 1)) {
             return Err(EngineError::BadRequest("partitionKey.paths must hold 1 to 3 paths like \"/tenantId\"".into()));
         }
@@ -308,7 +302,11 @@ pub async fn create_container(
         database_rid: Set(d.rid.clone()),
         id: Set(spec.id.clone()),
         partition_key: Set(spec.partition_key.to_string()),
-        throughput: Set(if d.throughput.is_some() && spec.throughput.is_none() && spec.autoscale_max.is_none() { None } else { spec.throughput.or(if spec.autoscale_max.is_none() { Some(400) } else { None }) }),
+        throughput: Set(if d.throughput.is_some() && spec.throughput.is_none() && spec.autoscale_max.is_none() {
+            None
+        } else {
+            spec.throughput.or(if spec.autoscale_max.is_none() { Some(400) } else { None })
+        }),
         autoscale_max: Set(spec.autoscale_max),
         physical_partitions: Set(((ru + RUS_PER_PARTITION - 1) / RUS_PER_PARTITION).max(1)),
         default_ttl: Set(spec.default_ttl),
@@ -334,11 +332,7 @@ pub async fn create_container(
 }
 
 async fn find_container(c: &impl ConnectionTrait, db_rid: &str, id: &str) -> Result<Option<container::Model>, EngineError> {
-    Ok(container::Entity::find()
-        .filter(container::Column::DatabaseRid.eq(db_rid))
-        .filter(container::Column::Id.eq(id))
-        .one(c)
-        .await?)
+    Ok(container::Entity::find().filter(container::Column::DatabaseRid.eq(db_rid)).filter(container::Column::Id.eq(id)).one(c).await?)
 }
 
 /// A container and its database.
@@ -368,11 +362,8 @@ pub async fn list_containers(
     db_id: &str,
 ) -> Result<(database::Model, Vec<container::Model>), EngineError> {
     let d = get_database(c, account_id, db_id).await?;
-    let list = container::Entity::find()
-        .filter(container::Column::DatabaseRid.eq(&d.rid))
-        .order_by_asc(container::Column::Id)
-        .all(c)
-        .await?;
+    let list =
+        container::Entity::find().filter(container::Column::DatabaseRid.eq(&d.rid)).order_by_asc(container::Column::Id).all(c).await?;
     Ok((d, list))
 }
 
@@ -389,7 +380,13 @@ pub async fn delete_container(db: &DatabaseConnection, account_id: &str, db_id: 
 ///
 /// # Errors
 /// 404 if there is none and no `rid` was given.
-pub async fn delete_container_if(db: &DatabaseConnection, account_id: &str, db_id: &str, coll_id: &str, rid: Option<&str>) -> Result<bool, EngineError> {
+pub async fn delete_container_if(
+    db: &DatabaseConnection,
+    account_id: &str,
+    db_id: &str,
+    coll_id: &str,
+    rid: Option<&str>,
+) -> Result<bool, EngineError> {
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
     let coll = match (get_container(&txn, account_id, db_id, coll_id).await, rid) {
@@ -507,13 +504,7 @@ pub fn partition_key_paths(c: &container::Model) -> Vec<String> {
 pub fn partition_key_of(c: &container::Model, doc: &Value) -> Result<String, EngineError> {
     let values: Vec<Value> = partition_key_paths(c)
         .iter()
-        .map(|path| {
-            path.trim_start_matches('/')
-                .split('/')
-                .try_fold(doc, |v, seg| v.get(seg))
-                .cloned()
-                .unwrap_or_else(|| json!({}))
-        })
+        .map(|path| path.trim_start_matches('/').split('/').try_fold(doc, |v, seg| v.get(seg)).cloned().unwrap_or_else(|| json!({})))
         .collect();
     checked_partition_key(Value::Array(values).to_string())
 }
@@ -617,7 +608,12 @@ fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> 
     }
     let id = match o.get("id") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(EngineError::BadRequest(format!("the item's \"id\" must be a string (got {})", crate::error::excerpt(&other.to_string())))),
+        Some(other) => {
+            return Err(EngineError::BadRequest(format!(
+                "the item's \"id\" must be a string (got {})",
+                crate::error::excerpt(&other.to_string())
+            )));
+        }
         None => return Err(EngineError::BadRequest("the item needs an \"id\"".into())),
     };
     check_id("item", &id)?;
@@ -641,10 +637,7 @@ fn expires_at(c: &container::Model, doc: &Map<String, Value>, ts: i64) -> Option
 }
 
 async fn find_item(c: &impl ConnectionTrait, coll_rid: &str, pk: &str, id: &str) -> Result<Option<item::Model>, EngineError> {
-    Ok(item::Entity::find_by_id((coll_rid.to_owned(), pk.to_owned(), id.to_owned()))
-        .filter(scan::live())
-        .one(c)
-        .await?)
+    Ok(item::Entity::find_by_id((coll_rid.to_owned(), pk.to_owned(), id.to_owned())).filter(scan::live()).one(c).await?)
 }
 
 /// Creates (or upserts) an item. `pk_header` is checked against the document's own value.
@@ -669,9 +662,7 @@ pub async fn write_item(
     if let Some(h) = pk_header
         && canonical_partition_key(h)? != pk
     {
-        return Err(EngineError::BadRequest(format!(
-            "the partition key in the header ({h}) does not match the item's ({pk})"
-        )));
+        return Err(EngineError::BadRequest(format!("the partition key in the header ({h}) does not match the item's ({pk})")));
     }
     let existing = item::Entity::find_by_id((coll.rid.clone(), pk.clone(), id.clone())).one(&txn).await?;
     let now = now_ts();
@@ -691,11 +682,7 @@ pub async fn write_item(
         expires_at: expires_at(&coll, &body, now),
     };
     let active: item::ActiveModel = row.clone().into();
-    let saved = if existing.is_some() {
-        active.reset_all().update(&txn).await?
-    } else {
-        item::ActiveModel::from(row).insert(&txn).await?
-    };
+    let saved = if existing.is_some() { active.reset_all().update(&txn).await? } else { item::ActiveModel::from(row).insert(&txn).await? };
     let stored = StoredItem { database: d, container: coll, item: saved };
     let change = Change {
         op: if mode == WriteMode::Upsert { Op::Upsert } else { Op::Create },
@@ -733,10 +720,9 @@ pub async fn read_item(
 
 fn check_etag(current: &item::Model, if_match: Option<&str>) -> Result<(), EngineError> {
     match if_match {
-        Some(e) if e != current.etag && e != "*" => Err(EngineError::PreconditionFailed(format!(
-            "the item has changed: its etag is {} but the request expected {e}",
-            current.etag
-        ))),
+        Some(e) if e != current.etag && e != "*" => {
+            Err(EngineError::PreconditionFailed(format!("the item has changed: its etag is {} but the request expected {e}", current.etag)))
+        }
         _ => Ok(()),
     }
 }
@@ -924,11 +910,7 @@ pub async fn patch_item(
 /// # Errors
 /// Database errors.
 pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Result<usize, EngineError> {
-    let expired = item::Entity::find()
-        .filter(item::Column::ExpiresAt.lte(now))
-        .limit(limit)
-        .all(db)
-        .await?;
+    let expired = item::Entity::find().filter(item::Column::ExpiresAt.lte(now)).limit(limit).all(db).await?;
     let mut purged = 0;
     for it in expired {
         let Some(coll) = container::Entity::find_by_id(it.container_rid.clone()).one(db).await? else {

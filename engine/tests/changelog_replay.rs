@@ -40,7 +40,9 @@ async fn apply(db: &DatabaseConnection, op: Op) {
     let result = match op {
         Op::Create(i, p, v) => store::write_item(db, ACCOUNT, "db", "c", None, doc(i, p, v), WriteMode::Create).await.map(|_| ()),
         Op::Upsert(i, p, v) => store::write_item(db, ACCOUNT, "db", "c", None, doc(i, p, v), WriteMode::Upsert).await.map(|_| ()),
-        Op::Replace(i, p, v) => store::replace_item(db, ACCOUNT, "db", "c", &pk(p), &format!("item{i}"), doc(i, p, v), None).await.map(|_| ()),
+        Op::Replace(i, p, v) => {
+            store::replace_item(db, ACCOUNT, "db", "c", &pk(p), &format!("item{i}"), doc(i, p, v), None).await.map(|_| ())
+        }
         Op::Delete(i, p) => store::delete_item(db, ACCOUNT, "db", "c", &pk(p), &format!("item{i}"), None).await,
     };
     if let Err(e @ engine::EngineError::Db(_)) = result {
@@ -94,10 +96,8 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
     }
     let (d, c, batch) = store::list_items(&db, ACCOUNT, "db", "c", None, 1_000_000, usize::MAX).await.unwrap();
     let items = batch.items;
-    let actual: BTreeMap<(String, String), Value> = items
-        .iter()
-        .map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&store::item_json(&d, &c, i).unwrap())))
-        .collect();
+    let actual: BTreeMap<(String, String), Value> =
+        items.iter().map(|i| ((i.pk.clone(), i.id.clone()), user_fields(&store::item_json(&d, &c, i).unwrap()))).collect();
     assert_eq!(replayed, actual);
 }
 

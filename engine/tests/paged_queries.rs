@@ -69,7 +69,9 @@ async fn check(db: DatabaseConnection) {
     seed(&db).await;
     for sql in QUERIES {
         let expected = at_once(&db, sql).await;
-        for (batching, max_items) in [(Batching { rows: 3, bytes: 1 << 20 }, 4), (Batching { rows: 100, bytes: 10 }, 7), (Batching::DEFAULT, 1000)] {
+        for (batching, max_items) in
+            [(Batching { rows: 3, bytes: 1 << 20 }, 4), (Batching { rows: 100, bytes: 10 }, 7), (Batching::DEFAULT, 1000)]
+        {
             assert_eq!(paged(&db, sql, batching, max_items).await, expected, "{sql} with {batching:?}, pages of {max_items}");
         }
     }

@@ -18,11 +18,76 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 const VOCABULARY: &[&str] = &[
-    "SELECT", "VALUE", "DISTINCT", "TOP", "FROM", "WHERE", "ORDER", "BY", "ASC", "DESC", "OFFSET", "LIMIT", "AND", "OR",
-    "NOT", "IN", "BETWEEN", "AS", "c", "c.a", "c.b", "c.tags", "c[\"a\"]", "c.tags[0]", "@p", "1", "2.5", "-", "+", "*",
-    "/", "%", "||", "=", "!=", "<", "<=", ">", ">=", "(", ")", "[", "]", "{", "}", ",", ":", "?", "'x'", "\"y\"", "true",
-    "false", "null", "undefined", "COUNT", "SUM", "MIN", "MAX", "AVG", "ABS", "CONTAINS", "IS_DEFINED", "LOWER",
-    "ARRAY_CONTAINS", "SUBSTRING", "CONCAT", "*", ".", "--", "\n",
+    "SELECT",
+    "VALUE",
+    "DISTINCT",
+    "TOP",
+    "FROM",
+    "WHERE",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "OFFSET",
+    "LIMIT",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "BETWEEN",
+    "AS",
+    "c",
+    "c.a",
+    "c.b",
+    "c.tags",
+    "c[\"a\"]",
+    "c.tags[0]",
+    "@p",
+    "1",
+    "2.5",
+    "-",
+    "+",
+    "*",
+    "/",
+    "%",
+    "||",
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "?",
+    "'x'",
+    "\"y\"",
+    "true",
+    "false",
+    "null",
+    "undefined",
+    "COUNT",
+    "SUM",
+    "MIN",
+    "MAX",
+    "AVG",
+    "ABS",
+    "CONTAINS",
+    "IS_DEFINED",
+    "LOWER",
+    "ARRAY_CONTAINS",
+    "SUBSTRING",
+    "CONCAT",
+    "*",
+    ".",
+    "--",
+    "\n",
 ];
 
 fn docs() -> Vec<Value> {
@@ -97,18 +162,19 @@ fn reference(sql: &str, docs: &[Value]) -> Vec<Value> {
         }
     }
     let offset = cx.count_arg(q.offset.as_ref(), "OFFSET").unwrap().unwrap_or(0) as usize;
-    let take = cx.count_arg(q.limit.as_ref(), "LIMIT").unwrap().unwrap_or(u64::MAX).min(cx.count_arg(q.top.as_ref(), "TOP").unwrap().unwrap_or(u64::MAX));
+    let take = cx
+        .count_arg(q.limit.as_ref(), "LIMIT")
+        .unwrap()
+        .unwrap_or(u64::MAX)
+        .min(cx.count_arg(q.top.as_ref(), "TOP").unwrap().unwrap_or(u64::MAX));
     out.into_iter().skip(offset).take(usize::try_from(take).unwrap_or(usize::MAX)).collect()
 }
 
 /// The same query, page by page through continuation tokens, with tiny pages.
 fn paged(sql: &str, docs: &[Value], limits: PageLimits) -> Vec<Value> {
     let q = Arc::new(parse(sql, &[]).unwrap());
-    let rows: Vec<Row> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Row { pos: position(i), doc: d.clone(), bytes: d.to_string().len() })
-        .collect();
+    let rows: Vec<Row> =
+        docs.iter().enumerate().map(|(i, d)| Row { pos: position(i), doc: d.clone(), bytes: d.to_string().len() }).collect();
     let mut sorted = rows.clone();
     sorted.sort_by(|a, b| a.pos.cmp(&b.pos));
     let mut out = Vec::new();
@@ -143,17 +209,16 @@ fn paged(sql: &str, docs: &[Value], limits: PageLimits) -> Vec<Value> {
 }
 
 fn item() -> impl Strategy<Value = Value> {
-    (0u8..5, prop::option::of(0i64..4), prop::option::of(prop::sample::select(&["x", "y", "z"][..])))
-        .prop_map(|(t, a, b)| {
-            let mut v = json!({"t": t});
-            if let Some(a) = a {
-                v["a"] = json!(a);
-            }
-            if let Some(b) = b {
-                v["b"] = json!(b);
-            }
-            v
-        })
+    (0u8..5, prop::option::of(0i64..4), prop::option::of(prop::sample::select(&["x", "y", "z"][..]))).prop_map(|(t, a, b)| {
+        let mut v = json!({"t": t});
+        if let Some(a) = a {
+            v["a"] = json!(a);
+        }
+        if let Some(b) = b {
+            v["b"] = json!(b);
+        }
+        v
+    })
 }
 
 const QUERIES: &[&str] = &[
@@ -206,7 +271,12 @@ fn patch_op() -> impl Strategy<Value = Value> {
         Just(json!([[[[]]]])),
         (1usize..150).prop_map(|d| (0..d).fold(json!(0), |v, _| json!([v]))),
     ];
-    (prop::sample::select(&["add", "set", "replace", "remove", "incr", "move", "fly"][..]), path.clone(), prop::option::of(value), prop::option::of(path))
+    (
+        prop::sample::select(&["add", "set", "replace", "remove", "incr", "move", "fly"][..]),
+        path.clone(),
+        prop::option::of(value),
+        prop::option::of(path),
+    )
         .prop_map(|(op, path, value, from)| {
             let mut o = json!({"op": op, "path": path});
             if let Some(v) = value {
@@ -243,7 +313,17 @@ fn stored_patches_always_read_back() {
         store::create_database(&db, "a", "db", None).await.unwrap();
         let spec = ContainerSpec::from_body(&json!({"id": "c", "partitionKey": {"paths": ["/tenant"]}})).unwrap();
         store::create_container(&db, "a", "db", spec).await.unwrap();
-        store::write_item(&db, "a", "db", "c", None, json!({"id": "1", "tenant": "t", "a": {"b": 1}, "tags": ["x"], "n": 1}), WriteMode::Create).await.unwrap();
+        store::write_item(
+            &db,
+            "a",
+            "db",
+            "c",
+            None,
+            json!({"id": "1", "tenant": "t", "a": {"b": 1}, "tags": ["x"], "n": 1}),
+            WriteMode::Create,
+        )
+        .await
+        .unwrap();
         db
     });
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..ProptestConfig::default() });

@@ -41,15 +41,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_user")
-                    .table(Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned()).await?;
 
         manager
             .create_table(
@@ -93,18 +85,10 @@ impl MigrationTrait for Migration {
         // are spelled the same in SQLite and PostgreSQL.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX idx_accounts_live_name ON accounts (name) WHERE deleted_at IS NULL",
-            )
+            .execute_unprepared("CREATE UNIQUE INDEX idx_accounts_live_name ON accounts (name) WHERE deleted_at IS NULL")
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_accounts_subscription")
-                    .table(Accounts::Table)
-                    .col(Accounts::SubscriptionId)
-                    .to_owned(),
-            )
+            .create_index(Index::create().name("idx_accounts_subscription").table(Accounts::Table).col(Accounts::SubscriptionId).to_owned())
             .await?;
         Ok(())
     }

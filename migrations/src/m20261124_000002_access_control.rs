@@ -120,10 +120,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(AuditLog::Table).to_owned()).await?;
         if manager.get_database_backend() == DatabaseBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP FUNCTION IF EXISTS audit_log_append_only()")
-                .await?;
+            manager.get_connection().execute_unprepared("DROP FUNCTION IF EXISTS audit_log_append_only()").await?;
         }
         manager.drop_table(Table::drop().table(RoleAssignments::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Roles::Table).to_owned()).await?;

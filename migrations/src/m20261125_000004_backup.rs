@@ -13,10 +13,7 @@ impl MigrationTrait for Migration {
         // restore parameters).
         manager
             .alter_table(
-                Table::alter()
-                    .table(Accounts::Table)
-                    .add_column(ColumnDef::new(Accounts::RestoreParameters).text().null())
-                    .to_owned(),
+                Table::alter().table(Accounts::Table).add_column(ColumnDef::new(Accounts::RestoreParameters).text().null()).to_owned(),
             )
             .await?;
         manager
@@ -146,10 +143,7 @@ impl MigrationTrait for Migration {
         ] {
             manager.drop_table(Table::drop().table(t).to_owned()).await?;
         }
-        manager
-            .alter_table(Table::alter().table(Accounts::Table).drop_column(Accounts::RestoreParameters).to_owned())
-            .await
-
+        manager.alter_table(Table::alter().table(Accounts::Table).drop_column(Accounts::RestoreParameters).to_owned()).await
     }
 }
 

@@ -20,9 +20,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(Table::alter().table(RestoreJobs::Table).drop_column(RestoreJobs::RequestedById).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(RestoreJobs::Table).drop_column(RestoreJobs::RequestedById).to_owned()).await
     }
 }
 

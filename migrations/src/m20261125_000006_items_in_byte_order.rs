@@ -3,8 +3,8 @@
 //! collation, which may be a language's (`en_US.UTF-8` sorts `B` before `a`); this makes it
 //! `"C"`, byte order, whatever the database's default. SQLite compares bytes already.
 
-use sea_orm_migration::sea_orm::DatabaseBackend;
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,7 +28,9 @@ impl MigrationTrait for Migration {
         }
         manager
             .get_connection()
-            .execute_unprepared(r#"ALTER TABLE items ALTER COLUMN pk TYPE varchar COLLATE "default", ALTER COLUMN id TYPE varchar COLLATE "default""#)
+            .execute_unprepared(
+                r#"ALTER TABLE items ALTER COLUMN pk TYPE varchar COLLATE "default", ALTER COLUMN id TYPE varchar COLLATE "default""#,
+            )
             .await
             .map(|_| ())
     }

@@ -46,11 +46,7 @@ async fn run(state: AppState, q: ExportQuery, parts: &Parts) -> Result<Response,
         other => return Err(AppError::invalid(format!("format must be csv or json (got {other:?})"))),
     };
     let entries = list_with(&caller, &q.subscription_id, &q.filter, EXPORT_LIMIT).await?;
-    let body = if ext == "csv" {
-        to_csv(&entries)
-    } else {
-        serde_json::to_string_pretty(&entries).map_err(|_| AppError::Internal)?
-    };
+    let body = if ext == "csv" { to_csv(&entries) } else { serde_json::to_string_pretty(&entries).map_err(|_| AppError::Internal)? };
     Ok((
         StatusCode::OK,
         [

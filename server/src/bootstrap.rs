@@ -1,8 +1,8 @@
 //! First-start duties: open the database and migrate it, load or create the master key, and
 //! create the first admin when there are no users.
 
-use app::crypto::{MASTER_KEY_LEN, MasterKey};
 use app::authz::ssr::BUILTIN_PREFIX;
+use app::crypto::{MASTER_KEY_LEN, MasterKey};
 use app::db::{role_assignment, user};
 use app::domain::rbac::{OWNER, Scope};
 use base64::Engine;
@@ -11,8 +11,7 @@ use chrono::Utc;
 use migrations::{Migrator, MigratorTrait};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
-    PaginatorTrait, Set, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use std::io::Write;
@@ -62,9 +61,7 @@ pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, Bo
     }
     let db = Database::connect(opts).await.map_err(BootstrapError::Database)?;
     if sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL")
-            .await
-            .map_err(BootstrapError::Database)?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await.map_err(BootstrapError::Database)?;
     }
     Migrator::up(&db, None).await.map_err(BootstrapError::Migrate)?;
     Ok(db)
@@ -138,10 +135,7 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, BootstrapError>
         return decode_key("from REWIND_MASTER_KEY", b64.expose_secret());
     }
     let path = settings.master_key_file();
-    let file_err = |source| BootstrapError::KeyFile {
-        path: path.display().to_string(),
-        source,
-    };
+    let file_err = |source| BootstrapError::KeyFile { path: path.display().to_string(), source };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             warn_if_readable_by_others(&path);
@@ -161,20 +155,14 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, BootstrapError>
 }
 
 fn decode_key(origin: &str, b64: &str) -> Result<MasterKey, BootstrapError> {
-    let bytes = B64
-        .decode(b64)
-        .map_err(|_| BootstrapError::KeyFormat(origin.to_owned()))?;
+    let bytes = B64.decode(b64).map_err(|_| BootstrapError::KeyFormat(origin.to_owned()))?;
     MasterKey::from_bytes(&bytes).map_err(|_| BootstrapError::KeyFormat(origin.to_owned()))
 }
 
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }
@@ -214,25 +202,19 @@ pub enum FirstAdmin {
 ///
 /// # Errors
 /// [`BootstrapError::Admin`] if the configured password breaks the policy or the insert fails.
-pub async fn ensure_first_admin(
-    db: &DatabaseConnection,
-    settings: &Settings,
-) -> Result<FirstAdmin, BootstrapError> {
+pub async fn ensure_first_admin(db: &DatabaseConnection, settings: &Settings) -> Result<FirstAdmin, BootstrapError> {
     let admin_err = |e: String| BootstrapError::Admin(e);
     if user::Entity::find().count(db).await.map_err(|e| admin_err(e.to_string()))? > 0 {
         return Ok(FirstAdmin::Existing);
     }
     let (password, generated) = match &settings.admin_password {
         Some(p) => {
-            app::domain::validate_new_password(p.expose_secret())
-                .map_err(|e| admin_err(format!("REWIND_ADMIN_PASSWORD: {e}")))?;
+            app::domain::validate_new_password(p.expose_secret()).map_err(|e| admin_err(format!("REWIND_ADMIN_PASSWORD: {e}")))?;
             (p.expose_secret().to_owned(), false)
         }
         None => (generate_password(), true),
     };
-    let hash = app::auth::password::hash(password.clone())
-        .await
-        .map_err(|e| admin_err(e.to_string()))?;
+    let hash = app::auth::password::hash(password.clone()).await.map_err(|e| admin_err(e.to_string()))?;
     let now = Utc::now();
     let user_id = uuid::Uuid::new_v4().to_string();
     // The user and their root Owner assignment land together or not at all: an admin without
@@ -273,11 +255,7 @@ pub async fn ensure_first_admin(
     .map_err(|e| admin_err(e.to_string()))?;
     txn.commit().await.map_err(|e| admin_err(e.to_string()))?;
     let name = settings.admin_user.clone();
-    Ok(if generated {
-        FirstAdmin::CreatedWithGeneratedPassword { name, password }
-    } else {
-        FirstAdmin::Created { name }
-    })
+    Ok(if generated { FirstAdmin::CreatedWithGeneratedPassword { name, password } } else { FirstAdmin::Created { name } })
 }
 
 /// 20 characters from an unambiguous alphabet (about 115 bits).
@@ -285,9 +263,7 @@ fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut raw = [0u8; 20];
     rand::rng().fill_bytes(&mut raw);
-    raw.iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
+    raw.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 #[cfg(test)]

@@ -139,12 +139,8 @@ impl Settings {
 
     /// The layered sources, for [`Self::from_figment`].
     pub fn figment() -> Figment {
-        let file = std::env::var_os("REWIND_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("rewind.toml"));
-        Figment::new()
-            .merge(Toml::file(file))
-            .merge(Env::prefixed("REWIND_").only(SETTING_KEYS))
+        let file = std::env::var_os("REWIND_CONFIG").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("rewind.toml"));
+        Figment::new().merge(Toml::file(file)).merge(Env::prefixed("REWIND_").only(SETTING_KEYS))
     }
 
     /// Extracts and checks settings from any figment (tests build their own).
@@ -158,8 +154,7 @@ impl Settings {
         {
             return Err(ConfigError::PublicUrl(url.clone()));
         }
-        app::domain::UserName::parse(&settings.admin_user)
-            .map_err(|e| ConfigError::AdminUser(e.to_string()))?;
+        app::domain::UserName::parse(&settings.admin_user).map_err(|e| ConfigError::AdminUser(e.to_string()))?;
         Ok(settings)
     }
 
@@ -174,25 +169,17 @@ impl Settings {
 
     /// Where backups go.
     pub fn backup_dir(&self) -> PathBuf {
-        self.backup_dir
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("backups"))
+        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
     /// Where the master key file is.
     pub fn master_key_file(&self) -> PathBuf {
-        self.master_key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     /// The external base URL without a trailing slash, given the port actually bound.
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
-            .trim_end_matches('/')
-            .to_owned()
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
     }
 }
 
@@ -280,12 +267,22 @@ mod tests {
         // A key missing from SETTING_KEYS would be silently ignored; catch that here.
         Jail::expect_with(|jail| {
             let values = [
-                ("bind", "127.0.0.1:1"), ("public_url", "https://x"), ("data_dir", "/d"),
-                ("database_url", "postgres://x/y"), ("backup_dir", "/b"),
-                ("master_key_file", "/k"), ("master_key", "AAAA"), ("admin_user", "root"),
-                ("admin_password", "p"), ("site_root", "/s"), ("session_idle_minutes", "7"),
-                ("session_absolute_hours", "8"), ("login_failures_per_user", "9"),
-                ("login_failures_per_ip", "10"), ("login_window_seconds", "11"), ("log", "debug"),
+                ("bind", "127.0.0.1:1"),
+                ("public_url", "https://x"),
+                ("data_dir", "/d"),
+                ("database_url", "postgres://x/y"),
+                ("backup_dir", "/b"),
+                ("master_key_file", "/k"),
+                ("master_key", "AAAA"),
+                ("admin_user", "root"),
+                ("admin_password", "p"),
+                ("site_root", "/s"),
+                ("session_idle_minutes", "7"),
+                ("session_absolute_hours", "8"),
+                ("login_failures_per_user", "9"),
+                ("login_failures_per_ip", "10"),
+                ("login_window_seconds", "11"),
+                ("log", "debug"),
             ];
             assert_eq!(values.len(), SETTING_KEYS.len());
             for (k, v) in values {

@@ -30,10 +30,7 @@ pub fn cross_site_reason(method: &Method, headers: &HeaderMap) -> Option<String>
         return Some("Origin header is not text".into());
     };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'))
-        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/')).unwrap_or("");
     if origin_host.eq_ignore_ascii_case(host) && !host.is_empty() {
         None
     } else {
@@ -51,12 +48,7 @@ pub async fn protect(req: Request, next: Next) -> Response {
         tracing::warn!(path = %req.uri().path(), %reason, "cross-site request refused");
         let body = AppError::Forbidden(format!("cross-site request refused: {reason}"));
         let json = serde_json::to_string(&body).unwrap_or_default();
-        return (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "application/json")],
-            Body::from(json),
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], Body::from(json)).into_response();
     }
     next.run(req).await
 }

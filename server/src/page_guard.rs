@@ -34,9 +34,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     match (auth, path.as_str()) {
         (None, "/login") => next.run(req).await,
         (None, _) => Redirect::to("/login").into_response(),
-        (Some(a), _) if a.user.must_change_password && path != "/password" => {
-            Redirect::to("/password").into_response()
-        }
+        (Some(a), _) if a.user.must_change_password && path != "/password" => Redirect::to("/password").into_response(),
         (Some(_), "/login") => Redirect::to("/subscriptions").into_response(),
         (Some(_), _) => next.run(req).await,
     }

@@ -54,9 +54,7 @@ impl Application {
         let backup_storage = backup::storage::BackupStorage::local(&settings.backup_dir())
             .with_context(|| format!("opening backup folder {}", settings.backup_dir().display()))?;
 
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_url(addr);
 
@@ -80,12 +78,7 @@ impl Application {
             audit_bursts: Arc::new(app::audit::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
         };
         let router = router(&settings, addr, state.clone());
-        Ok(Self {
-            listener,
-            router,
-            state,
-            addr,
-        })
+        Ok(Self { listener, router, state, addr })
     }
 
     /// The address actually bound (tests bind port 0).
@@ -110,17 +103,13 @@ impl Application {
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner, shutdown.clone()));
         let bursts = tokio::spawn(crate::workers::audit_bursts::run(self.state.clone(), shutdown.clone()));
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown({
-            let shutdown = shutdown.clone();
-            async move { shutdown.cancelled().await }
-        })
-        .await
-        .context("serving HTTP");
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown({
+                let shutdown = shutdown.clone();
+                async move { shutdown.cancelled().await }
+            })
+            .await
+            .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
         let _ = tokio::join!(ttl, shipper, periodic, restorer, bursts);
@@ -137,22 +126,15 @@ fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
         .build();
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let exports = Router::new()
-        .route("/audit/export", get(audit_export::export))
-        .with_state(state.clone());
+    let exports = Router::new().route("/audit/export", get(audit_export::export)).with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(exports)
         .merge(dataplane::router(state.clone()))
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(state, page_guard::guard))

@@ -23,11 +23,7 @@ pub struct LimiterPolicy {
 
 impl Default for LimiterPolicy {
     fn default() -> Self {
-        Self {
-            per_user: 5,
-            per_ip: 30,
-            window: Duration::from_secs(300),
-        }
+        Self { per_user: 5, per_ip: 30, window: Duration::from_secs(300) }
     }
 }
 
@@ -55,10 +51,7 @@ const MAX_TRACKED_KEYS: usize = 100_000;
 
 impl LoginLimiter {
     pub fn new(policy: LimiterPolicy) -> Self {
-        Self {
-            policy,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { policy, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts an attempt for `user` from `ip` if both are below their limits, before the
@@ -120,11 +113,7 @@ mod tests {
     use super::*;
 
     fn limiter() -> LoginLimiter {
-        LoginLimiter::new(LimiterPolicy {
-            per_user: 3,
-            per_ip: 5,
-            window: Duration::from_secs(60),
-        })
+        LoginLimiter::new(LimiterPolicy { per_user: 3, per_ip: 5, window: Duration::from_secs(60) })
     }
 
     #[test]

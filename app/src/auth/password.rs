@@ -5,9 +5,9 @@
 //! wait for their turn; a flood of sign-ins beyond that is answered 429 at once instead of
 //! growing memory.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
@@ -47,13 +47,10 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 }
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
-        })
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        AppError::Internal
+    })
 }
 
 /// Whether `password` matches `stored`. With `stored = None` (no such user) it verifies against a
@@ -65,11 +62,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
     bounded(move || {
         let target = stored.as_deref().unwrap_or_else(|| dummy_hash());
         let matches = PasswordHash::new(target)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         matches && stored.is_some()
     })
@@ -78,9 +71,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_blocking("rewind-dummy-password-for-timing").unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash_blocking("rewind-dummy-password-for-timing").unwrap_or_default())
 }
 
 #[cfg(test)]

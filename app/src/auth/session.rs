@@ -49,19 +49,12 @@ pub async fn create(state: &AppState, user_id: &str, client_ip: &str) -> Result<
 ///
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Authenticated>, AppError> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Authenticated>, AppError> {
     let Some(token) = token_from_headers(headers) else {
         return Ok(None);
     };
     let id_hash = hash_token(&token);
-    let Some((s, Some(u))) = session::Entity::find_by_id(id_hash.clone())
-        .find_also_related(user::Entity)
-        .one(&state.db)
-        .await?
-    else {
+    let Some((s, Some(u))) = session::Entity::find_by_id(id_hash.clone()).find_also_related(user::Entity).one(&state.db).await? else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -75,10 +68,7 @@ pub async fn authenticate(
         active.last_seen_at = Set(now);
         active.update(&state.db).await?;
     }
-    Ok(Some(Authenticated {
-        user: u,
-        session_hash: id_hash,
-    }))
+    Ok(Some(Authenticated { user: u, session_hash: id_hash }))
 }
 
 /// Ends the session with this hash.
@@ -86,9 +76,7 @@ pub async fn authenticate(
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
 pub async fn end(state: &AppState, session_hash: &str) -> Result<(), AppError> {
-    session::Entity::delete_by_id(session_hash.to_owned())
-        .exec(&state.db)
-        .await?;
+    session::Entity::delete_by_id(session_hash.to_owned()).exec(&state.db).await?;
     Ok(())
 }
 
@@ -121,16 +109,12 @@ pub fn set_cookie(token: &str, policy: &SessionPolicy) -> String {
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(policy: &SessionPolicy) -> String {
-    format!(
-        "{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if policy.secure_cookie { "; Secure" } else { "" }
-    )
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if policy.secure_cookie { "; Secure" } else { "" })
 }
 
 fn is_expired(s: &session::Model, now: DateTime<Utc>, policy: &SessionPolicy) -> bool {
     let idle = chrono::Duration::from_std(policy.idle_timeout).unwrap_or(chrono::Duration::MAX);
-    let absolute =
-        chrono::Duration::from_std(policy.absolute_timeout).unwrap_or(chrono::Duration::MAX);
+    let absolute = chrono::Duration::from_std(policy.absolute_timeout).unwrap_or(chrono::Duration::MAX);
     now - s.last_seen_at > idle || now - s.created_at > absolute
 }
 
@@ -156,21 +140,11 @@ mod tests {
     use std::time::Duration;
 
     fn policy() -> SessionPolicy {
-        SessionPolicy {
-            idle_timeout: Duration::from_secs(1800),
-            absolute_timeout: Duration::from_secs(43200),
-            secure_cookie: false,
-        }
+        SessionPolicy { idle_timeout: Duration::from_secs(1800), absolute_timeout: Duration::from_secs(43200), secure_cookie: false }
     }
 
     fn session_at(created: DateTime<Utc>, seen: DateTime<Utc>) -> session::Model {
-        session::Model {
-            id_hash: "h".into(),
-            user_id: "u".into(),
-            created_at: created,
-            last_seen_at: seen,
-            client_ip: "127.0.0.1".into(),
-        }
+        session::Model { id_hash: "h".into(), user_id: "u".into(), created_at: created, last_seen_at: seen, client_ip: "127.0.0.1".into() }
     }
 
     #[test]

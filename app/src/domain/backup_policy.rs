@@ -39,26 +39,15 @@ impl ContinuousTier {
 #[serde(tag = "type")]
 pub enum BackupPolicy {
     /// A full backup every `interval_hours`, kept `retention_hours`.
-    Periodic {
-        interval_hours: u32,
-        retention_hours: u32,
-        redundancy: Redundancy,
-    },
+    Periodic { interval_hours: u32, retention_hours: u32, redundancy: Redundancy },
     /// The change log shipped continuously; restorable to any second in the tier's window.
-    Continuous {
-        tier: ContinuousTier,
-        redundancy: Redundancy,
-    },
+    Continuous { tier: ContinuousTier, redundancy: Redundancy },
 }
 
 impl Default for BackupPolicy {
     /// Cosmos DB's default for a new account: periodic, every 4 h, kept 8 h, geo-redundant.
     fn default() -> Self {
-        BackupPolicy::Periodic {
-            interval_hours: 4,
-            retention_hours: 8,
-            redundancy: Redundancy::Geo,
-        }
+        BackupPolicy::Periodic { interval_hours: 4, retention_hours: 8, redundancy: Redundancy::Geo }
     }
 }
 
@@ -68,15 +57,9 @@ impl BackupPolicy {
     /// # Errors
     /// [`AppError::Invalid`] when the interval is outside 1–24 h, or the retention is below twice
     /// the interval or above 720 h; the message gives the numbers.
-    pub fn periodic(
-        interval_hours: u32,
-        retention_hours: u32,
-        redundancy: Redundancy,
-    ) -> Result<Self, AppError> {
+    pub fn periodic(interval_hours: u32, retention_hours: u32, redundancy: Redundancy) -> Result<Self, AppError> {
         if !(1..=24).contains(&interval_hours) {
-            return Err(AppError::invalid(format!(
-                "backup interval must be between 1 and 24 hours (got {interval_hours})"
-            )));
+            return Err(AppError::invalid(format!("backup interval must be between 1 and 24 hours (got {interval_hours})")));
         }
         if retention_hours < 2 * interval_hours {
             return Err(AppError::invalid(format!(
@@ -86,23 +69,15 @@ impl BackupPolicy {
             )));
         }
         if retention_hours > 720 {
-            return Err(AppError::invalid(format!(
-                "backup retention must be at most 720 hours (30 days) (got {retention_hours})"
-            )));
+            return Err(AppError::invalid(format!("backup retention must be at most 720 hours (30 days) (got {retention_hours})")));
         }
-        Ok(BackupPolicy::Periodic {
-            interval_hours,
-            retention_hours,
-            redundancy,
-        })
+        Ok(BackupPolicy::Periodic { interval_hours, retention_hours, redundancy })
     }
 
     /// The storage redundancy of either mode.
     pub fn redundancy(&self) -> Redundancy {
         match self {
-            BackupPolicy::Periodic { redundancy, .. } | BackupPolicy::Continuous { redundancy, .. } => {
-                *redundancy
-            }
+            BackupPolicy::Periodic { redundancy, .. } | BackupPolicy::Continuous { redundancy, .. } => *redundancy,
         }
     }
 
@@ -117,11 +92,7 @@ impl BackupPolicy {
     /// One line for lists and overviews.
     pub fn summary(&self) -> String {
         match self {
-            BackupPolicy::Periodic {
-                interval_hours,
-                retention_hours,
-                redundancy,
-            } => format!(
+            BackupPolicy::Periodic { interval_hours, retention_hours, redundancy } => format!(
                 "Periodic: every {interval_hours} h, kept {retention_hours} h ({} copies), {redundancy} redundancy",
                 (retention_hours / interval_hours).max(2)
             ),
@@ -162,17 +133,9 @@ impl BackupPolicyInput {
                 let retention = hours("backup retention", &self.retention_hours, 8)?;
                 BackupPolicy::periodic(interval, retention, redundancy)
             }
-            "Continuous7Days" => Ok(BackupPolicy::Continuous {
-                tier: ContinuousTier::Continuous7Days,
-                redundancy,
-            }),
-            "Continuous30Days" => Ok(BackupPolicy::Continuous {
-                tier: ContinuousTier::Continuous30Days,
-                redundancy,
-            }),
-            other => Err(AppError::invalid(format!(
-                "backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})"
-            ))),
+            "Continuous7Days" => Ok(BackupPolicy::Continuous { tier: ContinuousTier::Continuous7Days, redundancy }),
+            "Continuous30Days" => Ok(BackupPolicy::Continuous { tier: ContinuousTier::Continuous30Days, redundancy }),
+            other => Err(AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})"))),
         }
     }
 }
@@ -184,9 +147,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 fn hours(field: &str, value: &Option<String>, default: u32) -> Result<u32, AppError> {
     match non_empty(value) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            AppError::invalid(format!("{field} must be a whole number of hours (got {v:?})"))
-        }),
+        Some(v) => v.parse().map_err(|_| AppError::invalid(format!("{field} must be a whole number of hours (got {v:?})"))),
     }
 }
 
@@ -197,9 +158,7 @@ impl FromStr for Redundancy {
             "Local" => Ok(Redundancy::Local),
             "Zone" => Ok(Redundancy::Zone),
             "Geo" => Ok(Redundancy::Geo),
-            other => Err(AppError::invalid(format!(
-                "backup storage redundancy must be Local, Zone or Geo (got {other:?})"
-            ))),
+            other => Err(AppError::invalid(format!("backup storage redundancy must be Local, Zone or Geo (got {other:?})"))),
         }
     }
 }
@@ -210,9 +169,7 @@ impl FromStr for ContinuousTier {
         match s {
             "Continuous7Days" => Ok(ContinuousTier::Continuous7Days),
             "Continuous30Days" => Ok(ContinuousTier::Continuous30Days),
-            other => Err(AppError::invalid(format!(
-                "continuous tier must be Continuous7Days or Continuous30Days (got {other:?})"
-            ))),
+            other => Err(AppError::invalid(format!("continuous tier must be Continuous7Days or Continuous30Days (got {other:?})"))),
         }
     }
 }

@@ -18,22 +18,13 @@ impl AccountName {
     pub fn parse(input: &str) -> Result<Self, AppError> {
         let len = input.chars().count();
         if !(3..=44).contains(&len) {
-            return Err(AppError::invalid(format!(
-                "account name must be 3 to 44 characters long (got {len})"
-            )));
+            return Err(AppError::invalid(format!("account name must be 3 to 44 characters long (got {len})")));
         }
-        if let Some(bad) = input
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
-            return Err(AppError::invalid(format!(
-                "account name may contain only lowercase letters, digits and hyphens (found {bad:?})"
-            )));
+        if let Some(bad) = input.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+            return Err(AppError::invalid(format!("account name may contain only lowercase letters, digits and hyphens (found {bad:?})")));
         }
         if input.starts_with('-') || input.ends_with('-') {
-            return Err(AppError::invalid(
-                "account name must not start or end with a hyphen",
-            ));
+            return Err(AppError::invalid("account name must not start or end with a hyphen"));
         }
         Ok(Self(input.to_owned()))
     }
@@ -70,13 +61,8 @@ impl RegionName {
     /// [`AppError::Invalid`] naming the rule the input breaks.
     pub fn parse(input: &str) -> Result<Self, AppError> {
         let name = display_name("region", input, 64)?;
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_alphanumeric() || *c == ' ' || *c == '-'))
-        {
-            return Err(AppError::invalid(format!(
-                "region may contain only letters, digits, spaces and hyphens (found {bad:?})"
-            )));
+        if let Some(bad) = name.chars().find(|c| !(c.is_alphanumeric() || *c == ' ' || *c == '-')) {
+            return Err(AppError::invalid(format!("region may contain only letters, digits, spaces and hyphens (found {bad:?})")));
         }
         Ok(Self(name))
     }
@@ -97,17 +83,10 @@ impl UserName {
     pub fn parse(input: &str) -> Result<Self, AppError> {
         let len = input.chars().count();
         if !(1..=64).contains(&len) {
-            return Err(AppError::invalid(format!(
-                "user name must be 1 to 64 characters long (got {len})"
-            )));
+            return Err(AppError::invalid(format!("user name must be 1 to 64 characters long (got {len})")));
         }
-        if let Some(bad) = input
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
-        {
-            return Err(AppError::invalid(format!(
-                "user name may contain only letters, digits, '.', '_', '-' and '@' (found {bad:?})"
-            )));
+        if let Some(bad) = input.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))) {
+            return Err(AppError::invalid(format!("user name may contain only letters, digits, '.', '_', '-' and '@' (found {bad:?})")));
         }
         Ok(Self(input.to_owned()))
     }
@@ -125,9 +104,7 @@ impl UserName {
 pub fn validate_new_password(password: &str) -> Result<(), AppError> {
     let len = password.chars().count();
     if len < 12 {
-        return Err(AppError::invalid(format!(
-            "password must be at least 12 characters long (got {len})"
-        )));
+        return Err(AppError::invalid(format!("password must be at least 12 characters long (got {len})")));
     }
     if len > 256 {
         return Err(AppError::invalid("password must be at most 256 characters long"));
@@ -142,14 +119,10 @@ fn display_name(field: &str, input: &str, max: usize) -> Result<String, AppError
         return Err(AppError::invalid(format!("{field} must not be empty")));
     }
     if len > max {
-        return Err(AppError::invalid(format!(
-            "{field} must be at most {max} characters long (got {len})"
-        )));
+        return Err(AppError::invalid(format!("{field} must be at most {max} characters long (got {len})")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(AppError::invalid(format!(
-            "{field} must not contain control characters"
-        )));
+        return Err(AppError::invalid(format!("{field} must not contain control characters")));
     }
     Ok(trimmed.to_owned())
 }

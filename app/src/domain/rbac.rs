@@ -50,8 +50,16 @@ pub const ALL_ACTIONS: &[ActionInfo] = &[
     ActionInfo { name: ACCOUNTS_WRITE, group: "Accounts", description: "Create and change accounts, databases and containers" },
     ActionInfo { name: ACCOUNTS_DELETE, group: "Accounts", description: "Delete accounts" },
     ActionInfo { name: ACCOUNTS_LIST_KEYS, group: "Accounts", description: "Read account keys (full data access)" },
-    ActionInfo { name: ACCOUNTS_REGENERATE_KEY, group: "Accounts", description: "Regenerate an account key (the old one stops working at once)" },
-    ActionInfo { name: ACCOUNTS_BACKUP_POLICY_WRITE, group: "Backup", description: "Change backup policy and redundancy, migrate to continuous" },
+    ActionInfo {
+        name: ACCOUNTS_REGENERATE_KEY,
+        group: "Accounts",
+        description: "Regenerate an account key (the old one stops working at once)",
+    },
+    ActionInfo {
+        name: ACCOUNTS_BACKUP_POLICY_WRITE,
+        group: "Backup",
+        description: "Change backup policy and redundancy, migrate to continuous",
+    },
     ActionInfo { name: BACKUPS_READ, group: "Backup", description: "See backups, storage used and verification status" },
     ActionInfo { name: BACKUPS_VERIFY, group: "Backup", description: "Run backup verification" },
     ActionInfo { name: RESTORABLE_READ, group: "Restore", description: "See restorable accounts, their events and restore points" },
@@ -76,9 +84,7 @@ pub fn action_matches(granted: &str, wanted: &str) -> bool {
     if granted == "*" || granted == wanted {
         return true;
     }
-    granted
-        .strip_suffix("/*")
-        .is_some_and(|prefix| wanted.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
+    granted.strip_suffix("/*").is_some_and(|prefix| wanted.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// A built-in role: fixed, the same everywhere.
@@ -97,7 +103,17 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     BuiltinRole {
         name: "Account Contributor",
         description: "Create, change and delete accounts, databases and containers; read keys",
-        actions: &[SUBSCRIPTIONS_READ, ACCOUNTS_READ, ACCOUNTS_WRITE, ACCOUNTS_DELETE, ACCOUNTS_LIST_KEYS, ACCOUNTS_REGENERATE_KEY, BACKUPS_READ, DATA_READ, DATA_WRITE],
+        actions: &[
+            SUBSCRIPTIONS_READ,
+            ACCOUNTS_READ,
+            ACCOUNTS_WRITE,
+            ACCOUNTS_DELETE,
+            ACCOUNTS_LIST_KEYS,
+            ACCOUNTS_REGENERATE_KEY,
+            BACKUPS_READ,
+            DATA_READ,
+            DATA_WRITE,
+        ],
     },
     BuiltinRole {
         name: "Account Operator",

@@ -6,13 +6,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::access::{
-    CreateCustomRole, CreateRoleAssignment, DeleteCustomRole, DeleteRoleAssignment,
-    list_role_assignments, list_role_definitions,
+    CreateCustomRole, CreateRoleAssignment, DeleteCustomRole, DeleteRoleAssignment, list_role_assignments, list_role_definitions,
 };
 use crate::accounts::get_account;
-use crate::subscriptions::get_subscription;
 use crate::components::{FormError, LoadError};
 use crate::domain::rbac::ALL_ACTIONS;
+use crate::subscriptions::get_subscription;
 
 /// `/subscriptions/:sub/access` and `/subscriptions/:sub/accounts/:account/access`.
 #[component]
@@ -50,15 +49,11 @@ fn Access(sub: String, account_id: String, name: String) -> impl IntoView {
     let create_role = ServerAction::<CreateCustomRole>::new();
     let delete_role = ServerAction::<DeleteCustomRole>::new();
     let (s1, a1) = (sub.clone(), account_id.clone());
-    let assignments = Resource::new(
-        move || (add.version().get(), remove.version().get()),
-        move |_| list_role_assignments(s1.clone(), a1.clone()),
-    );
+    let assignments =
+        Resource::new(move || (add.version().get(), remove.version().get()), move |_| list_role_assignments(s1.clone(), a1.clone()));
     let s2 = sub.clone();
-    let roles = Resource::new(
-        move || (create_role.version().get(), delete_role.version().get()),
-        move |_| list_role_definitions(s2.clone()),
-    );
+    let roles =
+        Resource::new(move || (create_role.version().get(), delete_role.version().get()), move |_| list_role_definitions(s2.clone()));
     let at_account = !account_id.is_empty();
     let back = if at_account { format!("/subscriptions/{sub}/accounts/{name}") } else { format!("/subscriptions/{sub}") };
     let title = if at_account { format!("Access control: account {name}") } else { format!("Access control: subscription {name}") };

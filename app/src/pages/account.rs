@@ -5,9 +5,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
-use crate::domain::KeyKind;
 use crate::authz::my_permissions;
 use crate::components::{FormError, LoadError, format_time};
+use crate::domain::KeyKind;
 use crate::domain::rbac::actions;
 
 /// The overview of the account in the URL.
@@ -89,9 +89,7 @@ fn Keys(sub: String, name: String) -> impl IntoView {
     let show = ServerAction::<ListKeys>::new();
     let regen = ServerAction::<RegenerateKey>::new();
     // The newest keys we know: from regenerating if that happened last, else from showing.
-    let shown = move || {
-        regen.value().get().and_then(Result::ok).or_else(|| show.value().get().and_then(Result::ok))
-    };
+    let shown = move || regen.value().get().and_then(Result::ok).or_else(|| show.value().get().and_then(Result::ok));
     let (sub_for_form, name_for_form) = (StoredValue::new(sub), StoredValue::new(name));
     view! {
         <section class="card">

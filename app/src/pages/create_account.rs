@@ -17,10 +17,7 @@ pub fn CreateAccountPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(account)) = create.value().get() {
-            navigate(
-                &format!("/subscriptions/{}/accounts/{}", account.subscription_id, account.name),
-                Default::default(),
-            );
+            navigate(&format!("/subscriptions/{}/accounts/{}", account.subscription_id, account.name), Default::default());
         }
     });
 

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::{FormError, LoadError};
 use crate::explorer::{
-    ExplorerCreateContainer, ExplorerCreateDatabase, ExplorerDeleteContainer, ExplorerDeleteDatabase,
-    ExplorerDeleteItem, ExplorerQuery, ExplorerSaveItem, explorer_items, explorer_tree,
+    ExplorerCreateContainer, ExplorerCreateDatabase, ExplorerDeleteContainer, ExplorerDeleteDatabase, ExplorerDeleteItem, ExplorerQuery,
+    ExplorerSaveItem, explorer_items, explorer_tree,
 };
 
 /// A submit handler that asks first and cancels the submission unless confirmed.
@@ -31,7 +31,16 @@ pub fn ExplorerPage() -> impl IntoView {
     let create_coll = ServerAction::<ExplorerCreateContainer>::new();
     let delete_coll = ServerAction::<ExplorerDeleteContainer>::new();
     let tree = Resource::new(
-        move || (sub(), account(), create_db.version().get(), delete_db.version().get(), create_coll.version().get(), delete_coll.version().get()),
+        move || {
+            (
+                sub(),
+                account(),
+                create_db.version().get(),
+                delete_db.version().get(),
+                create_coll.version().get(),
+                delete_coll.version().get(),
+            )
+        },
         |(s, a, ..)| explorer_tree(s, a),
     );
     let selected = RwSignal::new(None::<(String, String)>);
@@ -130,7 +139,9 @@ fn ContainerView(sub: String, name: String, db: String, coll: String, delete: Se
     let original = RwSignal::new(None::<(String, String)>);
     let json_problem = move || {
         let t = editor.get();
-        (!t.trim().is_empty()).then(|| serde_json::from_str::<serde_json::Value>(&t).err().map(|e| format!("not valid JSON: {e}"))).flatten()
+        (!t.trim().is_empty())
+            .then(|| serde_json::from_str::<serde_json::Value>(&t).err().map(|e| format!("not valid JSON: {e}")))
+            .flatten()
     };
     Effect::new(move |_| {
         if let Some(Ok(row)) = save.value().get() {

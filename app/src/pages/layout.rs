@@ -19,10 +19,8 @@ pub fn Layout() -> impl IntoView {
         }
     });
 
-    let root = Resource::new(
-        move || session.user.get().map(|u| u.ok().flatten().map(|u| u.id)),
-        |_| my_permissions(String::new(), String::new()),
-    );
+    let root =
+        Resource::new(move || session.user.get().map(|u| u.ok().flatten().map(|u| u.id)), |_| my_permissions(String::new(), String::new()));
 
     view! {
         <header class="topbar">

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::AccountName;
-use crate::restore::{RequestRestore, RestorableAccount, StartRestore, list_backups, list_resource_events, list_restorable_accounts, restorable_resources, restore_in_place};
+use crate::restore::{
+    RequestRestore, RestorableAccount, StartRestore, list_backups, list_resource_events, list_restorable_accounts, restorable_resources,
+    restore_in_place,
+};
 
 /// The restore form for the account (by id) in the URL.
 #[component]

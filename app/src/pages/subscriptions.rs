@@ -11,10 +11,7 @@ use crate::subscriptions::{CreateSubscription, RenameSubscription, list_subscrip
 pub fn SubscriptionsPage() -> impl IntoView {
     let create = ServerAction::<CreateSubscription>::new();
     let rename = ServerAction::<RenameSubscription>::new();
-    let subs = Resource::new(
-        move || (create.version().get(), rename.version().get()),
-        |_| list_subscriptions(),
-    );
+    let subs = Resource::new(move || (create.version().get(), rename.version().get()), |_| list_subscriptions());
 
     view! {
         <h1>"Subscriptions"</h1>

@@ -10,10 +10,7 @@ use crate::users::{CreateUser, SetUserDisabled, list_users};
 pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let toggle = ServerAction::<SetUserDisabled>::new();
-    let users = Resource::new(
-        move || (create.version().get(), toggle.version().get()),
-        |_| list_users(),
-    );
+    let users = Resource::new(move || (create.version().get(), toggle.version().get()), |_| list_users());
     view! {
         <h1>"Users"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

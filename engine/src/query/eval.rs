@@ -60,9 +60,7 @@ impl<'a> Cx<'a> {
     pub fn count_arg(&self, e: Option<&Expr>, what: &str) -> Result<Option<u64>, EngineError> {
         let Some(e) = e else { return Ok(None) };
         match self.eval(e, &Value::Null)? {
-            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0) => {
-                Ok(n.as_f64().map(|f| f as u64))
-            }
+            Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0) => Ok(n.as_f64().map(|f| f as u64)),
             other => Err(EngineError::BadRequest(format!("{what} needs a whole number that is not negative (got {})", show(&other)))),
         }
     }
@@ -124,15 +122,16 @@ impl<'a> Cx<'a> {
         Ok(match e {
             Expr::Lit(v) => Some(v.clone()),
             Expr::Undefined => None,
-            Expr::Param(p) => Some(self.q.params.get(p).cloned().ok_or_else(|| {
-                EngineError::BadRequest(format!("the query uses {p} but no parameter of that name was given"))
-            })?),
+            Expr::Param(p) => Some(
+                self.q
+                    .params
+                    .get(p)
+                    .cloned()
+                    .ok_or_else(|| EngineError::BadRequest(format!("the query uses {p} but no parameter of that name was given")))?,
+            ),
             Expr::Path(root, segs) => {
                 if *root != self.q.alias {
-                    return Err(EngineError::BadRequest(format!(
-                        "{root:?} is not the FROM alias ({:?})",
-                        self.q.alias
-                    )));
+                    return Err(EngineError::BadRequest(format!("{root:?} is not the FROM alias ({:?})", self.q.alias)));
                 }
                 let mut cur = Some(doc);
                 for s in segs {
@@ -185,9 +184,9 @@ impl<'a> Cx<'a> {
                 Some(Value::Bool(true)) => self.eval(a, doc)?,
                 _ => self.eval(b, doc)?,
             },
-            Expr::Array(items) => Some(Value::Array(
-                items.iter().map(|i| self.eval(i, doc)).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect(),
-            )),
+            Expr::Array(items) => {
+                Some(Value::Array(items.iter().map(|i| self.eval(i, doc)).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect()))
+            }
             Expr::Object(fields) => {
                 let mut o = Map::new();
                 for (k, e) in fields {
@@ -290,9 +289,7 @@ fn rank(v: &V) -> u8 {
 pub fn type_order(a: &V, b: &V) -> Ordering {
     match (a, b) {
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
         (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
         _ => rank(a).cmp(&rank(b)),
     }
@@ -348,7 +345,11 @@ fn string_pair(args: &[V], name: &str) -> Result<Option<(String, String, bool)>,
     let ic = matches!(args.get(2), Some(Some(Value::Bool(true))));
     Ok(match (&args[0], &args[1]) {
         (Some(Value::String(a)), Some(Value::String(b))) => {
-            if ic { Some((a.to_lowercase(), b.to_lowercase(), ic)) } else { Some((a.clone(), b.clone(), ic)) }
+            if ic {
+                Some((a.to_lowercase(), b.to_lowercase(), ic))
+            } else {
+                Some((a.clone(), b.clone(), ic))
+            }
         }
         _ => None,
     })

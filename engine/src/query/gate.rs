@@ -67,9 +67,7 @@ impl QueryGate {
             // Holders and waiters each hold a reference, the map one more.
             if Arc::strong_count(sem) > MAX_WAITING_PER_ACCOUNT + 1 {
                 return Err(EngineError::TooManyRequests {
-                    message: format!(
-                        "this account already has {MAX_WAITING_PER_ACCOUNT} queries waiting to run; retry when they finish"
-                    ),
+                    message: format!("this account already has {MAX_WAITING_PER_ACCOUNT} queries waiting to run; retry when they finish"),
                     retry_after_ms: 100,
                 });
             }
@@ -84,10 +82,7 @@ impl QueryGate {
     /// # Errors
     /// 500 if the work panicked.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
-        let permit = Arc::clone(&self.workers)
-            .acquire_owned()
-            .await
-            .map_err(|_| EngineError::Corrupt("query gate closed".into()))?;
+        let permit = Arc::clone(&self.workers).acquire_owned().await.map_err(|_| EngineError::Corrupt("query gate closed".into()))?;
         tokio::task::spawn_blocking(move || {
             let out = work();
             drop(permit);

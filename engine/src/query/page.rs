@@ -105,19 +105,21 @@ pub async fn page(
             let steps_before = run.steps();
             // Reading the items' JSON is query work too: it happens off the async threads.
             let (d, c) = (d.clone(), coll.clone());
-            let (back, progress) = cx.gate.run(move || {
-                let rows = items
-                    .into_iter()
-                    .map(|i| {
-                        let bytes = i.body.len();
-                        let doc = store::item_json(&d, &c, &i)?;
-                        Ok(Row { pos: Position { pk: i.pk, id: i.id }, doc, bytes })
-                    })
-                    .collect::<Result<Vec<_>, EngineError>>();
-                let p = rows.and_then(|rows| run.feed(rows));
-                (run, p)
-            })
-            .await?;
+            let (back, progress) = cx
+                .gate
+                .run(move || {
+                    let rows = items
+                        .into_iter()
+                        .map(|i| {
+                            let bytes = i.body.len();
+                            let doc = store::item_json(&d, &c, &i)?;
+                            Ok(Row { pos: Position { pk: i.pk, id: i.id }, doc, bytes })
+                        })
+                        .collect::<Result<Vec<_>, EngineError>>();
+                    let p = rows.and_then(|rows| run.feed(rows));
+                    (run, p)
+                })
+                .await?;
             run = back;
             let work = eval_charge(run.steps() - steps_before);
             cx.throttle.debit(&key, rate, work, std::time::Instant::now());

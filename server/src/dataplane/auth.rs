@@ -37,10 +37,7 @@ pub async fn find_account(state: &AppState, account_name: &str) -> Result<accoun
         .map_err(engine::EngineError::from)?
         .ok_or_else(|| DataError::NoAccount(format!("account {account_name:?} does not exist")))?;
     if row.state != "Online" {
-        return Err(DataError::Unavailable(format!(
-            "account {account_name:?} is {}; it serves requests once it is Online",
-            row.state
-        )));
+        return Err(DataError::Unavailable(format!("account {account_name:?} is {}; it serves requests once it is Online", row.state)));
     }
     Ok(row)
 }
@@ -68,8 +65,8 @@ pub fn verify_key(
         .or_else(|| headers.get(http::header::DATE))
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| DataError::Unauthorized("the x-ms-date header is missing".into()))?;
-    let sent = DateTime::parse_from_rfc2822(date)
-        .map_err(|_| DataError::Unauthorized(format!("x-ms-date {date:?} is not an RFC 1123 date")))?;
+    let sent =
+        DateTime::parse_from_rfc2822(date).map_err(|_| DataError::Unauthorized(format!("x-ms-date {date:?} is not an RFC 1123 date")))?;
     let skew = (Utc::now() - sent.with_timezone(&Utc)).num_seconds().abs();
     if skew > MAX_SKEW_SECONDS {
         return Err(DataError::Forbidden(format!(
@@ -77,12 +74,13 @@ pub fn verify_key(
         )));
     }
 
-    let keys = open_keys(&state.master_key, row)
-        .map_err(|_| engine::EngineError::Db(sea_orm::DbErr::Custom("account keys unreadable".into())))?;
+    let keys =
+        open_keys(&state.master_key, row).map_err(|_| engine::EngineError::Db(sea_orm::DbErr::Custom("account keys unreadable".into())))?;
     let (resource_type, link) = resource.signed_as();
     let signed = Signed { verb: method.as_str(), resource_type, resource_link: &link, date };
     let read_write = [("primary key", &keys.primary_master_key), ("secondary key", &keys.secondary_master_key)];
-    let read_only = [("primary read-only key", &keys.primary_readonly_master_key), ("secondary read-only key", &keys.secondary_readonly_master_key)];
+    let read_only =
+        [("primary read-only key", &keys.primary_readonly_master_key), ("secondary read-only key", &keys.secondary_readonly_master_key)];
     if let Some((key, _)) = read_write.iter().find(|(_, k)| signature::verify(k, &signed, &sig)) {
         return Ok(key);
     }

@@ -51,7 +51,15 @@ pub async fn handle(
     dispatch(state, peer, account, rest, method, headers, body).await
 }
 
-async fn dispatch(plane: DataPlane, peer: SocketAddr, account: String, rest: String, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    plane: DataPlane,
+    peer: SocketAddr,
+    account: String,
+    rest: String,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let state = &plane.app;
     let ip = peer.ip().to_string();
     let result = async {
@@ -106,9 +114,8 @@ fn json_body(body: &Bytes) -> Result<Value, DataError> {
 }
 
 fn partition_key_header(headers: &HeaderMap) -> Result<&str, DataError> {
-    header(headers, "x-ms-documentdb-partitionkey").ok_or_else(|| {
-        DataError::Engine(EngineError::BadRequest("this operation needs the x-ms-documentdb-partitionkey header".into()))
-    })
+    header(headers, "x-ms-documentdb-partitionkey")
+        .ok_or_else(|| DataError::Engine(EngineError::BadRequest("this operation needs the x-ms-documentdb-partitionkey header".into())))
 }
 
 /// `x-ms-max-item-count`, within [`MAX_PAGE_ITEMS`].
@@ -123,7 +130,10 @@ fn page_limits(headers: &HeaderMap) -> PageLimits {
 fn offer_throughput(headers: &HeaderMap) -> Result<(Option<i32>, Option<i32>), DataError> {
     let shown = engine::error::excerpt;
     let manual = match header(headers, "x-ms-offer-throughput") {
-        Some(v) => Some(v.parse::<i32>().map_err(|_| EngineError::BadRequest(format!("x-ms-offer-throughput must be a number of RU/s (got {})", shown(v))))?),
+        Some(v) => Some(
+            v.parse::<i32>()
+                .map_err(|_| EngineError::BadRequest(format!("x-ms-offer-throughput must be a number of RU/s (got {})", shown(v))))?,
+        ),
         None => None,
     };
     let autoscale = match header(headers, "x-ms-cosmos-offer-autopilot-settings") {
@@ -132,7 +142,9 @@ fn offer_throughput(headers: &HeaderMap) -> Result<(Option<i32>, Option<i32>), D
             .and_then(|s| s.get("maxThroughput").and_then(Value::as_i64))
             .map(|m| i32::try_from(m).unwrap_or(i32::MAX))
             .map(Some)
-            .ok_or_else(|| EngineError::BadRequest(format!("x-ms-cosmos-offer-autopilot-settings must be {{\"maxThroughput\":N}} (got {})", shown(v))))?,
+            .ok_or_else(|| {
+                EngineError::BadRequest(format!("x-ms-cosmos-offer-autopilot-settings must be {{\"maxThroughput\":N}} (got {})", shown(v)))
+            })?,
         None => None,
     };
     Ok((manual, autoscale))
@@ -141,10 +153,8 @@ fn offer_throughput(headers: &HeaderMap) -> Result<(Option<i32>, Option<i32>), D
 /// The query text and parameters of a query body.
 fn query_of(body: &Bytes) -> Result<engine::query::Query, DataError> {
     let b = json_body(body)?;
-    let sql = b
-        .get("query")
-        .and_then(Value::as_str)
-        .ok_or_else(|| EngineError::BadRequest("the query body needs a \"query\" string".into()))?;
+    let sql =
+        b.get("query").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("the query body needs a \"query\" string".into()))?;
     let params = b.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     Ok(engine::query::parse(sql, params)?)
 }
@@ -154,16 +164,20 @@ fn query_of(body: &Bytes) -> Result<engine::query::Query, DataError> {
 /// so the plan asks the SDK for no client-side work: it passes the pages straight through.
 fn query_plan(body: &Bytes) -> Result<Reply, DataError> {
     query_of(body)?;
-    Ok(Reply::json(StatusCode::OK, json!({
-        "partitionedQueryExecutionInfoVersion": 2,
-        "queryInfo": {
-            "distinctType": "None", "top": null, "offset": null, "limit": null,
-            "orderBy": [], "orderByExpressions": [], "groupByExpressions": [], "groupByAliases": [],
-            "aggregates": [], "groupByAliasToAggregateType": {}, "rewrittenQuery": "",
-            "hasSelectValue": false, "hasNonStreamingOrderBy": false
-        },
-        "queryRanges": [{ "min": "", "max": "FF", "isMinInclusive": true, "isMaxInclusive": false }]
-    }), 1.0))
+    Ok(Reply::json(
+        StatusCode::OK,
+        json!({
+            "partitionedQueryExecutionInfoVersion": 2,
+            "queryInfo": {
+                "distinctType": "None", "top": null, "offset": null, "limit": null,
+                "orderBy": [], "orderByExpressions": [], "groupByExpressions": [], "groupByAliases": [],
+                "aggregates": [], "groupByAliasToAggregateType": {}, "rewrittenQuery": "",
+                "hasSelectValue": false, "hasNonStreamingOrderBy": false
+            },
+            "queryRanges": [{ "min": "", "max": "FF", "isMinInclusive": true, "isMaxInclusive": false }]
+        }),
+        1.0,
+    ))
 }
 
 /// Runs one page of a query (see `engine::query::page`).
@@ -180,8 +194,9 @@ async fn run_query(state: &AppState, account_id: &str, d: &str, c: &str, headers
     };
     let page = engine::query::page::page(&state.db, cx, Arc::new(q), header(headers, "x-ms-continuation"), page_limits(headers)).await?;
     let count = page.results.len();
-    let mut reply = Reply::json(StatusCode::OK, json!({ "_rid": page.container_rid, "Documents": page.results, "_count": count }), page.charge)
-        .header("x-ms-item-count", &count.to_string());
+    let mut reply =
+        Reply::json(StatusCode::OK, json!({ "_rid": page.container_rid, "Documents": page.results, "_count": count }), page.charge)
+            .header("x-ms-item-count", &count.to_string());
     if let Some(t) = page.continuation {
         reply = reply.header("x-ms-continuation", &t);
     }
@@ -223,22 +238,26 @@ async fn route(state: &AppState, who: &Authorized, operation: Operation, headers
         Operation::ReadAccount => {
             let ep = endpoint(&state.public_url, &acct.name);
             let location = json!([{ "name": acct.region, "databaseAccountEndpoint": ep }]);
-            Ok(Reply::json(StatusCode::OK, json!({
-                "_self": "",
-                "id": acct.name,
-                "_rid": format!("{}.rewind", acct.name),
-                "media": "//media/",
-                "addresses": "//addresses/",
-                "_dbs": "//dbs/",
-                "writableLocations": location,
-                "readableLocations": location,
-                "enableMultipleWriteLocations": false,
-                "userReplicationPolicy": { "asyncReplication": false, "minReplicaSetSize": 1, "maxReplicasetSize": 4 },
-                "userConsistencyPolicy": { "defaultConsistencyLevel": "Session" },
-                "systemReplicationPolicy": { "minReplicaSetSize": 1, "maxReplicasetSize": 4 },
-                "readPolicy": { "primaryReadCoefficient": 1, "secondaryReadCoefficient": 1 },
-                "queryEngineConfiguration": query_engine_configuration(),
-            }), 1.0))
+            Ok(Reply::json(
+                StatusCode::OK,
+                json!({
+                    "_self": "",
+                    "id": acct.name,
+                    "_rid": format!("{}.rewind", acct.name),
+                    "media": "//media/",
+                    "addresses": "//addresses/",
+                    "_dbs": "//dbs/",
+                    "writableLocations": location,
+                    "readableLocations": location,
+                    "enableMultipleWriteLocations": false,
+                    "userReplicationPolicy": { "asyncReplication": false, "minReplicaSetSize": 1, "maxReplicasetSize": 4 },
+                    "userConsistencyPolicy": { "defaultConsistencyLevel": "Session" },
+                    "systemReplicationPolicy": { "minReplicaSetSize": 1, "maxReplicasetSize": 4 },
+                    "readPolicy": { "primaryReadCoefficient": 1, "secondaryReadCoefficient": 1 },
+                    "queryEngineConfiguration": query_engine_configuration(),
+                }),
+                1.0,
+            ))
         }
         Operation::ListDatabases => {
             let list = store::list_databases(db, a).await?;
@@ -247,7 +266,8 @@ async fn route(state: &AppState, who: &Authorized, operation: Operation, headers
         }
         Operation::CreateDatabase => {
             let b = json_body(body)?;
-            let id = b.get("id").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("database body needs a string \"id\"".into()))?;
+            let id =
+                b.get("id").and_then(Value::as_str).ok_or_else(|| EngineError::BadRequest("database body needs a string \"id\"".into()))?;
             let (manual, autoscale) = offer_throughput(headers)?;
             let d = store::create_database(db, a, id, autoscale.or(manual)).await?;
             Ok(Reply::json(StatusCode::CREATED, store::database_json(&d), 5.0))
@@ -291,15 +311,19 @@ async fn route(state: &AppState, who: &Authorized, operation: Operation, headers
         }
         Operation::ReadPartitionKeyRanges(d, c) => {
             let (_, coll) = store::get_container(db, a, &d, &c).await?;
-            Ok(Reply::json(StatusCode::OK, json!({
-                "_rid": coll.rid,
-                "PartitionKeyRanges": [{
-                    "_rid": coll.rid, "id": "0", "_etag": coll.etag, "minInclusive": "", "maxExclusive": "FF",
-                    "ridPrefix": 0, "_self": format!("dbs/{}/colls/{}/pkranges/0/", d, c), "throughputFraction": 1,
-                    "status": "online", "parents": [], "_ts": coll.ts
-                }],
-                "_count": 1
-            }), 1.0))
+            Ok(Reply::json(
+                StatusCode::OK,
+                json!({
+                    "_rid": coll.rid,
+                    "PartitionKeyRanges": [{
+                        "_rid": coll.rid, "id": "0", "_etag": coll.etag, "minInclusive": "", "maxExclusive": "FF",
+                        "ridPrefix": 0, "_self": format!("dbs/{}/colls/{}/pkranges/0/", d, c), "throughputFraction": 1,
+                        "status": "online", "parents": [], "_ts": coll.ts
+                    }],
+                    "_count": 1
+                }),
+                1.0,
+            ))
         }
         Operation::QueryPlan(..) => query_plan(body),
         Operation::Query(d, c) => run_query(state, a, &d, &c, headers, body).await,
@@ -324,7 +348,8 @@ async fn route(state: &AppState, who: &Authorized, operation: Operation, headers
             let (more, page) = (batch.more, batch.items);
             let docs = page.iter().map(|i| store::item_json(&dbm, &coll, i)).collect::<Result<Vec<Value>, _>>()?;
             let bytes: usize = page.iter().map(|i| i.body.len()).sum();
-            let mut reply = Reply::json(StatusCode::OK, json!({ "_rid": coll.rid, "Documents": docs, "_count": page.len() }), read_charge(bytes));
+            let mut reply =
+                Reply::json(StatusCode::OK, json!({ "_rid": coll.rid, "Documents": docs, "_count": page.len() }), read_charge(bytes));
             if more && let Some(last) = page.last() {
                 let token = json!(Position { pk: last.pk.clone(), id: last.id.clone() }).to_string();
                 reply = reply.header("x-ms-continuation", &token);
@@ -348,11 +373,13 @@ async fn route(state: &AppState, who: &Authorized, operation: Operation, headers
         Operation::PatchItem(d, c, i) => {
             // Either a bare array of operations or {"operations": [...], "condition": "from c where …"}.
             let b = json_body(body)?;
-            let ops = b.as_array().or_else(|| b.get("operations").and_then(Value::as_array)).ok_or_else(|| {
-                EngineError::BadRequest("a patch body needs an \"operations\" array".into())
-            })?;
+            let ops = b
+                .as_array()
+                .or_else(|| b.get("operations").and_then(Value::as_array))
+                .ok_or_else(|| EngineError::BadRequest("a patch body needs an \"operations\" array".into()))?;
             let condition = b.get("condition").and_then(Value::as_str);
-            let stored = store::patch_item(db, a, &d, &c, partition_key_header(headers)?, &i, ops, condition, header(headers, "if-match")).await?;
+            let stored =
+                store::patch_item(db, a, &d, &c, partition_key_header(headers)?, &i, ops, condition, header(headers, "if-match")).await?;
             let charge = write_charge(stored.item.body.len());
             Ok(Reply::json(StatusCode::OK, stored.to_json()?, charge).header("etag", &stored.item.etag))
         }

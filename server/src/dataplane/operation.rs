@@ -104,9 +104,13 @@ impl Operation {
     pub fn container(&self) -> Option<(&str, &str)> {
         use Operation as O;
         match self {
-            O::Query(d, c) | O::ListItems(d, c) | O::WriteItem(d, c, _) | O::ReadItem(d, c, _) | O::ReplaceItem(d, c, _) | O::PatchItem(d, c, _) | O::DeleteItem(d, c, _) => {
-                Some((d, c))
-            }
+            O::Query(d, c)
+            | O::ListItems(d, c)
+            | O::WriteItem(d, c, _)
+            | O::ReadItem(d, c, _)
+            | O::ReplaceItem(d, c, _)
+            | O::PatchItem(d, c, _)
+            | O::DeleteItem(d, c, _) => Some((d, c)),
             _ => None,
         }
     }

@@ -21,12 +21,8 @@ impl Resource {
     /// # Errors
     /// 400 for a path that is not a resource Rewind serves.
     pub fn parse(rest: &str) -> Result<Self, EngineError> {
-        let segs: Vec<String> = rest
-            .trim_matches('/')
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(engine::signature::percent_decode)
-            .collect();
+        let segs: Vec<String> =
+            rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).map(engine::signature::percent_decode).collect();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         Ok(match s.as_slice() {
             [] => Resource::Account,

@@ -108,10 +108,7 @@ impl Reply {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let body = self.body.map(|b| b.to_string()).unwrap_or_default();
-        let mut res = Response::builder()
-            .status(self.status)
-            .body(Body::from(body))
-            .unwrap_or_default();
+        let mut res = Response::builder().status(self.status).body(Body::from(body)).unwrap_or_default();
         let h = res.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Ok(v) = HeaderValue::from_str(&format!("{:.2}", self.charge)) {

@@ -208,11 +208,7 @@ async fn restore(
     let done = backup::restore::apply(&state.db, &job.id, target, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
     phase.send_replace("verify");
     verify(&state.db, target, &chosen).await.map_err(|e| (e, true))?;
-    Ok(Summary {
-        databases: chosen.databases.len(),
-        containers: chosen.databases.values().map(|d| d.containers.len()).sum(),
-        done,
-    })
+    Ok(Summary { databases: chosen.databases.len(), containers: chosen.databases.values().map(|d| d.containers.len()).sum(), done })
 }
 
 fn selection_of(job: &restore_job::Model) -> Result<Vec<DatabaseSelection>, BackupError> {
@@ -342,7 +338,11 @@ async fn finish(
         action: "restore/complete".into(),
         scope,
         resource: if job.in_place {
-            format!("restore job {} -> in place ({})", job.id, backup::restore::selection_names(&selection_of(job).unwrap_or_default()).join(", "))
+            format!(
+                "restore job {} -> in place ({})",
+                job.id,
+                backup::restore::selection_names(&selection_of(job).unwrap_or_default()).join(", ")
+            )
         } else {
             format!("restore job {} -> accounts/{}", job.id, job.target_name)
         },

@@ -18,7 +18,11 @@ async fn a_custom_role_grants_exactly_its_actions(app: TestApp) {
     let account_id = a["id"].as_str().unwrap();
 
     let msg = error_message(
-        app.call("create_custom_role", &[("subscription_id", &sub), ("name", "Bad"), ("description", ""), ("actions", "accounts/read accounts/fly")]).await,
+        app.call(
+            "create_custom_role",
+            &[("subscription_id", &sub), ("name", "Bad"), ("description", ""), ("actions", "accounts/read accounts/fly")],
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -33,7 +37,12 @@ async fn a_custom_role_grants_exactly_its_actions(app: TestApp) {
     let role = json_ok(
         app.call(
             "create_custom_role",
-            &[("subscription_id", &sub), ("name", "Key Reader"), ("description", "reads keys"), ("actions", "accounts/read, accounts/listKeys/action")],
+            &[
+                ("subscription_id", &sub),
+                ("name", "Key Reader"),
+                ("description", "reads keys"),
+                ("actions", "accounts/read, accounts/listKeys/action"),
+            ],
         )
         .await,
     )
@@ -41,10 +50,15 @@ async fn a_custom_role_grants_exactly_its_actions(app: TestApp) {
     let role_id = role["id"].as_str().unwrap();
     let c = user_with_role(&app, "kr", &sub, account_id, role_id).await;
     json_ok(app.call_with(&c, "list_keys", &[("subscription_id", &sub), ("name", "keys-only")]).await).await;
-    let msg = error_message(app.call_with(&c, "delete_account", &[("subscription_id", &sub), ("name", "keys-only")]).await, StatusCode::FORBIDDEN).await;
+    let msg = error_message(
+        app.call_with(&c, "delete_account", &[("subscription_id", &sub), ("name", "keys-only")]).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert!(msg.contains("accounts/delete"), "{msg}");
 
-    let msg = error_message(app.call("delete_custom_role", &[("subscription_id", &sub), ("role_id", role_id)]).await, StatusCode::CONFLICT).await;
+    let msg =
+        error_message(app.call("delete_custom_role", &[("subscription_id", &sub), ("role_id", role_id)]).await, StatusCode::CONFLICT).await;
     assert!(msg.contains("assigned"), "{msg}");
 }
 
@@ -69,11 +83,20 @@ async fn assignments_above_a_scope_show_as_inherited(app: TestApp) {
 
     // Removing it at the wrong scope is refused; at its own scope it goes.
     let id = find("acctop")["id"].as_str().unwrap().to_owned();
-    error_message(app.call("delete_role_assignment", &[("subscription_id", &sub), ("account_id", ""), ("assignment_id", &id)]).await, StatusCode::NOT_FOUND).await;
-    json_ok(app.call("delete_role_assignment", &[("subscription_id", &sub), ("account_id", account_id), ("assignment_id", &id)]).await).await;
+    error_message(
+        app.call("delete_role_assignment", &[("subscription_id", &sub), ("account_id", ""), ("assignment_id", &id)]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    json_ok(app.call("delete_role_assignment", &[("subscription_id", &sub), ("account_id", account_id), ("assignment_id", &id)]).await)
+        .await;
 
     let msg = error_message(
-        app.call("create_role_assignment", &[("subscription_id", &sub), ("account_id", ""), ("user_name", "nobody"), ("role_id", "builtin:Reader")]).await,
+        app.call(
+            "create_role_assignment",
+            &[("subscription_id", &sub), ("account_id", ""), ("user_name", "nobody"), ("role_id", "builtin:Reader")],
+        )
+        .await,
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -93,7 +116,8 @@ async fn visibility_follows_assignments(app: TestApp) {
     let accounts = json_ok(app.call_with(&c, "list_accounts", &[("subscription_id", &s1)]).await).await;
     let names: Vec<_> = accounts.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["seen"]);
-    let perms = json_ok(app.call_with(&c, "my_permissions", &[("subscription_id", &s1), ("account_id", a["id"].as_str().unwrap())]).await).await;
+    let perms =
+        json_ok(app.call_with(&c, "my_permissions", &[("subscription_id", &s1), ("account_id", a["id"].as_str().unwrap())]).await).await;
     let granted: Vec<_> = perms["granted"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
     assert!(granted.contains(&"restorableAccounts/restore/action"));
     assert!(!granted.contains(&"accounts/listKeys/action"));

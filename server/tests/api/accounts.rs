@@ -47,8 +47,15 @@ async fn continuous_and_custom_periodic_policies_are_kept(app: TestApp) {
     let p = json_ok(
         app.call(
             "create_account",
-            &[("subscription_id", &sub), ("name", "ledger"), ("region", "local"), ("mode", "Periodic"),
-              ("interval_hours", "12"), ("retention_hours", "48"), ("redundancy", "Local")],
+            &[
+                ("subscription_id", &sub),
+                ("name", "ledger"),
+                ("region", "local"),
+                ("mode", "Periodic"),
+                ("interval_hours", "12"),
+                ("retention_hours", "48"),
+                ("redundancy", "Local"),
+            ],
         )
         .await,
     )
@@ -123,11 +130,7 @@ async fn keys_are_64_random_bytes_and_stored_sealed(app: TestApp) {
     }
     all.dedup();
     assert_eq!(all.len(), 4);
-    let row = app::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned())
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = app::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned()).one(&app.state.db).await.unwrap().unwrap();
     for key in &all {
         assert!(!row.sealed_keys.contains(key.as_str()), "keys must not be stored in the clear");
     }
@@ -144,17 +147,9 @@ async fn deleting_an_account_keeps_it_on_record(app: TestApp) {
 
     let list = json_ok(app.call("list_accounts", &[("subscription_id", &sub)]).await).await;
     assert!(list.as_array().unwrap().is_empty());
-    let msg = error_message(
-        app.call("get_account", &[("subscription_id", &sub), ("name", "doomed")]).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    let msg = error_message(app.call("get_account", &[("subscription_id", &sub), ("name", "doomed")]).await, StatusCode::NOT_FOUND).await;
     assert!(msg.contains("doomed"), "{msg}");
-    error_message(
-        app.call("delete_account", &[("subscription_id", &sub), ("name", "doomed")]).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    error_message(app.call("delete_account", &[("subscription_id", &sub), ("name", "doomed")]).await, StatusCode::NOT_FOUND).await;
 
     let row = app::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned())
         .one(&app.state.db)

@@ -37,7 +37,11 @@ async fn changes_sign_ins_and_denials_are_recorded(app: TestApp) {
     let accounts_only = audit(&app, &[("action", "accounts/*")]).await;
     assert!(accounts_only.iter().all(|e| e["action"].as_str().unwrap().starts_with("accounts/")));
     let msg = error_message(
-        app.call("list_audit", &[("subscription_id", ""), ("from", "last week"), ("to", ""), ("user", ""), ("action", ""), ("outcome", "")]).await,
+        app.call(
+            "list_audit",
+            &[("subscription_id", ""), ("from", "last week"), ("to", ""), ("user", ""), ("action", ""), ("outcome", "")],
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;

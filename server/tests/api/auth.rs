@@ -18,16 +18,11 @@ async fn signing_in_sets_a_strict_http_only_session_cookie(app: TestApp) {
 }
 
 async fn a_wrong_password_and_an_unknown_user_get_the_same_answer(app: TestApp) {
-    let wrong = error_message(
-        app.call("login", &[("username", ADMIN), ("password", "wrong-password-123")]).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    let unknown = error_message(
-        app.call("login", &[("username", "nobody"), ("password", "wrong-password-123")]).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let wrong =
+        error_message(app.call("login", &[("username", ADMIN), ("password", "wrong-password-123")]).await, StatusCode::UNAUTHORIZED).await;
+    let unknown =
+        error_message(app.call("login", &[("username", "nobody"), ("password", "wrong-password-123")]).await, StatusCode::UNAUTHORIZED)
+            .await;
     assert_eq!(wrong, "wrong user name or password");
     assert_eq!(wrong, unknown);
 }
@@ -120,29 +115,19 @@ async fn a_user_can_change_their_password_and_other_sessions_end(app: TestApp) {
 }
 
 async fn session_token(app: &TestApp, client: &reqwest::Client) -> String {
-    let res = app
-        .call_with(client, "login", &[("username", ADMIN), ("password", ADMIN_PASSWORD)])
-        .await;
+    let res = app.call_with(client, "login", &[("username", ADMIN), ("password", ADMIN_PASSWORD)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     token_from(&res)
 }
 
 fn token_from(res: &reqwest::Response) -> String {
     let cookie = res.headers()[SET_COOKIE].to_str().unwrap();
-    cookie
-        .strip_prefix("rewind_session=")
-        .and_then(|rest| rest.split(';').next())
-        .unwrap()
-        .to_owned()
+    cookie.strip_prefix("rewind_session=").and_then(|rest| rest.split(';').next()).unwrap().to_owned()
 }
 
 async fn is_signed_in(app: &TestApp, token: &str) -> bool {
-    let res = new_client()
-        .post(format!("{}/api/current_user", app.base))
-        .header(COOKIE, format!("rewind_session={token}"))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        new_client().post(format!("{}/api/current_user", app.base)).header(COOKIE, format!("rewind_session={token}")).send().await.unwrap();
     !json_ok(res).await.is_null()
 }
 

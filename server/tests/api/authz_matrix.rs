@@ -134,9 +134,19 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" => vec![sub()],
         "restorable_resources" => vec![sub(), ("account_id", f.account_id.clone()), ("at", "2026-01-01T00:00:00Z".into())],
         "list_resource_events" | "list_backups" => vec![sub(), ("account_id", f.account_id.clone())],
-        "request_restore" => vec![sub(), ("account_id", f.account_id.clone()), ("backup_at", "2026-01-01T00:00:00Z".into()), ("target_name", String::new()), ("resources", String::new())],
-        "decide_restore_request" => vec![sub(), ("job_id", "no-such-request".into()), ("approve", "true".into()), ("reason", String::new())],
-        "restore_in_place" => vec![sub(), ("account_id", f.account_id.clone()), ("restore_at", "2026-01-01T00:00:00Z".into()), ("resources", "d".into())],
+        "request_restore" => vec![
+            sub(),
+            ("account_id", f.account_id.clone()),
+            ("backup_at", "2026-01-01T00:00:00Z".into()),
+            ("target_name", String::new()),
+            ("resources", String::new()),
+        ],
+        "decide_restore_request" => {
+            vec![sub(), ("job_id", "no-such-request".into()), ("approve", "true".into()), ("reason", String::new())]
+        }
+        "restore_in_place" => {
+            vec![sub(), ("account_id", f.account_id.clone()), ("restore_at", "2026-01-01T00:00:00Z".into()), ("resources", "d".into())]
+        }
         "start_restore" => vec![
             sub(),
             ("source_account_id", f.account_id.clone()),
@@ -169,9 +179,18 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "create_custom_role" => vec![sub(), ("name", "Custom".into()), ("description", String::new()), ("actions", "accounts/read".into())],
         "delete_custom_role" => vec![sub(), ("role_id", "no-such-role".into())],
         "list_role_assignments" => vec![sub(), ("account_id", String::new())],
-        "create_role_assignment" => vec![sub(), ("account_id", String::new()), ("user_name", f.user.clone()), ("role_id", "builtin:Reader".into())],
+        "create_role_assignment" => {
+            vec![sub(), ("account_id", String::new()), ("user_name", f.user.clone()), ("role_id", "builtin:Reader".into())]
+        }
         "delete_role_assignment" => vec![sub(), ("account_id", String::new()), ("assignment_id", "no-such-assignment".into())],
-        "list_audit" => vec![sub(), ("from", String::new()), ("to", String::new()), ("user", String::new()), ("action", String::new()), ("outcome", String::new())],
+        "list_audit" => vec![
+            sub(),
+            ("from", String::new()),
+            ("to", String::new()),
+            ("user", String::new()),
+            ("action", String::new()),
+            ("outcome", String::new()),
+        ],
         _ => vec![],
     }
 }
@@ -186,20 +205,25 @@ async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
             let (fx, client) = fixture(&app, role, held, n).await;
             // Destructive calls last (signing out the very last), so the others see the fixture intact.
             const LAST: [&str; 2] = ["delete_account", "logout"];
-            let order = MATRIX
-                .iter()
-                .filter(|(e, _)| !LAST.contains(e))
-                .chain(LAST.iter().filter_map(|l| MATRIX.iter().find(|(e, _)| e == l)));
+            let order =
+                MATRIX.iter().filter(|(e, _)| !LAST.contains(e)).chain(LAST.iter().filter_map(|l| MATRIX.iter().find(|(e, _)| e == l)));
             for (endpoint, check) in order {
                 let a = args(endpoint, &fx);
                 let pairs: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 let res = app.call_with(&client, endpoint, &pairs).await;
                 let status = res.status();
                 let allowed = expected_allowed(*check, role, held);
-                let ok = if allowed { status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED } else { status == StatusCode::FORBIDDEN };
+                let ok = if allowed {
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED
+                } else {
+                    status == StatusCode::FORBIDDEN
+                };
                 if !ok {
                     let body = res.text().await.unwrap_or_default();
-                    failures.push(format!("{endpoint} as {role} {held:?}: expected {}, got {status} {body}", if allowed { "allowed" } else { "403" }));
+                    failures.push(format!(
+                        "{endpoint} as {role} {held:?}: expected {}, got {status} {body}",
+                        if allowed { "allowed" } else { "403" }
+                    ));
                 }
             }
         }
@@ -209,9 +233,8 @@ async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
 
 #[test]
 fn table_is_complete() {
-    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
-        .collect();
+    let registered: BTreeSet<String> =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_owned()).collect();
     let listed: BTreeSet<String> = MATRIX.iter().map(|(e, _)| (*e).to_owned()).collect();
     let missing: Vec<_> = registered.difference(&listed).collect();
     let stale: Vec<_> = listed.difference(&registered).collect();

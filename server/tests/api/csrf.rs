@@ -24,13 +24,7 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(app: TestApp) {
 
 async fn a_foreign_origin_without_fetch_metadata_is_refused(app: TestApp) {
     app.login().await;
-    let res = app
-        .client
-        .post(format!("{}/api/logout", app.base))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(format!("{}/api/logout", app.base)).header("origin", "https://evil.example").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Still signed in: the forged sign-out did not happen.
     assert!(!json_ok(app.call("current_user", &[]).await).await.is_null());

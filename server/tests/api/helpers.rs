@@ -90,24 +90,12 @@ pub async fn spawn_app_with(backend: Backend, overrides: Figment) -> TestApp {
     let state = application.state().clone();
     let shutdown = CancellationToken::new();
     tokio::spawn(application.run_until_stopped(shutdown.clone()));
-    TestApp {
-        base,
-        data_dir: data.path().to_path_buf(),
-        client: new_client(),
-        state,
-        shutdown,
-        _data: data,
-        _pg: pg,
-    }
+    TestApp { base, data_dir: data.path().to_path_buf(), client: new_client(), state, shutdown, _data: data, _pg: pg }
 }
 
 /// A client that keeps cookies and does not follow redirects.
 pub fn new_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 impl TestApp {
@@ -117,12 +105,7 @@ impl TestApp {
     }
 
     pub async fn call_with(&self, client: &Client, name: &str, args: &[(&str, &str)]) -> Response {
-        client
-            .post(format!("{}/api/{name}", self.base))
-            .form(args)
-            .send()
-            .await
-            .expect("request")
+        client.post(format!("{}/api/{name}", self.base)).form(args).send().await.expect("request")
     }
 
     pub async fn login(&self) {
@@ -144,12 +127,8 @@ impl TestApp {
         let client = new_client();
         json_ok(self.call_with(&client, "login", &[("username", name), ("password", FIRST_PASSWORD)]).await).await;
         json_ok(
-            self.call_with(
-                &client,
-                "change_password",
-                &[("current", FIRST_PASSWORD), ("new", USER_PASSWORD), ("confirm", USER_PASSWORD)],
-            )
-            .await,
+            self.call_with(&client, "change_password", &[("current", FIRST_PASSWORD), ("new", USER_PASSWORD), ("confirm", USER_PASSWORD)])
+                .await,
         )
         .await;
         client
@@ -169,14 +148,8 @@ impl TestApp {
 
     /// Creates a default (periodic) account.
     pub async fn account(&self, sub: &str, name: &str) -> Value {
-        json_ok(
-            self.call(
-                "create_account",
-                &[("subscription_id", sub), ("name", name), ("region", "West Europe"), ("mode", "")],
-            )
-            .await,
-        )
-        .await
+        json_ok(self.call("create_account", &[("subscription_id", sub), ("name", name), ("region", "West Europe"), ("mode", "")]).await)
+            .await
     }
 }
 
@@ -195,12 +168,7 @@ pub async fn error_message(res: Response, status: StatusCode) -> String {
     assert_eq!(got, status, "body: {text}");
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
     match v {
-        Value::Object(map) => map
-            .values()
-            .next()
-            .and_then(|m| m.as_str())
-            .unwrap_or_default()
-            .to_owned(),
+        Value::Object(map) => map.values().next().and_then(|m| m.as_str()).unwrap_or_default().to_owned(),
         Value::String(s) => s,
         other => other.to_string(),
     }
@@ -214,26 +182,17 @@ struct PgDatabase {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("REWIND_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("REWIND_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 impl PgDatabase {
     async fn create() -> Self {
         let admin_url = pg_admin_url();
         let name = format!("rewind_t_{}", uuid::Uuid::new_v4().simple());
-        let conn = Database::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));
-        conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
+        let conn = Database::connect(&admin_url).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
         let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-        Self {
-            url: format!("{prefix}/{name}"),
-            admin_url,
-            name,
-        }
+        Self { url: format!("{prefix}/{name}"), admin_url, name }
     }
 }
 
@@ -245,9 +204,7 @@ impl Drop for PgDatabase {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             rt.block_on(async {
                 if let Ok(conn) = Database::connect(&admin_url).await {
-                    let _ = conn
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 }
             });
             Ok::<_, std::io::Error>(())

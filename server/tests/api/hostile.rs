@@ -97,12 +97,18 @@ async fn queries_are_bounded_and_cannot_bring_the_server_down(app: TestApp) {
 
     // PATCH's condition reaches the same parser.
     let patch = json!({"operations": [{"op": "set", "path": "/x", "value": 1}], "condition": deep.replace("SELECT * ", "")});
-    let res = rw.send(Method::PATCH, "dbs/shop/colls/orders/docs/o0", &[("x-ms-documentdb-partitionkey", "[\"t0\"]")], Some(patch.to_string())).await;
+    let res = rw
+        .send(Method::PATCH, "dbs/shop/colls/orders/docs/o0", &[("x-ms-documentdb-partitionkey", "[\"t0\"]")], Some(patch.to_string()))
+        .await;
     let (status, m) = status_and_message(res).await;
     assert!(status == 400 && m.contains("levels deep"), "{status} {m}");
     // So does the explorer's query box.
     let m = error_message(
-        app.call("explorer_query", &[("subscription_id", &sub), ("name", "victim"), ("database", "shop"), ("container", "orders"), ("sql", &deep)]).await,
+        app.call(
+            "explorer_query",
+            &[("subscription_id", &sub), ("name", "victim"), ("database", "shop"), ("container", "orders"), ("sql", &deep)],
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -320,9 +326,20 @@ async fn denials_are_recorded_where_the_caller_belongs(app: TestApp) {
     }
     // The subscription's own audit view holds nothing of it; the root's holds each attempt, with
     // what was asked for in the detail.
-    let theirs = json_ok(app.call("list_audit", &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", "nobody"), ("action", ""), ("outcome", "")]).await).await;
+    let theirs = json_ok(
+        app.call("list_audit", &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", "nobody"), ("action", ""), ("outcome", "")])
+            .await,
+    )
+    .await;
     assert_eq!(theirs.as_array().unwrap().len(), 0, "{theirs}");
-    let root = json_ok(app.call("list_audit", &[("subscription_id", ""), ("from", ""), ("to", ""), ("user", "nobody"), ("action", ""), ("outcome", "denied")]).await).await;
+    let root = json_ok(
+        app.call(
+            "list_audit",
+            &[("subscription_id", ""), ("from", ""), ("to", ""), ("user", "nobody"), ("action", ""), ("outcome", "denied")],
+        )
+        .await,
+    )
+    .await;
     let rows = root.as_array().unwrap();
     assert_eq!(rows.len(), 3, "{root}");
     assert!(rows.iter().all(|r| r["scope"] == "/"), "{root}");
@@ -353,7 +370,14 @@ async fn data_plane_changes_and_key_failures_are_audited(app: TestApp) {
     let sub = app.subscription("S").await;
     let (rw, _) = account_with_items(&app, &sub, "logged", 0).await;
     assert_eq!(rw.send(Method::DELETE, "dbs/shop/colls/orders", &[], None).await.status(), StatusCode::NO_CONTENT);
-    let rows = json_ok(app.call("list_audit", &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", "dataplane/*"), ("outcome", "")]).await).await;
+    let rows = json_ok(
+        app.call(
+            "list_audit",
+            &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", "dataplane/*"), ("outcome", "")],
+        )
+        .await,
+    )
+    .await;
     let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["dataplane/containers/delete", "dataplane/containers/write", "dataplane/databases/write"], "{rows}");
     assert!(rows.as_array().unwrap().iter().all(|r| r["user_name"] == "account key (primary key)"), "{rows}");
@@ -368,7 +392,8 @@ async fn data_plane_changes_and_key_failures_are_audited(app: TestApp) {
 }
 
 async fn bursts_are_summed_up_once_their_window_closes(backend: Backend) {
-    let app = spawn_app_with(backend, figment::Figment::new().merge(figment::providers::Serialized::default("login_window_seconds", 1))).await;
+    let app =
+        spawn_app_with(backend, figment::Figment::new().merge(figment::providers::Serialized::default("login_window_seconds", 1))).await;
     app.login().await;
     let sub = app.subscription("S").await;
     let (rw, _) = account_with_items(&app, &sub, "windowed", 0).await;
@@ -378,7 +403,14 @@ async fn bursts_are_summed_up_once_their_window_closes(backend: Backend) {
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     rewind_server::workers::audit_bursts::step(&app.state).await;
-    let rows = json_ok(app.call("list_audit", &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", "dataplane/unauthorized"), ("outcome", "")]).await).await;
+    let rows = json_ok(
+        app.call(
+            "list_audit",
+            &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", "dataplane/unauthorized"), ("outcome", "")],
+        )
+        .await,
+    )
+    .await;
     let details: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["detail"].as_str().unwrap()).collect();
     assert_eq!(details.len(), 2, "{rows}");
     assert!(details[0].starts_with("49 more like this"), "{rows}");
@@ -394,12 +426,27 @@ async fn an_account_being_restored_takes_no_requests(app: TestApp) {
         .exec(&app.state.db)
         .await
         .unwrap();
-    let (status, m) = status_and_message(rw.send(Method::GET, "dbs/shop/colls/orders/docs/o0", &[("x-ms-documentdb-partitionkey", "[\"t0\"]")], None).await).await;
+    let (status, m) = status_and_message(
+        rw.send(Method::GET, "dbs/shop/colls/orders/docs/o0", &[("x-ms-documentdb-partitionkey", "[\"t0\"]")], None).await,
+    )
+    .await;
     assert!(status == 503 && m.contains("Restoring"), "{status} {m}");
     assert_eq!(rw.post("dbs", &[], &json!({"id": "x"})).await.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let m = error_message(app.call("explorer_create_database", &[("subscription_id", &sub), ("name", "busy"), ("database", "x")]).await, StatusCode::CONFLICT).await;
+    let m = error_message(
+        app.call("explorer_create_database", &[("subscription_id", &sub), ("name", "busy"), ("database", "x")]).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert!(m.contains("Restoring"), "{m}");
-    let save = [("subscription_id", sub.as_str()), ("name", "busy"), ("database", "shop"), ("container", "orders"), ("json", "{\"id\":\"n\",\"tenant\":\"t\"}"), ("original_pk", ""), ("original_id", "")];
+    let save = [
+        ("subscription_id", sub.as_str()),
+        ("name", "busy"),
+        ("database", "shop"),
+        ("container", "orders"),
+        ("json", "{\"id\":\"n\",\"tenant\":\"t\"}"),
+        ("original_pk", ""),
+        ("original_id", ""),
+    ];
     assert_eq!(app.call("explorer_save_item", &save).await.status(), StatusCode::CONFLICT);
 }
 
@@ -424,7 +471,10 @@ async fn files_and_responses_are_locked_down(app: TestApp) {
     let body = page.text().await.unwrap();
     let csp = h["content-security-policy"].to_str().unwrap().to_owned();
     let nonce = body.split("nonce=\"").nth(1).and_then(|r| r.split('"').next()).unwrap();
-    assert!(csp.contains(&format!("'nonce-{nonce}'")) && csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains(&format!("'nonce-{nonce}'")) && csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
@@ -446,7 +496,11 @@ async fn files_and_responses_are_locked_down(app: TestApp) {
 }
 
 async fn hsts_is_sent_behind_tls(backend: Backend) {
-    let app = spawn_app_with(backend, figment::Figment::new().merge(figment::providers::Serialized::default("public_url", "https://rewind.example"))).await;
+    let app = spawn_app_with(
+        backend,
+        figment::Figment::new().merge(figment::providers::Serialized::default("public_url", "https://rewind.example")),
+    )
+    .await;
     let page = reqwest::get(format!("{}/login", app.base)).await.unwrap();
     assert!(page.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
 }

@@ -21,9 +21,7 @@ async fn repeated_failures_lock_the_user_out_with_a_retry_time(app: TestApp) {
 
 async fn one_address_guessing_many_names_is_throttled(app: TestApp) {
     for i in 0..4 {
-        let res = app
-            .call("login", &[("username", &format!("guess{i}")), ("password", "wrong-password-1")])
-            .await;
+        let res = app.call("login", &[("username", &format!("guess{i}")), ("password", "wrong-password-1")]).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     let res = app.call("login", &[("username", "guess-next"), ("password", "whatever-pass")]).await;
@@ -32,11 +30,7 @@ async fn one_address_guessing_many_names_is_throttled(app: TestApp) {
 }
 
 async fn spawn_with_small_ip_limit(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Figment::new().merge(Serialized::default("login_failures_per_ip", 4)),
-    )
-    .await
+    spawn_app_with(backend, Figment::new().merge(Serialized::default("login_failures_per_ip", 4))).await
 }
 
 crate::on_both_backends!(repeated_failures_lock_the_user_out_with_a_retry_time);

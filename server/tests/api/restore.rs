@@ -64,7 +64,9 @@ async fn seed(app: &TestApp, account_id: &str) {
 /// Changes after the restore point: none of them may appear in the restored account.
 async fn churn(app: &TestApp, account_id: &str) {
     let db = &app.state.db;
-    store::write_item(db, account_id, "shop", "orders", None, json!({"id": "o1", "tenant": "tgt-one", "total": -1}), WriteMode::Upsert).await.unwrap();
+    store::write_item(db, account_id, "shop", "orders", None, json!({"id": "o1", "tenant": "tgt-one", "total": -1}), WriteMode::Upsert)
+        .await
+        .unwrap();
     store::delete_item(db, account_id, "shop", "orders", "[\"t2\"]", "o2", None).await.unwrap();
     store::write_item(db, account_id, "shop", "orders", None, json!({"id": "late", "tenant": "t0"}), WriteMode::Create).await.unwrap();
     store::delete_container(db, account_id, "shop", "carts").await.unwrap();
@@ -172,11 +174,7 @@ async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestAp
 
     // Every restore is in the audit log: filed by the admin, completed by the service.
     let audit = json_ok(
-        app.call(
-            "list_audit",
-            &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", ""), ("outcome", "")],
-        )
-        .await,
+        app.call("list_audit", &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", ""), ("outcome", "")]).await,
     )
     .await;
     let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
@@ -301,13 +299,19 @@ async fn deleted_databases_and_containers_come_back_in_place(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(20)).await;
     store::delete_container(&app.state.db, &account, "shop", "carts").await.unwrap();
     store::delete_database(&app.state.db, &account, "logs").await.unwrap();
-    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "after", "tenant": "t0"}), WriteMode::Create).await.unwrap();
+    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "after", "tenant": "t0"}), WriteMode::Create)
+        .await
+        .unwrap();
     backed_up_through(&app, &sub, "live", Utc::now()).await;
 
     let events = json_ok(app.call("list_resource_events", &[("subscription_id", &sub), ("account_id", &account)]).await).await;
     let events = events.as_array().unwrap();
     let find = |kind: &str, db: &str, c: &str| {
-        events.iter().find(|e| e["kind"] == kind && e["database"] == db && e["container"] == c).cloned().unwrap_or_else(|| panic!("no {kind} event for {db}/{c}: {events:?}"))
+        events
+            .iter()
+            .find(|e| e["kind"] == kind && e["database"] == db && e["container"] == c)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} event for {db}/{c}: {events:?}"))
     };
     let carts_deleted = find("Delete", "shop", "carts");
     let logs_deleted = find("Delete", "logs", "");
@@ -321,7 +325,12 @@ async fn deleted_databases_and_containers_come_back_in_place(app: TestApp) {
         let (sub, account) = (sub.clone(), account.clone());
         let app = &app;
         async move {
-            let args = [("subscription_id", sub.as_str()), ("account_id", account.as_str()), ("restore_at", at.as_str()), ("resources", resources)];
+            let args = [
+                ("subscription_id", sub.as_str()),
+                ("account_id", account.as_str()),
+                ("restore_at", at.as_str()),
+                ("resources", resources),
+            ];
             app.call("restore_in_place", &args).await
         }
     };
@@ -368,7 +377,9 @@ async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     let kek = app.state.master_key.backup_key_wrap_key();
     let full = backup::periodic::take_full(&app.state.db, &app.state.backup_storage, &kek, &account).await.unwrap();
     assert_eq!(full.items, 40);
-    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "later", "tenant": "t0"}), WriteMode::Create).await.unwrap();
+    store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "later", "tenant": "t0"}), WriteMode::Create)
+        .await
+        .unwrap();
 
     let ro = app.new_user("ro").await;
     app.assign(&sub, &account, "ro", "builtin:Restore Operator").await;
@@ -378,7 +389,13 @@ async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     let backups = json_ok(app.call_with(&ro, "list_backups", &[("subscription_id", &sub), ("account_id", &account)]).await).await;
     let at = backups[0]["taken_at"].as_str().unwrap().to_owned();
     let request = |client: &reqwest::Client, at: &str, target: &str| {
-        let args = [("subscription_id", sub.clone()), ("account_id", account.clone()), ("backup_at", at.to_owned()), ("target_name", target.to_owned()), ("resources", String::new())];
+        let args = [
+            ("subscription_id", sub.clone()),
+            ("account_id", account.clone()),
+            ("backup_at", at.to_owned()),
+            ("target_name", target.to_owned()),
+            ("resources", String::new()),
+        ];
         let client = client.clone();
         let url = format!("{}/api/request_restore", app.base);
         async move { client.post(url).form(&args).send().await.unwrap() }
@@ -391,7 +408,8 @@ async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     assert_eq!(job["target_account_name"], "per-restored1");
     let job_id = job["id"].as_str().unwrap().to_owned();
     let decide = |client: &reqwest::Client, id: &str, approve: &str, reason: &str| {
-        let args = [("subscription_id", sub.clone()), ("job_id", id.to_owned()), ("approve", approve.to_owned()), ("reason", reason.to_owned())];
+        let args =
+            [("subscription_id", sub.clone()), ("job_id", id.to_owned()), ("approve", approve.to_owned()), ("reason", reason.to_owned())];
         let client = client.clone();
         let url = format!("{}/api/decide_restore_request", app.base);
         async move { client.post(url).form(&args).send().await.unwrap() }

@@ -31,21 +31,10 @@ async fn subscription_names_are_validated_and_unique(app: TestApp) {
     assert!(msg.contains("at most 64"), "{msg}");
 
     let other = app.subscription("Staging").await;
-    let msg = error_message(
-        app.call("rename_subscription", &[("id", &other), ("name", "Production")]).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let msg = error_message(app.call("rename_subscription", &[("id", &other), ("name", "Production")]).await, StatusCode::CONFLICT).await;
     assert!(msg.contains("already exists"), "{msg}");
-    let msg = error_message(
-        app.call("rename_subscription", &[("id", "no-such-id"), ("name", "X")]).await,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    let msg = error_message(app.call("rename_subscription", &[("id", "no-such-id"), ("name", "X")]).await, StatusCode::NOT_FOUND).await;
     assert!(msg.contains("not found"), "{msg}");
 }
 
-crate::on_both_backends!(
-    subscriptions_are_created_listed_and_renamed,
-    subscription_names_are_validated_and_unique,
-);
+crate::on_both_backends!(subscriptions_are_created_listed_and_renamed, subscription_names_are_validated_and_unique,);

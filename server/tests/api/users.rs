@@ -12,19 +12,30 @@ async fn a_new_user_must_change_the_first_password_before_anything_else(app: Tes
     json_ok(app.call_with(&c, "login", &[("username", "carol"), ("password", "first-password-1")]).await).await;
     let msg = error_message(app.call_with(&c, "list_subscriptions", &[]).await, StatusCode::FORBIDDEN).await;
     assert!(msg.contains("change your password"), "{msg}");
-    json_ok(app.call_with(&c, "change_password", &[("current", "first-password-1"), ("new", "second-password-2"), ("confirm", "second-password-2")]).await).await;
+    json_ok(
+        app.call_with(
+            &c,
+            "change_password",
+            &[("current", "first-password-1"), ("new", "second-password-2"), ("confirm", "second-password-2")],
+        )
+        .await,
+    )
+    .await;
     let subs = json_ok(app.call_with(&c, "list_subscriptions", &[]).await).await;
     assert!(subs.as_array().unwrap().is_empty(), "no roles, nothing visible: {subs}");
 }
 
 async fn user_input_is_validated(app: TestApp) {
     app.login().await;
-    let msg = error_message(app.call("create_user", &[("name", "bad name"), ("password", "long-enough-pass")]).await, StatusCode::BAD_REQUEST).await;
+    let msg =
+        error_message(app.call("create_user", &[("name", "bad name"), ("password", "long-enough-pass")]).await, StatusCode::BAD_REQUEST)
+            .await;
     assert!(msg.contains("user name"), "{msg}");
     let msg = error_message(app.call("create_user", &[("name", "dave"), ("password", "short")]).await, StatusCode::BAD_REQUEST).await;
     assert!(msg.contains("12"), "{msg}");
     json_ok(app.call("create_user", &[("name", "dave"), ("password", "long-enough-pass")]).await).await;
-    let msg = error_message(app.call("create_user", &[("name", "dave"), ("password", "long-enough-pass")]).await, StatusCode::CONFLICT).await;
+    let msg =
+        error_message(app.call("create_user", &[("name", "dave"), ("password", "long-enough-pass")]).await, StatusCode::CONFLICT).await;
     assert!(msg.contains("already exists"), "{msg}");
 }
 
