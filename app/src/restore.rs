@@ -330,8 +330,8 @@ pub mod ssr {
         let at = parse_restore_time(&at)?;
         check_window(&caller, &row, at).await?;
         let state = &caller.state;
-        let (snapshot, _) =
-            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+        let snapshot =
+            backup::catalog::resources_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at)
                 .await
                 .map_err(backup_error)?;
         Ok(snapshot
@@ -405,8 +405,8 @@ pub mod ssr {
         let target = AccountName::parse(input.target_name.trim())?;
         let selection = backup::restore::parse_selection(&input.resources).map_err(backup_error)?;
         // Check the names against what existed then, before anything is reserved.
-        let (snapshot, _) =
-            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &source.id, at, false)
+        let snapshot =
+            backup::catalog::resources_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &source.id, at)
                 .await
                 .map_err(backup_error)?;
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
@@ -540,7 +540,7 @@ pub mod ssr {
         let caller = Caller::current().await?;
         let row = source_account(&caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
         let state = &caller.state;
-        let events = backup::replay::events(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id)
+        let events = backup::catalog::events(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id)
             .await
             .map_err(backup_error)?;
         let live = row.deleted_at.is_none() && row.state == AccountState::Online.as_str();
@@ -599,8 +599,8 @@ pub mod ssr {
             return Err(AppError::Invalid("name the deleted databases or containers to restore in place (db or db/container)".into()));
         }
         backup::restore::check_free_in_place(&state.db, &row.id, &selection).await.map_err(backup_error)?;
-        let (snapshot, _) =
-            backup::replay::account_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at, false)
+        let snapshot =
+            backup::catalog::resources_at(&state.db, &state.backup_storage, &state.master_key.backup_key_wrap_key(), &row.id, at)
                 .await
                 .map_err(backup_error)?;
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Millis, true)).map_err(backup_error)?;

@@ -2,6 +2,8 @@
 //!
 //! - [`ship`] moves each account's change log into backup storage as sealed [`segment`]s, each
 //!   named in a hash-chained manifest, and tracks the latest restorable time;
+//! - [`catalog`] records each account's database and container events as they are shipped, so
+//!   the restore page reads them without decrypting the log;
 //! - [`keys`] holds the envelope encryption (a data key per account, wrapped);
 //! - [`periodic`] takes periodic-mode full backups from a consistent read of the live account;
 //! - [`storage`] is the create-only object store the segments live in;
@@ -12,6 +14,7 @@
 //!
 //! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
 
+pub mod catalog;
 pub mod entities;
 pub mod error;
 pub mod keys;

@@ -139,36 +139,6 @@ impl AccountAt {
     }
 }
 
-/// The manifest's segments that hold changes up to `at` (all of them for `None`), oldest first, after checking that
-/// they chain from the first without a gap.
-///
-/// # Errors
-/// [`BackupError::Integrity`] for a broken chain or a sequence gap.
-pub async fn segments_through(
-    db: &DatabaseConnection,
-    account_id: &str,
-    at: Option<DateTime<Utc>>,
-) -> Result<Vec<backup_segment::Model>, BackupError> {
-    let mut q = backup_segment::Entity::find().filter(backup_segment::Column::AccountId.eq(account_id));
-    // (No "end of time" bound for all of them: SQLite compares timestamps as text.)
-    if let Some(at) = at {
-        q = q.filter(backup_segment::Column::FirstAt.lte(at));
-    }
-    let segs = q.order_by_asc(backup_segment::Column::FirstSeq).all(db).await?;
-    let (mut prev, mut next_seq) = (GENESIS.to_owned(), 1);
-    for s in &segs {
-        if s.prev_sha256 != prev || s.first_seq != next_seq {
-            return Err(BackupError::Integrity(format!(
-                "the manifest of account {account_id} is broken at segment {} (expected to start at {next_seq} after {prev})",
-                s.object_key
-            )));
-        }
-        prev.clone_from(&s.sha256);
-        next_seq = s.last_seq + 1;
-    }
-    Ok(segs)
-}
-
 /// Fetches and opens one segment, checking its hash against the manifest.
 ///
 /// # Errors
@@ -318,59 +288,4 @@ async fn check_chain(db: &DatabaseConnection, account_id: &str, after: i64, segs
         next_seq = s.last_seq + 1;
     }
     Ok(())
-}
-
-/// A database or container event, as the restore page's feed shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceEvent {
-    pub seq: i64,
-    pub at: DateTime<Utc>,
-    /// `Create`, `Replace` or `Delete`.
-    pub kind: &'static str,
-    /// `database` or `container`.
-    pub resource_type: String,
-    pub database: String,
-    /// Empty for a database event.
-    pub container: String,
-    /// The resource's properties after the event (`None` for a deletion).
-    pub body: Option<String>,
-}
-
-/// Every database and container event in the account's backup, newest first.
-///
-/// # Errors
-/// Integrity, key, storage and database errors.
-pub async fn events(
-    db: &DatabaseConnection,
-    storage: &BackupStorage,
-    kek: &KeyWrapKey,
-    account_id: &str,
-) -> Result<Vec<ResourceEvent>, BackupError> {
-    let segs = segments_through(db, account_id, None).await?;
-    let mut out = Vec::new();
-    if segs.is_empty() {
-        return Ok(out);
-    }
-    let key = kek.data_key(db, account_id).await?;
-    for s in &segs {
-        let (entries, _) = fetch(storage, &key, s).await?;
-        for e in entries.into_iter().filter(|e| e.resource_type != "item") {
-            let kind = match (e.op.as_str(), &e.body) {
-                (_, None) => "Delete",
-                ("create", _) => "Create",
-                _ => "Replace",
-            };
-            out.push(ResourceEvent {
-                seq: e.seq,
-                at: e.committed_at,
-                kind,
-                resource_type: e.resource_type,
-                database: e.database_id,
-                container: e.container_id,
-                body: e.body,
-            });
-        }
-    }
-    out.reverse();
-    Ok(out)
 }

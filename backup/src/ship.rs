@@ -70,6 +70,7 @@ pub async fn ship_account(
         segments: Set(0),
         bytes: Set(0),
         last_hash: Set(GENESIS.to_owned()),
+        cataloged_seq: Set(0),
     })
     .on_conflict_do_nothing()
     .exec(db)
@@ -138,6 +139,9 @@ pub async fn ship_account(
             })
             .exec(&txn)
             .await?;
+            // The segment's database and container events enter the catalog with it.
+            crate::catalog::record(&txn, account_id, &batch).await?;
+            crate::catalog::advance(&txn, account_id, shipped, last_seq_here).await?;
             txn.commit().await?;
             segments += 1;
             entries += batch.len();

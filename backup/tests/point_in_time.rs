@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use engine::store::{self, ContainerSpec, WriteMode};
 use migrations::{Migrator, MigratorTrait};
 use proptest::prelude::*;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -66,6 +66,15 @@ async fn contents(db: &DatabaseConnection) -> Contents {
         out.insert(c.id.clone(), items.iter().map(|i| (i.id.clone(), serde_json::from_str(&i.body).unwrap())).collect());
     }
     out
+}
+
+/// The databases and containers of a rebuilt account, with their settings, without items.
+fn settings(state: &AccountAt) -> BTreeMap<String, (Value, BTreeMap<String, Value>)> {
+    state
+        .databases
+        .iter()
+        .map(|(id, d)| (id.clone(), (d.body.clone(), d.containers.iter().map(|(c, x)| (c.clone(), x.body.clone())).collect())))
+        .collect()
 }
 
 fn replayed(state: &AccountAt) -> Contents {
@@ -125,7 +134,20 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
     for (at, expected) in &checkpoints {
         let (state, _) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, *at, true).await.unwrap();
         assert_eq!(&replayed(&state), expected, "state at {at} differs");
+        // The catalog says which containers existed then, with their settings, from its rows.
+        let resources = backup::catalog::resources_at(&db, &storage, &kek, ACCOUNT, *at).await.unwrap();
+        assert_eq!(settings(&resources), settings(&state), "resources at {at} differ");
     }
+    // A catalog built afterwards from the segments (an account shipped before the catalog
+    // existed) holds the same events as the one recorded while shipping.
+    let recorded = backup::catalog::events(&db, &storage, &kek, ACCOUNT).await.unwrap();
+    backup::entities::backup_event::Entity::delete_many().exec(&db).await.unwrap();
+    backup::entities::backup_state::Entity::update_many()
+        .col_expr(backup::entities::backup_state::Column::CatalogedSeq, sea_orm::sea_query::Expr::value(0))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(backup::catalog::events(&db, &storage, &kek, ACCOUNT).await.unwrap(), recorded);
     // Another master key cannot read the backup, and says so.
     let other = KeyWrapKey::service(&[8u8; 32]);
     let err = backup::replay::account_at(&db, &storage, &other, ACCOUNT, Utc::now(), true).await.unwrap_err();

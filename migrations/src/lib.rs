@@ -9,6 +9,7 @@ mod m20261124_000003_data_plane;
 mod m20261125_000004_backup;
 mod m20261125_000005_requester_id;
 mod m20261125_000006_items_in_byte_order;
+mod m20261125_000007_resource_events;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_backup::Migration),
             Box::new(m20261125_000005_requester_id::Migration),
             Box::new(m20261125_000006_items_in_byte_order::Migration),
+            Box::new(m20261125_000007_resource_events::Migration),
         ]
     }
 }

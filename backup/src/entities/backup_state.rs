@@ -16,6 +16,9 @@ pub struct Model {
     pub bytes: i64,
     /// SHA-256 (hex) of the newest segment object: the head of the manifest chain.
     pub last_hash: String,
+    /// Database and container events up to this sequence number are in the catalog
+    /// (`backup_events`).
+    pub cataloged_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
