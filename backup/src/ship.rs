@@ -192,6 +192,16 @@ async fn next_segment(
     Ok(entries)
 }
 
+/// Removes up to `batch` entries of `account_id`'s live change log that backup storage holds
+/// already; returns how many went.
+///
+/// # Errors
+/// Database errors.
+pub async fn prune_shipped(db: &DatabaseConnection, account_id: &str, batch: i64) -> Result<u64, BackupError> {
+    let Some(state) = backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await? else { return Ok(0) };
+    Ok(engine::changelog::prune(db, account_id, state.shipped_seq, batch).await?)
+}
+
 /// The last sequence number handed out and an instant before any later change's commit time.
 async fn watermark(db: &DatabaseConnection, account_id: &str) -> Result<(i64, DateTime<Utc>), BackupError> {
     let txn = db.begin().await?;

@@ -141,3 +141,30 @@ pub async fn read(db: &impl ConnectionTrait, account_id: &str, after_seq: i64, l
         .all(db)
         .await?)
 }
+
+/// Removes up to `batch` of the oldest entries numbered `through` or lower — ones that backup
+/// storage holds already, or that nothing will read again — and returns how many went. The live
+/// database then keeps the log that unshipped work needs, not the account's whole history.
+///
+/// # Errors
+/// Database errors.
+pub async fn prune(db: &impl ConnectionTrait, account_id: &str, through: i64, batch: i64) -> Result<u64, EngineError> {
+    use sea_orm::QuerySelect;
+    let oldest: Option<i64> = change::Entity::find()
+        .select_only()
+        .column(change::Column::Seq)
+        .filter(change::Column::AccountId.eq(account_id))
+        .order_by_asc(change::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some(oldest) = oldest.filter(|o| *o <= through) else { return Ok(0) };
+    // A range of the primary key: one index range, bounded work per call.
+    let upto = through.min(oldest.saturating_add(batch - 1));
+    let gone = change::Entity::delete_many()
+        .filter(change::Column::AccountId.eq(account_id))
+        .filter(change::Column::Seq.between(oldest, upto))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
+}

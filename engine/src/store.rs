@@ -1005,3 +1005,39 @@ pub async fn import_items(
     txn.commit().await?;
     Ok(n)
 }
+
+// ---------------------------------------------------------------- deleted accounts
+
+/// Removes up to `batch` rows of a deleted account's data — items first, container by
+/// container, then its containers, databases and change log — without logging (the account is
+/// gone and its backup holds it). Returns `true` once nothing is left. Its sequence row stays,
+/// so its change numbers are never handed out again. Call it only when backup storage holds the
+/// account through its deletion.
+///
+/// # Errors
+/// Database errors.
+pub async fn purge_account(db: &DatabaseConnection, account_id: &str, batch: u64) -> Result<bool, EngineError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    if let Some(coll) = container::Entity::find().filter(container::Column::AccountId.eq(account_id)).one(db).await? {
+        let range = scan::Range { container_rid: &coll.rid, partition_key: None, after: None };
+        let last = scan::batch(db, &range, batch, usize::MAX).await?.items.pop();
+        match last {
+            Some(last) => {
+                let position = Expr::tuple([Expr::col(item::Column::Pk), Expr::col(item::Column::Id)]);
+                item::Entity::delete_many()
+                    .filter(item::Column::ContainerRid.eq(&coll.rid))
+                    .filter(position.lte(Expr::tuple([Expr::val(last.pk), Expr::val(last.id)])))
+                    .exec(db)
+                    .await?;
+            }
+            None => {
+                // Expired items the purge worker has not reached are not "live": clear them too.
+                item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&coll.rid)).exec(db).await?;
+                container::Entity::delete_by_id(coll.rid).exec(db).await?;
+            }
+        }
+        return Ok(false);
+    }
+    database::Entity::delete_many().filter(database::Column::AccountId.eq(account_id)).exec(db).await?;
+    Ok(changelog::prune(db, account_id, i64::MAX, i64::try_from(batch).unwrap_or(i64::MAX)).await? == 0)
+}

@@ -13,6 +13,9 @@ use tokio_util::sync::CancellationToken;
 /// much log.
 pub const SNAPSHOT_EVERY: i64 = 20_000;
 const PAUSE: Duration = Duration::from_secs(1);
+/// Live change-log entries (or, for a deleted account, rows of its data) removed per account
+/// and pass once backup storage holds them.
+pub const PRUNE_BATCH: u64 = 10_000;
 
 /// What one pass did over all accounts.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,7 +27,8 @@ pub struct Pass {
 }
 
 /// One pass over every account with continuous backup. A deleted account is shipped until its
-/// backup reaches its deletion; after that nothing can change it.
+/// backup reaches its deletion; after that nothing can change it, and its live rows are removed
+/// (the backup holds them). The live change log is pruned of what is shipped.
 ///
 /// # Errors
 /// Only a failure to list accounts; a failing account is logged and counted, and the others
@@ -41,6 +45,9 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
                 .one(&state.db)
                 .await?;
             if through.is_some() {
+                if let Err(e) = engine::store::purge_account(&state.db, &a.id, PRUNE_BATCH).await {
+                    tracing::warn!(account = %a.name, error = %e, "removing a deleted account's live rows failed; retrying");
+                }
                 continue;
             }
         }
@@ -49,6 +56,9 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
             Ok(s) => {
                 pass.segments += s.segments;
                 pass.entries += s.entries;
+                if let Err(e) = backup::ship::prune_shipped(&state.db, &a.id, PRUNE_BATCH as i64).await {
+                    tracing::warn!(account = %a.name, error = %e, "pruning the shipped change log failed; retrying");
+                }
                 match backup::snapshot::take_if_due(&state.db, &state.backup_storage, &kek, &a.id, SNAPSHOT_EVERY).await {
                     Ok(Some(seq)) => tracing::info!(account = %a.name, seq, "base snapshot taken"),
                     Ok(None) => {}
