@@ -720,7 +720,7 @@ pub mod ssr {
             &state.master_key.backup_key_wrap_key(),
             &row.id,
             point.taken_at,
-            false,
+            backup::replay::Items::None,
         )
         .await
         .map_err(backup_error)?;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
+use crate::restore::DatabaseSelection;
 use crate::segment::{self, Entry};
 use crate::ship::GENESIS;
 use crate::storage::BackupStorage;
@@ -51,9 +52,36 @@ pub struct ReplayStats {
     pub entries: usize,
 }
 
+/// Which containers' items a rebuild keeps.
+#[derive(Debug, Clone, Copy)]
+pub enum Items<'a> {
+    /// None: databases and containers only (a metadata view).
+    None,
+    /// Every container's.
+    All,
+    /// Those of the selected databases and containers (an empty selection is the whole
+    /// account): a restore of one container holds that container, not the account.
+    Of(&'a [DatabaseSelection]),
+}
+
+impl Items<'_> {
+    fn wanted(self, database: &str, container: &str) -> bool {
+        match self {
+            Items::None => false,
+            Items::All => true,
+            Items::Of(selection) => {
+                selection.is_empty()
+                    || selection
+                        .iter()
+                        .any(|s| s.database == database && (s.containers.is_empty() || s.containers.iter().any(|c| c == container)))
+            }
+        }
+    }
+}
+
 impl AccountAt {
-    /// Applies one change. With `items` false, item changes are skipped (a metadata view).
-    pub fn apply(&mut self, e: &Entry, items: bool) {
+    /// Applies one change; item changes only for the containers `items` wants.
+    pub fn apply(&mut self, e: &Entry, items: Items<'_>) {
         let body = || e.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).unwrap_or(Value::Null);
         match e.resource_type.as_str() {
             "database" => match &e.body {
@@ -71,7 +99,7 @@ impl AccountAt {
                     }
                 }
             }
-            "item" if items => {
+            "item" if items.wanted(&e.database_id, &e.container_id) => {
                 let Some(c) = self.databases.get_mut(&e.database_id).and_then(|d| d.containers.get_mut(&e.container_id)) else {
                     return;
                 };
@@ -167,12 +195,10 @@ pub async fn account_at(
     kek: &KeyWrapKey,
     account_id: &str,
     at: DateTime<Utc>,
-    items: bool,
+    items: Items<'_>,
 ) -> Result<(AccountAt, ReplayStats), BackupError> {
     let (mut state, stats) = rebuild(db, storage, kek, account_id, Bound::Time(at), items).await?;
-    if items {
-        state.drop_expired(at);
-    }
+    state.drop_expired(at);
     Ok((state, stats))
 }
 
@@ -201,7 +227,7 @@ pub(crate) async fn rebuild(
     kek: &KeyWrapKey,
     account_id: &str,
     bound: Bound,
-    items: bool,
+    items: Items<'_>,
 ) -> Result<(AccountAt, ReplayStats), BackupError> {
     let mut q = backup_snapshot::Entity::find()
         .filter(backup_snapshot::Column::AccountId.eq(account_id))

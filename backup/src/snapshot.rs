@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::entities::{backup_segment, backup_snapshot, backup_state};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
-use crate::replay::{Bound, rebuild};
+use crate::replay::{Bound, Items, rebuild};
 use crate::segment;
 use crate::storage::{BackupStorage, Put};
 
@@ -44,7 +44,7 @@ pub async fn take_if_due(
         .one(db)
         .await?
         .ok_or_else(|| BackupError::Integrity(format!("no segment of account {account_id} ends at change {seq}")))?;
-    let (account, _) = rebuild(db, storage, kek, account_id, Bound::Seq(seq), true).await?;
+    let (account, _) = rebuild(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
     let key = kek.data_key(db, account_id).await?;
     let name = segment::snapshot_key(account_id, seq);
     let sealed = segment::seal_snapshot(&key, account_id, seq, &account.to_entries(seq, closing.last_at))?;

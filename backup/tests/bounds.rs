@@ -44,7 +44,7 @@ async fn segments_of_large_items_are_bounded_by_bytes() {
     assert!(segments.len() >= 4, "{segments:?}");
     assert!(segments.iter().all(|s| s.last_seq - s.first_seq < 5), "{segments:?}");
     // And they restore exactly.
-    let (state, _) = backup::replay::account_at(&db, &storage, &kek, "a", chrono::Utc::now(), true).await.unwrap();
+    let (state, _) = backup::replay::account_at(&db, &storage, &kek, "a", chrono::Utc::now(), backup::replay::Items::All).await.unwrap();
     assert_eq!(state.item_count(), 10);
 }
 
@@ -105,4 +105,25 @@ async fn the_event_feed_and_resources_at_a_time_read_no_segment() {
     assert_eq!(then.databases["db"].containers.keys().collect::<Vec<_>>(), ["dropped", "kept"]);
     let now = backup::catalog::resources_at(&db, &storage, &kek, "a", chrono::Utc::now()).await.unwrap();
     assert_eq!(now.databases["db"].containers.keys().collect::<Vec<_>>(), ["kept"]);
+}
+
+#[tokio::test]
+async fn a_restore_of_one_container_rebuilds_only_its_items() {
+    let (db, dir) = sqlite().await;
+    store::create_database(&db, "a", "db", None).await.unwrap();
+    for c in ["wanted", "other"] {
+        store::create_container(&db, "a", "db", spec(c)).await.unwrap();
+        for i in 0..20 {
+            store::write_item(&db, "a", "db", c, None, json!({"id": format!("i{i}"), "k": "p"}), WriteMode::Create).await.unwrap();
+        }
+    }
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    backup::ship::ship_account(&db, &storage, &kek, "a", SegmentBounds::DEFAULT).await.unwrap();
+    let selection = [DatabaseSelection { database: "db".into(), containers: vec!["wanted".into()] }];
+    let (state, _) =
+        backup::replay::account_at(&db, &storage, &kek, "a", chrono::Utc::now(), backup::replay::Items::Of(&selection)).await.unwrap();
+    let containers = &state.databases["db"].containers;
+    assert_eq!(containers["wanted"].items.len(), 20);
+    assert!(containers["other"].items.is_empty(), "items of containers not being restored are not held");
 }

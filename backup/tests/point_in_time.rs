@@ -126,13 +126,13 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
     let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
     if let Some(seq) = snapshot {
         // A restore after the newest snapshot replays only the log after it.
-        let (_, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, Utc::now(), true).await.unwrap();
+        let (_, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, Utc::now(), backup::replay::Items::All).await.unwrap();
         let total = engine::entities::sequence::Entity::find_by_id(ACCOUNT.to_owned()).one(&db).await.unwrap().unwrap().last_seq;
         assert_eq!(stats.entries, usize::try_from(total - seq).unwrap(), "entries replayed after the snapshot at {seq}");
     }
 
     for (at, expected) in &checkpoints {
-        let (state, _) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, *at, true).await.unwrap();
+        let (state, _) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, *at, backup::replay::Items::All).await.unwrap();
         assert_eq!(&replayed(&state), expected, "state at {at} differs");
         // The catalog says which containers existed then, with their settings, from its rows.
         let resources = backup::catalog::resources_at(&db, &storage, &kek, ACCOUNT, *at).await.unwrap();
@@ -153,7 +153,7 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
     assert!(engine::changelog::read(&db, ACCOUNT, 0, 100_000).await.unwrap().is_empty());
     // Another master key cannot read the backup, and says so.
     let other = KeyWrapKey::service(&[8u8; 32]);
-    let err = backup::replay::account_at(&db, &storage, &other, ACCOUNT, Utc::now(), true).await.unwrap_err();
+    let err = backup::replay::account_at(&db, &storage, &other, ACCOUNT, Utc::now(), backup::replay::Items::All).await.unwrap_err();
     assert!(err.to_string().contains("cannot be decrypted"), "{err}");
 }
 

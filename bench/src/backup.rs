@@ -154,7 +154,7 @@ async fn main() -> Result<()> {
 
     // 4. Restore all of it into a new account, against a bare bulk insert of the same rows.
     let t = Instant::now();
-    let (snapshot, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, shipped.through, true).await?;
+    let (snapshot, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, shipped.through, backup::replay::Items::All).await?;
     let replay_s = t.elapsed().as_secs_f64();
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();

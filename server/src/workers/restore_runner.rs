@@ -14,13 +14,12 @@ use app::domain::AccountState;
 use app::state::AppState;
 use backup::BackupError;
 use backup::entities::restore_job;
-use backup::replay::AccountAt;
+use backup::replay::{AccountAt, Items};
 use backup::restore::{DatabaseSelection, Progress};
 use chrono::{SecondsFormat, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -188,7 +187,7 @@ async fn restore(
     phase.send_replace("fetch");
     let kek = state.master_key.backup_key_wrap_key();
     let (snapshot, stats) =
-        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, true)
+        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, Items::Of(&selection))
             .await
             .map_err(|e| (e, false))?;
     let at = job.restore_at.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -215,31 +214,51 @@ fn selection_of(job: &restore_job::Model) -> Result<Vec<DatabaseSelection>, Back
     serde_json::from_str(&job.resources).map_err(|e| BackupError::Invalid(format!("the job's selection is unreadable: {e}")))
 }
 
-fn user_fields(doc: &str) -> Value {
-    let mut v: Value = serde_json::from_str(doc).unwrap_or(Value::Null);
+/// An item's user fields (system properties, which a restore issues afresh, left out).
+fn user_fields(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.retain(|k, _| !k.starts_with('_'));
     }
     v
 }
 
-/// Checks that the target holds exactly the chosen items, user field for user field.
+/// Items of the target read per verification batch.
+const VERIFY_BATCH: u64 = 1_000;
+
+/// Checks that the target holds exactly the chosen items, user field for user field, reading
+/// it in batches alongside the backup's items (both in (partition key, id) order), so checking
+/// holds no second copy of a container.
 async fn verify(db: &DatabaseConnection, target: &str, chosen: &AccountAt) -> Result<(), BackupError> {
     for (db_id, d) in &chosen.databases {
         for (coll_id, c) in &d.containers {
-            let (dm, cm, batch) = engine::store::list_items(db, target, db_id, coll_id, None, u64::MAX >> 1, usize::MAX).await?;
-            let actual: BTreeMap<(String, String), Value> = batch
-                .items
-                .iter()
-                .map(|i| Ok(((i.pk.clone(), i.id.clone()), user_fields(&engine::store::item_json(&dm, &cm, i)?.to_string()))))
-                .collect::<Result<_, engine::EngineError>>()?;
-            let expected: BTreeMap<(String, String), Value> = c.items.iter().map(|(k, v)| (k.clone(), user_fields(v))).collect();
-            if actual != expected {
-                return Err(BackupError::Integrity(format!(
-                    "verification failed for {db_id}/{coll_id}: the target holds {} items, the backup {} at the restore time",
-                    actual.len(),
-                    expected.len()
-                )));
+            let failed = |why: String| BackupError::Integrity(format!("verification failed for {db_id}/{coll_id}: {why}"));
+            let mut expected = c.items.iter();
+            let mut after = None;
+            loop {
+                let (dm, cm, batch) = engine::store::list_items(db, target, db_id, coll_id, after, VERIFY_BATCH, 8 << 20).await?;
+                for i in &batch.items {
+                    let Some(((pk, id), doc)) = expected.next() else {
+                        return Err(failed(format!(
+                            "the target holds item {:?} (partition {}) that the backup did not at the restore time",
+                            i.id, i.pk
+                        )));
+                    };
+                    if (pk, id) != (&i.pk, &i.id) {
+                        return Err(failed(format!("item {id:?} (partition {pk}) of the backup is missing from the target")));
+                    }
+                    let backed_up =
+                        serde_json::from_str(doc).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}")))?;
+                    if user_fields(engine::store::item_json(&dm, &cm, i)?) != user_fields(backed_up) {
+                        return Err(failed(format!("item {id:?} (partition {pk}) differs from the backup")));
+                    }
+                }
+                after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
+                if !batch.more {
+                    break;
+                }
+            }
+            if let Some(((pk, id), _)) = expected.next() {
+                return Err(failed(format!("item {id:?} (partition {pk}) of the backup is missing from the target")));
             }
         }
     }
