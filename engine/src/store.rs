@@ -1020,7 +1020,8 @@ pub async fn purge_account(db: &DatabaseConnection, account_id: &str, batch: u64
     use sea_orm::sea_query::{Expr, ExprTrait};
     if let Some(coll) = container::Entity::find().filter(container::Column::AccountId.eq(account_id)).one(db).await? {
         let range = scan::Range { container_rid: &coll.rid, partition_key: None, after: None };
-        let last = scan::batch(db, &range, batch, usize::MAX).await?.items.pop();
+        // Bounded by bytes too: the rows are read only to find where this batch ends.
+        let last = scan::batch(db, &range, batch, 8 << 20).await?.items.pop();
         match last {
             Some(last) => {
                 let position = Expr::tuple([Expr::col(item::Column::Pk), Expr::col(item::Column::Id)]);
