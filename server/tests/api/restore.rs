@@ -5,6 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use engine::store::{self, ContainerSpec, WriteMode};
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -267,13 +268,24 @@ async fn a_deleted_account_stays_restorable_up_to_its_deletion(app: TestApp) {
     // Once shipped, the live change log is pruned: the database keeps data, not history.
     until(|| async { live_log_len(&app, &source).await == 0 }, "the shipped change log to be pruned").await;
     json_ok(app.call("delete_account", &[("subscription_id", &sub), ("name", "gone")]).await).await;
-    // Backed up through its deletion, the account's live rows go: the restore below reads
-    // backup storage alone.
+    // Backed up through its deletion, the account's live rows go (items, then containers, then
+    // databases and log, so no database left means nothing left): the restore below reads
+    // backup storage alone. (Only row counts are polled: listing contents would race the purge.)
     until(
-        || async { contents(&app, &source).await.is_empty() && store::list_databases(&app.state.db, &source).await.unwrap().is_empty() },
+        || async {
+            store::list_databases(&app.state.db, &source).await.unwrap().is_empty()
+                && engine::entities::container::Entity::find()
+                    .filter(engine::entities::container::Column::AccountId.eq(&source))
+                    .count(&app.state.db)
+                    .await
+                    .unwrap()
+                    == 0
+                && live_log_len(&app, &source).await == 0
+        },
         "the deleted account's rows to go",
     )
     .await;
+    assert!(contents(&app, &source).await.is_empty());
     let a = restorable(&app, &sub, "gone").await;
     assert_eq!(a["state"], "Deleted");
     let latest = a["latest_restorable"].as_str().unwrap().to_owned();
