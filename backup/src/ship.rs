@@ -45,6 +45,8 @@ pub struct Shipped {
     pub entries: usize,
     /// The account's latest restorable time after the pass.
     pub through: DateTime<Utc>,
+    /// Every change up to this number is in backup storage (the live log may drop it).
+    pub shipped_seq: i64,
 }
 
 /// Ships whatever of `account_id`'s change log is not yet in backup storage, in segments within
@@ -157,9 +159,11 @@ pub async fn ship_account(
         .filter(backup_state::Column::BackedUpThrough.lt(watermark))
         .exec(db)
         .await?;
-    let through =
-        backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await?.map_or(state.backed_up_through, |s| s.backed_up_through);
-    Ok(Shipped { segments, entries, through })
+    let (through, shipped_seq) = backup_state::Entity::find_by_id(account_id.to_owned())
+        .one(db)
+        .await?
+        .map_or((state.backed_up_through, shipped), |s| (s.backed_up_through, s.shipped_seq));
+    Ok(Shipped { segments, entries, through, shipped_seq })
 }
 
 /// The entries of the next segment: from `after` (exclusive) up to `last_seq`, within `bounds`.
@@ -190,16 +194,6 @@ async fn next_segment(
         }
     }
     Ok(entries)
-}
-
-/// Removes up to `batch` entries of `account_id`'s live change log that backup storage holds
-/// already; returns how many went.
-///
-/// # Errors
-/// Database errors.
-pub async fn prune_shipped(db: &DatabaseConnection, account_id: &str, batch: i64) -> Result<u64, BackupError> {
-    let Some(state) = backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await? else { return Ok(0) };
-    Ok(engine::changelog::prune(db, account_id, state.shipped_seq, batch).await?)
 }
 
 /// The last sequence number handed out and an instant before any later change's commit time.

@@ -112,9 +112,12 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         // Ship now and then, in segments of three entries, while changes go on.
         if n % 5 == 4 {
-            backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
-                .await
-                .unwrap();
+            let shipped =
+                backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
+                    .await
+                    .unwrap();
+            // The live log keeps only what is not shipped yet (pruned a little at a time).
+            engine::changelog::prune(&db, ACCOUNT, shipped.shipped_seq, 4).await.unwrap();
             // And a base snapshot once 7 more changes are shipped.
             backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
         }
@@ -149,7 +152,7 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         .unwrap();
     assert_eq!(backup::catalog::events(&db, &storage, &kek, ACCOUNT).await.unwrap(), recorded);
     // Everything shipped can leave the live database; what is not shipped stays.
-    while backup::ship::prune_shipped(&db, ACCOUNT, 4).await.unwrap() > 0 {}
+    while engine::changelog::prune(&db, ACCOUNT, shipped.shipped_seq, 4).await.unwrap() > 0 {}
     assert!(engine::changelog::read(&db, ACCOUNT, 0, 100_000).await.unwrap().is_empty());
     // Another master key cannot read the backup, and says so.
     let other = KeyWrapKey::service(&[8u8; 32]);

@@ -56,7 +56,7 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
             Ok(s) => {
                 pass.segments += s.segments;
                 pass.entries += s.entries;
-                if let Err(e) = backup::ship::prune_shipped(&state.db, &a.id, PRUNE_BATCH as i64).await {
+                if let Err(e) = engine::changelog::prune(&state.db, &a.id, s.shipped_seq, PRUNE_BATCH as i64).await {
                     tracing::warn!(account = %a.name, error = %e, "pruning the shipped change log failed; retrying");
                 }
                 match backup::snapshot::take_if_due(&state.db, &state.backup_storage, &kek, &a.id, SNAPSHOT_EVERY).await {
