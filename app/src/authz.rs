@@ -12,7 +12,7 @@ pub mod ssr {
     use std::collections::HashSet;
 
     use crate::audit::Outcome;
-    use crate::audit::ssr::{Record, append};
+    use crate::audit::ssr::{Record, append_all};
     use crate::auth::session;
     use crate::db::{account, role, role_assignment, subscription, user};
     use crate::domain::rbac::{Permissions, Scope, action_matches, builtin_role};
@@ -147,9 +147,7 @@ pub mod ssr {
                 outcome,
                 detail: detail.to_owned(),
             };
-            if let Err(e) = append(&self.state.db, rec).await {
-                tracing::error!(error = %e, %action, "could not write the audit log");
-            }
+            append_all(&self.state.db, vec![rec]).await;
         }
 
         /// Audits the outcome of a state-changing action and passes the result on.

@@ -8,7 +8,7 @@
 //! name; the job keeps the reason.
 
 use app::audit::Outcome as AuditOutcome;
-use app::audit::ssr::{Record, append};
+use app::audit::ssr::{Record, append_all};
 use app::db::account;
 use app::domain::AccountState;
 use app::state::AppState;
@@ -368,9 +368,7 @@ async fn finish(
         outcome: if result.is_ok() { AuditOutcome::Succeeded } else { AuditOutcome::Failed },
         detail: message.clone(),
     };
-    if let Err(e) = append(db, record).await {
-        tracing::error!(job = %job.id, error = %e, "could not audit a restore's outcome");
-    }
+    append_all(db, vec![record]).await;
     Ok(match result {
         Ok(_) => {
             tracing::info!(job = %job.id, target = %job.target_name, "restore succeeded");
