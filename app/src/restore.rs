@@ -714,17 +714,18 @@ pub mod ssr {
             return Err(AppError::Conflict(format!("an account named {:?} already exists", target.as_str())));
         }
         let selection = backup::restore::parse_selection(resources).map_err(backup_error)?;
-        let (snapshot, _) = backup::replay::account_at(
+        let then = backup::replay::PointInTime::open(
             &state.db,
             &state.backup_storage,
             &state.master_key.backup_key_wrap_key(),
             &row.id,
-            point.taken_at,
+            backup::replay::Bound::Time(point.taken_at),
             backup::replay::Items::None,
         )
         .await
         .map_err(backup_error)?;
-        backup::restore::select(snapshot, &selection, &point.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true)).map_err(backup_error)?;
+        backup::restore::select(then.resources().clone(), &selection, &point.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .map_err(backup_error)?;
         let job = new_job(caller, row, "", target.as_str(), point.taken_at, &selection, false, false, "AwaitingApproval")?
             .insert(&state.db)
             .await?;

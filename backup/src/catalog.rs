@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use crate::entities::{backup_event, backup_segment, backup_state};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
-use crate::replay::{AccountAt, Items, fetch};
+use crate::replay::{AccountAt, fetch};
 use crate::segment::Entry;
 use crate::storage::BackupStorage;
 
@@ -166,7 +166,7 @@ pub async fn resources_at(
             item_id: None,
             body: e.body,
         };
-        state.apply(&entry, Items::None);
+        state.apply(&entry);
     }
     Ok(state)
 }

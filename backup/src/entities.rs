@@ -1,8 +1,11 @@
-//! The backup tables (migrations `m20261125_000004_backup`, `m20261125_000007_resource_events`).
+//! The backup tables (migrations `m20261125_000004_backup`, `m20261125_000007_resource_events`,
+//! `m20261126_000008_snapshot_chunks`).
 
 pub mod backup_event;
 pub mod backup_key;
 pub mod backup_segment;
 pub mod backup_snapshot;
+pub mod backup_snapshot_chunk;
 pub mod backup_state;
+pub mod job_lease;
 pub mod restore_job;

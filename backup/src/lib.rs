@@ -8,16 +8,19 @@
 //! - [`periodic`] takes periodic-mode full backups from a consistent read of the live account;
 //! - [`storage`] is the create-only object store the segments live in;
 //! - [`snapshot`] takes base snapshots from the backup itself, so a restore replays a bounded
-//!   tail of log;
-//! - [`replay`] rebuilds an account as it was at any instant from backup storage alone;
+//!   tail of log; [`chunk`] is their format (and periodic backups'): sorted, size-bounded chunks;
+//! - [`replay`] streams an account as it was at any instant from backup storage alone;
+//! - [`lease`] lets one replica at a time run a named background job;
 //! - [`restore`] chooses what to bring back and writes it into the target account.
 //!
 //! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
 
 pub mod catalog;
+pub mod chunk;
 pub mod entities;
 pub mod error;
 pub mod keys;
+pub mod lease;
 pub mod periodic;
 pub mod replay;
 pub mod restore;

@@ -1,6 +1,11 @@
-//! Rebuilding an account as it was at an instant from its backup: fetch the manifest's segments
-//! in order, check each object's hash against the chained manifest, decrypt, and replay every
-//! change committed at or before the instant.
+//! Reading an account as it was at an instant from its backup alone.
+//!
+//! A [`PointInTime`] is the newest snapshot at or before the instant plus the log after it: the
+//! log *tail* is read once (each segment checked against the chained manifest, decrypted) into
+//! the databases and containers then and, for the containers asked for, the last change of each
+//! item. A container's items are then streamed: the snapshot's chunks merged, in (partition
+//! key, id) order, with the tail's changes. Memory holds one chunk and the tail (which the
+//! snapshot policy keeps short), never a container.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -8,9 +13,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+use crate::chunk::{ChunkCursor, Item, Snapshot};
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
-use crate::keys::KeyWrapKey;
+use crate::keys::{DataKey, KeyWrapKey};
 use crate::restore::DatabaseSelection;
 use crate::segment::{self, Entry};
 use crate::ship::GENESIS;
@@ -65,7 +71,8 @@ pub enum Items<'a> {
 }
 
 impl Items<'_> {
-    fn wanted(self, database: &str, container: &str) -> bool {
+    /// Whether the items of `database`/`container` are kept.
+    pub fn wanted(self, database: &str, container: &str) -> bool {
         match self {
             Items::None => false,
             Items::All => true,
@@ -80,8 +87,8 @@ impl Items<'_> {
 }
 
 impl AccountAt {
-    /// Applies one change; item changes only for the containers `items` wants.
-    pub fn apply(&mut self, e: &Entry, items: Items<'_>) {
+    /// Applies one database or container change (item changes are not kept here).
+    pub fn apply(&mut self, e: &Entry) {
         let body = || e.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).unwrap_or(Value::Null);
         match e.resource_type.as_str() {
             "database" => match &e.body {
@@ -99,69 +106,34 @@ impl AccountAt {
                     }
                 }
             }
-            "item" if items.wanted(&e.database_id, &e.container_id) => {
-                let Some(c) = self.databases.get_mut(&e.database_id).and_then(|d| d.containers.get_mut(&e.container_id)) else {
-                    return;
-                };
-                let key = (e.pk.clone().unwrap_or_default(), e.item_id.clone().unwrap_or_default());
-                match &e.body {
-                    Some(b) => {
-                        c.items.insert(key, b.clone());
-                    }
-                    None => {
-                        c.items.remove(&key);
-                    }
-                }
-            }
             _ => {}
         }
     }
 
-    /// Drops items whose time to live had run out by `at` even if the purge had not logged
-    /// their expiry yet: they were already invisible then.
-    pub fn drop_expired(&mut self, at: DateTime<Utc>) {
-        let now = at.timestamp();
-        for d in self.databases.values_mut() {
-            for c in d.containers.values_mut() {
-                let Some(default_ttl) = c.body.get("defaultTtl").and_then(Value::as_i64) else { continue };
-                c.items.retain(|_, doc| {
-                    let Ok(v) = serde_json::from_str::<Value>(doc) else { return true };
-                    let ttl = v.get("ttl").and_then(Value::as_i64).unwrap_or(default_ttl);
-                    let ts = v.get("_ts").and_then(Value::as_i64).unwrap_or(now);
-                    ttl <= 0 || ts + ttl > now
-                });
-            }
-        }
-    }
-
-    /// The account as `create` entries, all numbered `seq` and dated `at`: a base snapshot.
+    /// The databases and containers as `create` entries, all numbered `seq` and dated `at`.
     pub fn to_entries(&self, seq: i64, at: DateTime<Utc>) -> Vec<Entry> {
-        let entry =
-            |resource_type: &str, database: &str, container: &str, pk: Option<String>, item_id: Option<String>, body: String| Entry {
-                seq,
-                committed_at: at,
-                op: "create".into(),
-                resource_type: resource_type.into(),
-                database_id: database.into(),
-                container_id: container.into(),
-                pk,
-                item_id,
-                body: Some(body),
-            };
+        let entry = |resource_type: &str, database: &str, container: &str, body: String| Entry {
+            seq,
+            committed_at: at,
+            op: "create".into(),
+            resource_type: resource_type.into(),
+            database_id: database.into(),
+            container_id: container.into(),
+            pk: None,
+            item_id: None,
+            body: Some(body),
+        };
         let mut out = Vec::new();
         for (db_id, d) in &self.databases {
-            out.push(entry("database", db_id, "", None, None, d.body.to_string()));
+            out.push(entry("database", db_id, "", d.body.to_string()));
             for (coll_id, c) in &d.containers {
-                out.push(entry("container", db_id, coll_id, None, None, c.body.to_string()));
-                for ((pk, id), doc) in &c.items {
-                    out.push(entry("item", db_id, coll_id, Some(pk.clone()), Some(id.clone()), doc.clone()));
-                }
+                out.push(entry("container", db_id, coll_id, c.body.to_string()));
             }
         }
         out
     }
 
-    /// Items in all containers.
+    /// Items in all containers (those collected into it).
     pub fn item_count(&self) -> u64 {
         self.databases.values().flat_map(|d| d.containers.values()).map(|c| c.items.len() as u64).sum()
     }
@@ -180,12 +152,13 @@ pub async fn fetch(
     if hex::encode(Sha256::digest(&bytes)) != s.sha256 {
         return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", s.object_key)));
     }
-    let entries = segment::open(key, &s.account_id, s.first_seq, s.last_seq, &bytes)?;
-    Ok((entries, bytes.len() as u64))
+    let len = bytes.len() as u64;
+    let entries = segment::open(key, &s.account_id, s.first_seq, s.last_seq, bytes)?;
+    Ok((entries, len))
 }
 
-/// The account as it was at `at`, from backup storage alone: the newest base snapshot taken at
-/// or before `at`, then the log after it.
+/// The account as it was at `at` with the items `items` asks for, collected in memory: for
+/// views and tests of small accounts. A restore streams instead ([`PointInTime`]).
 ///
 /// # Errors
 /// Integrity, key, storage and database errors.
@@ -197,14 +170,25 @@ pub async fn account_at(
     at: DateTime<Utc>,
     items: Items<'_>,
 ) -> Result<(AccountAt, ReplayStats), BackupError> {
-    let (mut state, stats) = rebuild(db, storage, kek, account_id, Bound::Time(at), items).await?;
-    state.drop_expired(at);
-    Ok((state, stats))
+    let pit = PointInTime::open(db, storage, kek, account_id, Bound::Time(at), items).await?;
+    let mut state = pit.resources().clone();
+    for (db_id, d) in &mut state.databases {
+        for (coll_id, c) in &mut d.containers {
+            if !items.wanted(db_id, coll_id) {
+                continue;
+            }
+            let mut cursor = pit.items(db_id, coll_id).await?;
+            while let Some(i) = cursor.next().await? {
+                c.items.insert((i.pk, i.id), i.body);
+            }
+        }
+    }
+    Ok((state, pit.stats()))
 }
 
 /// How far a rebuild goes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Bound {
+pub enum Bound {
     /// Every change committed at or before this instant.
     Time(DateTime<Utc>),
     /// Every change up to and including this sequence number.
@@ -220,65 +204,250 @@ impl Bound {
     }
 }
 
-/// Rebuilds the account up to `bound`: base snapshot, then the chained log segments after it.
-pub(crate) async fn rebuild(
-    db: &DatabaseConnection,
-    storage: &BackupStorage,
-    kek: &KeyWrapKey,
-    account_id: &str,
-    bound: Bound,
-    items: Items<'_>,
-) -> Result<(AccountAt, ReplayStats), BackupError> {
-    let mut q = backup_snapshot::Entity::find()
-        .filter(backup_snapshot::Column::AccountId.eq(account_id))
-        .order_by_desc(backup_snapshot::Column::Seq);
-    q = match bound {
-        Bound::Time(t) => q.filter(backup_snapshot::Column::TakenAt.lte(t)),
-        Bound::Seq(s) => q.filter(backup_snapshot::Column::Seq.lte(s)),
-    };
-    let base = q.one(db).await?;
-    let after = base.as_ref().map_or(0, |b| b.seq);
+/// What the log tail changed in one container.
+#[derive(Debug, Default)]
+struct Delta {
+    /// The container was deleted (or its database) after the snapshot: the snapshot's items
+    /// of that name do not carry over.
+    reset: bool,
+    /// The last change of each item: its body, or `None` for a deletion.
+    items: BTreeMap<(String, String), Option<String>>,
+}
 
-    let mut segs = backup_segment::Entity::find()
-        .filter(backup_segment::Column::AccountId.eq(account_id))
-        .filter(backup_segment::Column::LastSeq.gt(after));
-    segs = match bound {
-        Bound::Time(t) => segs.filter(backup_segment::Column::FirstAt.lte(t)),
-        Bound::Seq(s) => segs.filter(backup_segment::Column::FirstSeq.lte(s)),
-    };
-    let segs = segs.order_by_asc(backup_segment::Column::FirstSeq).all(db).await?;
-    check_chain(db, account_id, after, &segs).await?;
+/// An account at an instant, ready to stream: see the module header.
+pub struct PointInTime {
+    storage: BackupStorage,
+    key: Option<DataKey>,
+    base: Option<Snapshot>,
+    meta: AccountAt,
+    deltas: BTreeMap<(String, String), Delta>,
+    stats: ReplayStats,
+    /// For a restore to an instant: items whose time to live had run out by then are left out
+    /// even if the purge had not logged their expiry yet (they were invisible then).
+    expire_at: Option<DateTime<Utc>>,
+}
 
-    let mut state = AccountAt::default();
-    let mut stats = ReplayStats::default();
-    if base.is_none() && segs.is_empty() {
-        return Ok((state, stats));
-    }
-    let key = kek.data_key(db, account_id).await?;
-    if let Some(b) = &base {
-        let bytes = storage.get(&b.object_key).await?;
-        if hex::encode(Sha256::digest(&bytes)) != b.sha256 {
-            return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", b.object_key)));
+impl PointInTime {
+    /// Reads the snapshot's databases and containers and the log tail up to `bound`, keeping
+    /// item changes of the containers `items` wants.
+    ///
+    /// # Errors
+    /// Integrity, key, storage and database errors.
+    pub async fn open(
+        db: &DatabaseConnection,
+        storage: &BackupStorage,
+        kek: &KeyWrapKey,
+        account_id: &str,
+        bound: Bound,
+        items: Items<'_>,
+    ) -> Result<Self, BackupError> {
+        let mut q = backup_snapshot::Entity::find()
+            .filter(backup_snapshot::Column::AccountId.eq(account_id))
+            .order_by_desc(backup_snapshot::Column::Seq);
+        q = match bound {
+            Bound::Time(t) => q.filter(backup_snapshot::Column::TakenAt.lte(t)),
+            Bound::Seq(s) => q.filter(backup_snapshot::Column::Seq.lte(s)),
+        };
+        let base = match q.one(db).await? {
+            Some(row) => Some(Snapshot::load(db, row).await?),
+            None => None,
+        };
+        let after = base.as_ref().map_or(0, |b| b.row.seq);
+
+        let mut segs = backup_segment::Entity::find()
+            .filter(backup_segment::Column::AccountId.eq(account_id))
+            .filter(backup_segment::Column::LastSeq.gt(after));
+        segs = match bound {
+            Bound::Time(t) => segs.filter(backup_segment::Column::FirstAt.lte(t)),
+            Bound::Seq(s) => segs.filter(backup_segment::Column::FirstSeq.lte(s)),
+        };
+        let segs = segs.order_by_asc(backup_segment::Column::FirstSeq).all(db).await?;
+        check_chain(db, account_id, after, &segs).await?;
+
+        let mut pit = Self {
+            storage: storage.clone(),
+            key: None,
+            base: None,
+            meta: AccountAt::default(),
+            deltas: BTreeMap::new(),
+            stats: ReplayStats::default(),
+            expire_at: match bound {
+                Bound::Time(t) => Some(t),
+                Bound::Seq(_) => None,
+            },
+        };
+        if base.is_none() && segs.is_empty() {
+            return Ok(pit);
         }
-        for e in segment::open_snapshot(&key, account_id, b.seq, &bytes)? {
-            state.apply(&e, items);
+        let key = kek.data_key(db, account_id).await?;
+        if let Some(b) = &base {
+            pit.meta = b.meta(storage, &key).await?;
+            pit.stats.segments += 1;
+            pit.stats.bytes += b.row.bytes.unsigned_abs();
         }
-        stats.segments += 1;
-        stats.bytes += bytes.len() as u64;
-    }
-    'segments: for s in &segs {
-        let (entries, bytes) = fetch(storage, &key, s).await?;
-        stats.segments += 1;
-        stats.bytes += bytes;
-        for e in entries.iter().filter(|e| e.seq > after) {
-            if !bound.includes(e) {
-                break 'segments;
+        'segments: for s in &segs {
+            let (entries, bytes) = fetch(storage, &key, s).await?;
+            pit.stats.segments += 1;
+            pit.stats.bytes += bytes;
+            for e in entries.into_iter().filter(|e| e.seq > after) {
+                if !bound.includes(&e) {
+                    break 'segments;
+                }
+                pit.stats.entries += 1;
+                pit.apply(e, items);
             }
-            state.apply(e, items);
-            stats.entries += 1;
+        }
+        pit.key = Some(key);
+        pit.base = base;
+        Ok(pit)
+    }
+
+    fn apply(&mut self, e: Entry, items: Items<'_>) {
+        match e.resource_type.as_str() {
+            "database" if e.body.is_none() => {
+                let containers: Vec<String> =
+                    self.meta.databases.get(&e.database_id).map(|d| d.containers.keys().cloned().collect()).unwrap_or_default();
+                for c in &containers {
+                    self.reset(&e.database_id, c);
+                }
+            }
+            "container" if e.body.is_none() => self.reset(&e.database_id, &e.container_id),
+            "item" if items.wanted(&e.database_id, &e.container_id) => {
+                let exists = self.meta.databases.get(&e.database_id).is_some_and(|d| d.containers.contains_key(&e.container_id));
+                if exists {
+                    let key = (e.pk.unwrap_or_default(), e.item_id.unwrap_or_default());
+                    self.deltas.entry((e.database_id, e.container_id)).or_default().items.insert(key, e.body);
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.meta.apply(&e);
+    }
+
+    fn reset(&mut self, database: &str, container: &str) {
+        let d = self.deltas.entry((database.to_owned(), container.to_owned())).or_default();
+        d.reset = true;
+        d.items.clear();
+    }
+
+    /// The databases and containers then (without items).
+    pub fn resources(&self) -> &AccountAt {
+        &self.meta
+    }
+
+    /// What opening read.
+    pub fn stats(&self) -> ReplayStats {
+        self.stats
+    }
+
+    /// About how many items `database`/`container` holds: the snapshot's count plus the tail's
+    /// changes (for progress; the restore counts exactly as it writes).
+    pub fn estimated_items(&self, database: &str, container: &str) -> u64 {
+        let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
+        let base = match (&self.base, delta) {
+            (_, Some(d)) if d.reset => 0,
+            (Some(b), _) => b.items_of(database, container),
+            (None, _) => 0,
+        };
+        base + delta.map_or(0, |d| d.items.values().filter(|v| v.is_some()).count() as u64)
+    }
+
+    /// The items of `database`/`container` then, in (partition key, id) order. Only containers
+    /// that [`PointInTime::open`] was asked to keep items of are complete.
+    ///
+    /// # Errors
+    /// Reading the snapshot (a container that did not exist then streams nothing).
+    pub async fn items(&self, database: &str, container: &str) -> Result<ItemStream<'_>, BackupError> {
+        let body = self.meta.databases.get(database).and_then(|d| d.containers.get(container)).map(|c| &c.body);
+        let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
+        let base = match (&self.base, &self.key, body) {
+            (Some(b), Some(key), Some(_)) if !delta.is_some_and(|d| d.reset) => {
+                Some(b.items(&self.storage, key, database, container).await?)
+            }
+            _ => None,
+        };
+        let default_ttl = body.and_then(|b| b.get("defaultTtl")).and_then(Value::as_i64);
+        Ok(ItemStream {
+            base,
+            base_next: None,
+            base_started: false,
+            tail: delta.map(|d| d.items.iter().peekable()),
+            expire_at: self.expire_at.filter(|_| default_ttl.is_some()).map(|t| (t.timestamp(), default_ttl.unwrap_or(-1))),
+        })
+    }
+}
+
+type TailIter<'a> = std::iter::Peekable<std::collections::btree_map::Iter<'a, (String, String), Option<String>>>;
+
+/// One container's items at an instant, streamed: see [`PointInTime::items`].
+pub struct ItemStream<'a> {
+    base: Option<ChunkCursor>,
+    base_next: Option<Item>,
+    base_started: bool,
+    tail: Option<TailIter<'a>>,
+    /// (instant, container default TTL) when items that had expired by then are left out.
+    expire_at: Option<(i64, i64)>,
+}
+
+impl ItemStream<'_> {
+    /// The next item, or `None` after the last.
+    ///
+    /// # Errors
+    /// As [`ChunkCursor::next`].
+    pub async fn next(&mut self) -> Result<Option<Item>, BackupError> {
+        loop {
+            let Some(item) = self.merged().await? else { return Ok(None) };
+            if let Some((now, default_ttl)) = self.expire_at
+                && expired(&item.body, now, default_ttl)
+            {
+                continue;
+            }
+            return Ok(Some(item));
         }
     }
-    Ok((state, stats))
+
+    async fn merged(&mut self) -> Result<Option<Item>, BackupError> {
+        loop {
+            if !self.base_started {
+                self.base_started = true;
+                self.base_next = match &mut self.base {
+                    Some(c) => c.next().await?,
+                    None => None,
+                };
+            }
+            let tail_key = self.tail.as_mut().and_then(|t| t.peek().map(|(k, _)| *k));
+            let take_base = match (&self.base_next, tail_key) {
+                (None, None) => return Ok(None),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(b), Some((pk, id))) => match (&b.pk, &b.id).cmp(&(pk, id)) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Greater => false,
+                    std::cmp::Ordering::Equal => {
+                        // The tail's change replaces the snapshot's item.
+                        self.base_started = false;
+                        false
+                    }
+                },
+            };
+            if take_base {
+                self.base_started = false;
+                return Ok(self.base_next.take());
+            }
+            let Some(((pk, id), body)) = self.tail.as_mut().and_then(Iterator::next) else { return Ok(None) };
+            if let Some(body) = body {
+                return Ok(Some(Item { pk: pk.clone(), id: id.clone(), body: body.clone() }));
+            }
+        }
+    }
+}
+
+fn expired(doc: &str, now: i64, default_ttl: i64) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(doc) else { return false };
+    let ttl = v.get("ttl").and_then(Value::as_i64).unwrap_or(default_ttl);
+    let ts = v.get("_ts").and_then(Value::as_i64).unwrap_or(now);
+    ttl > 0 && ts + ttl <= now
 }
 
 /// Checks that `segs` continue the log right after change `after` without a gap, each linked to

@@ -1,5 +1,6 @@
-//! Applying a rebuilt account to a target: choosing what to restore, and writing it through the
-//! engine so the target's own change log (and so its own backups) record every restored item.
+//! Applying an account at a point in time to a target: choosing what to restore, and streaming
+//! it through the engine so the target's own change log (and so its own backups) record every
+//! restored item.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -11,10 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
 use crate::error::BackupError;
-use crate::replay::{AccountAt, DatabaseAt};
+use crate::replay::{AccountAt, DatabaseAt, PointInTime};
 
-/// Items written per transaction.
-pub const APPLY_BATCH: usize = 500;
+/// Items written per transaction, and their bytes (the item that reaches the bound ends the
+/// batch).
+pub const APPLY_BATCH: usize = 1_000;
+const APPLY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One database to restore, with some of its containers (empty = all of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,9 +118,14 @@ pub struct Progress {
     pub bytes_done: u64,
 }
 
-/// Creates the databases and containers of `state` in `target` with their throughput and
-/// settings, then its items in batches, reporting progress on `progress`. With `ttl_disabled`
-/// the containers come back with time-to-live off, so nothing restored is purged.
+/// Creates the databases and containers of `chosen` (what [`select`] kept of `pit`'s
+/// resources) in `target` with their throughput and settings, then streams each container's
+/// items from `pit` in batches, reporting progress on `progress`. With `ttl_disabled` the
+/// containers come back with time-to-live off, so nothing restored is purged.
+///
+/// Verification goes along: every chunk read is checked against its manifest hash and item
+/// count, every batch must insert every row, and each container must end holding exactly the
+/// items streamed into it.
 ///
 /// A database that exists already is reused only where `selection` names some of its
 /// containers (an in-place container restore); a database asked for whole must be created, so a
@@ -132,17 +140,20 @@ pub async fn apply(
     db: &DatabaseConnection,
     job_id: &str,
     target: &str,
-    state: &AccountAt,
+    pit: &PointInTime,
+    chosen: &AccountAt,
     selection: &[DatabaseSelection],
     ttl_disabled: bool,
     progress: &watch::Sender<Progress>,
     stop: &AtomicBool,
 ) -> Result<Progress, (BackupError, bool)> {
     let mut wrote = false;
-    let mut p = Progress { items_total: state.item_count(), ..Progress::default() };
+    let items_total =
+        chosen.databases.iter().flat_map(|(d, x)| x.containers.keys().map(move |c| (d, c))).map(|(d, c)| pit.estimated_items(d, c)).sum();
+    let mut p = Progress { items_total, ..Progress::default() };
     progress.send_replace(p);
     let stopped = || BackupError::Invalid("this runner lost the job's lease; another runner carries on".into());
-    for (db_id, d) in &state.databases {
+    for (db_id, d) in &chosen.databases {
         if stop.load(Ordering::Relaxed) {
             return Err((stopped(), wrote));
         }
@@ -165,23 +176,44 @@ pub async fn apply(
             spec.rid = Some(owned_rid(job_id, db_id, Some(coll_id)));
             engine::store::create_container(db, target, db_id, spec).await.map_err(|e| (e.into(), wrote))?;
             wrote = true;
-            let docs: Vec<&String> = c.items.values().collect();
-            for chunk in docs.chunks(APPLY_BATCH) {
+            let mut items = pit.items(db_id, coll_id).await.map_err(|e| (e, wrote))?;
+            let mut written = 0u64;
+            loop {
                 if stop.load(Ordering::Relaxed) {
                     return Err((stopped(), wrote));
                 }
-                let bytes: u64 = chunk.iter().map(|d| d.len() as u64).sum();
-                let values = chunk
-                    .iter()
-                    .map(|d| {
-                        serde_json::from_str::<Value>(d).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| (e, wrote))?;
-                engine::store::import_items(db, target, db_id, coll_id, values).await.map_err(|e| (e.into(), wrote))?;
-                p.items_done += chunk.len() as u64;
+                let (mut batch, mut bytes) = (Vec::with_capacity(APPLY_BATCH), 0u64);
+                while batch.len() < APPLY_BATCH && bytes < APPLY_BYTES {
+                    let Some(item) = items.next().await.map_err(|e| (e, wrote))? else { break };
+                    bytes += item.body.len() as u64;
+                    let value = serde_json::from_str::<Value>(&item.body)
+                        .map_err(|e| (BackupError::Integrity(format!("backed-up item {:?} is not JSON: {e}", item.id)), wrote))?;
+                    batch.push(value);
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let n = batch.len();
+                let inserted = engine::store::import_items(db, target, db_id, coll_id, batch).await.map_err(|e| (e.into(), wrote))?;
+                if inserted != n {
+                    return Err((
+                        BackupError::Integrity(format!("{db_id}/{coll_id}: {inserted} of a batch of {n} items were written")),
+                        wrote,
+                    ));
+                }
+                written += n as u64;
+                p.items_done += n as u64;
                 p.bytes_done += bytes;
                 progress.send_replace(p);
+            }
+            let held = engine::store::count_items(db, target, db_id, coll_id).await.map_err(|e| (e.into(), wrote))?;
+            if held != written {
+                return Err((
+                    BackupError::Integrity(format!(
+                        "verification failed for {db_id}/{coll_id}: it holds {held} items, {written} were restored"
+                    )),
+                    wrote,
+                ));
             }
         }
     }

@@ -5,12 +5,11 @@
 //! so an object moved to another name or swapped for another account's fails to open instead of
 //! being replayed in the wrong place.
 //!
-//! Base snapshots (the whole account as of one change) use the same sealing under their own
-//! identity.
+//! Snapshot chunks ([`crate::chunk`]) use the same sealing under their own identity.
 //!
 //! Layout: `RWB1` ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -22,6 +21,7 @@ use crate::keys::DataKey;
 const MAGIC: &[u8; 4] = b"RWB1";
 const NONCE_LEN: usize = 12;
 const ZSTD_LEVEL: i32 = 3;
+const TAG_LEN: usize = 16;
 
 /// One change as a backup keeps it (the change-log row, minus the account).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +81,7 @@ pub fn seal(key: &DataKey, account_id: &str, entries: &[Entry]) -> Result<Vec<u8
 /// # Errors
 /// [`BackupError::Integrity`] when the object is not a segment, was altered, belongs elsewhere,
 /// or does not hold exactly the range named.
-pub fn open(key: &DataKey, account_id: &str, first_seq: i64, last_seq: i64, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
+pub fn open(key: &DataKey, account_id: &str, first_seq: i64, last_seq: i64, bytes: Vec<u8>) -> Result<Vec<Entry>, BackupError> {
     let name = object_key(account_id, first_seq, last_seq);
     let entries = open_lines(key, &aad(account_id, first_seq, last_seq), &name, bytes)?;
     let consecutive = entries.windows(2).all(|w| w[1].seq == w[0].seq + 1);
@@ -100,20 +100,18 @@ fn snapshot_aad(account_id: &str, seq: i64) -> Vec<u8> {
     format!("rewind/backup/v1/{account_id}/snapshot/{seq}").into_bytes()
 }
 
-/// Seals a base snapshot of `account_id` as of change `seq`: every database, container and item
-/// then, as `create` entries.
-///
-/// # Errors
-/// [`BackupError::Invalid`] if an entry does not serialise.
-pub fn seal_snapshot(key: &DataKey, account_id: &str, seq: i64, entries: &[Entry]) -> Result<Vec<u8>, BackupError> {
+/// Seals a snapshot in the format from before chunking (one object of `create` entries), so
+/// that reading one stays tested.
+#[cfg(test)]
+pub(crate) fn seal_snapshot(key: &DataKey, account_id: &str, seq: i64, entries: &[Entry]) -> Result<Vec<u8>, BackupError> {
     seal_lines(key, &snapshot_aad(account_id, seq), entries)
 }
 
-/// Opens a base snapshot.
+/// Opens a snapshot written before chunking (one object holding the whole account).
 ///
 /// # Errors
 /// [`BackupError::Integrity`] when the object was altered, moved or is not that snapshot.
-pub fn open_snapshot(key: &DataKey, account_id: &str, seq: i64, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
+pub fn open_snapshot(key: &DataKey, account_id: &str, seq: i64, bytes: Vec<u8>) -> Result<Vec<Entry>, BackupError> {
     open_lines(key, &snapshot_aad(account_id, seq), &snapshot_key(account_id, seq), bytes)
 }
 
@@ -123,37 +121,64 @@ fn seal_lines(key: &DataKey, aad: &[u8], entries: &[Entry]) -> Result<Vec<u8>, B
         serde_json::to_writer(&mut lines, e).map_err(|e| BackupError::Invalid(format!("entry does not serialise: {e}")))?;
         lines.push(b'\n');
     }
-    let compressed = zstd::bulk::compress(&lines, ZSTD_LEVEL).map_err(|e| BackupError::Invalid(format!("compression failed: {e}")))?;
+    seal_plain(key, aad, &lines)
+}
+
+fn open_lines(key: &DataKey, aad: &[u8], name: &str, bytes: Vec<u8>) -> Result<Vec<Entry>, BackupError> {
+    let lines = open_plain(key, aad, name, bytes)?;
+    parse_entries(name, &lines)
+}
+
+/// Reads JSON-lines entries.
+pub(crate) fn parse_entries(name: &str, lines: &[u8]) -> Result<Vec<Entry>, BackupError> {
+    let mut entries = Vec::new();
+    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        entries.push(
+            serde_json::from_slice::<Entry>(line).map_err(|e| BackupError::Integrity(format!("{name}: holds an unreadable entry: {e}")))?,
+        );
+    }
+    Ok(entries)
+}
+
+/// Compresses and encrypts `plain` under `aad` (the object's identity), in one buffer.
+pub(crate) fn seal_plain(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, BackupError> {
+    let header = MAGIC.len() + NONCE_LEN;
     let mut nonce = [0u8; NONCE_LEN];
     rand::rng().fill_bytes(&mut nonce);
-    let cipher = Aes256Gcm::new(&key.0.into());
-    let ciphertext = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg: &compressed, aad })
-        .map_err(|_| BackupError::Invalid("encryption failed".into()))?;
-    let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + ciphertext.len());
+    let mut out = Vec::with_capacity(header + zstd::zstd_safe::compress_bound(plain.len()) + TAG_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ciphertext);
+    out.resize(header + zstd::zstd_safe::compress_bound(plain.len()), 0);
+    let n = zstd::bulk::compress_to_buffer(plain, &mut out[header..], ZSTD_LEVEL)
+        .map_err(|e| BackupError::Invalid(format!("compression failed: {e}")))?;
+    out.truncate(header + n);
+    let cipher = Aes256Gcm::new(&key.0.into());
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut out[header..]).into())
+        .map_err(|_| BackupError::Invalid("encryption failed".into()))?;
+    out.extend_from_slice(tag.as_slice());
     Ok(out)
 }
 
-fn open_lines(key: &DataKey, aad: &[u8], name: &str, bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
+/// Decrypts (in place) and decompresses an object sealed by [`seal_plain`] under `aad`.
+///
+/// # Errors
+/// [`BackupError::Integrity`], naming `name`, when it is not a Rewind object, fails
+/// authentication or does not decompress.
+pub(crate) fn open_plain(key: &DataKey, aad: &[u8], name: &str, mut bytes: Vec<u8>) -> Result<Vec<u8>, BackupError> {
     let bad = |why: &str| BackupError::Integrity(format!("{name}: {why}"));
-    if bytes.len() < MAGIC.len() + NONCE_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
+    let header = MAGIC.len() + NONCE_LEN;
+    if bytes.len() < header + TAG_LEN || &bytes[..MAGIC.len()] != MAGIC {
         return Err(bad("not a Rewind backup object"));
     }
-    let (nonce, ciphertext) = bytes[MAGIC.len()..].split_at(NONCE_LEN);
-    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| bad("truncated"))?;
+    let nonce: [u8; NONCE_LEN] = bytes[MAGIC.len()..header].try_into().map_err(|_| bad("truncated"))?;
+    let body_end = bytes.len() - TAG_LEN;
+    let tag = aes_gcm::Tag::try_from(&bytes[body_end..]).map_err(|_| bad("truncated"))?;
     let cipher = Aes256Gcm::new(&key.0.into());
-    let compressed = cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad })
+    cipher
+        .decrypt_inout_detached(&Nonce::from(nonce), aad, (&mut bytes[header..body_end]).into(), &tag)
         .map_err(|_| bad("fails authentication (altered, moved from another name or account, or another key)"))?;
-    let lines = zstd::stream::decode_all(compressed.as_slice()).map_err(|e| bad(&format!("does not decompress: {e}")))?;
-    let mut entries = Vec::new();
-    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        entries.push(serde_json::from_slice::<Entry>(line).map_err(|e| bad(&format!("holds an unreadable entry: {e}")))?);
-    }
-    Ok(entries)
+    zstd::stream::decode_all(&bytes[header..body_end]).map_err(|e| bad(&format!("does not decompress: {e}")))
 }
 
 #[cfg(test)]
@@ -179,7 +204,7 @@ mod tests {
         let key = DataKey::generate();
         let entries: Vec<_> = (5..=9).map(entry).collect();
         let sealed = seal(&key, "acct", &entries).unwrap();
-        assert_eq!(open(&key, "acct", 5, 9, &sealed).unwrap(), entries);
+        assert_eq!(open(&key, "acct", 5, 9, sealed).unwrap(), entries);
     }
 
     #[test]
@@ -196,13 +221,13 @@ mod tests {
     fn a_moved_swapped_or_altered_segment_is_detected() {
         let key = DataKey::generate();
         let sealed = seal(&key, "acct", &[entry(1), entry(2)]).unwrap();
-        assert!(matches!(open(&key, "other", 1, 2, &sealed), Err(BackupError::Integrity(_))));
-        assert!(matches!(open(&key, "acct", 3, 4, &sealed), Err(BackupError::Integrity(_))));
-        assert!(matches!(open(&DataKey::generate(), "acct", 1, 2, &sealed), Err(BackupError::Integrity(_))));
+        assert!(matches!(open(&key, "other", 1, 2, sealed.clone()), Err(BackupError::Integrity(_))));
+        assert!(matches!(open(&key, "acct", 3, 4, sealed.clone()), Err(BackupError::Integrity(_))));
+        assert!(matches!(open(&DataKey::generate(), "acct", 1, 2, sealed.clone()), Err(BackupError::Integrity(_))));
         let mut altered = sealed.clone();
         let last = altered.len() - 20;
         altered[last] ^= 1;
-        assert!(matches!(open(&key, "acct", 1, 2, &altered), Err(BackupError::Integrity(_))));
+        assert!(matches!(open(&key, "acct", 1, 2, altered), Err(BackupError::Integrity(_))));
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub async fn ship_account(
                     // Written by a pass that did not get to record it (or by a replica): use it
                     // only if it really holds this range.
                     let existing = storage.get(&name).await?;
-                    segment::open(&key, account_id, first_seq, last_seq_here, &existing)?;
+                    segment::open(&key, account_id, first_seq, last_seq_here, existing.clone())?;
                     existing
                 }
             };

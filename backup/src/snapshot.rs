@@ -1,21 +1,66 @@
-//! Base snapshots: every so many shipped changes, the account is rebuilt *from backup storage*
-//! (the previous snapshot plus the log after it) as of the last shipped change and sealed as one
-//! object, so that a restore replays a bounded tail of log. Built from the backup itself, a
-//! snapshot costs the live database nothing and is consistent by construction.
+//! Base snapshots: once enough log has been shipped since the last snapshot, a new one is built
+//! *from backup storage* — the previous snapshot's chunks merged, container by container, with
+//! the log since — and stored as chunks ([`crate::chunk`]), so that a restore reads a short tail
+//! of log. Built from the backup itself, a snapshot costs the live database nothing and is
+//! consistent by construction; streamed, it holds one chunk and the log since the last one.
+//!
+//! The server runs it in its own leased worker, never inside the shipping pass.
 
-use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
-use sha2::{Digest, Sha256};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entities::{backup_segment, backup_snapshot, backup_state};
+use crate::chunk::{ChunkBounds, SnapshotWriter};
+use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
-use crate::replay::{Bound, Items, rebuild};
-use crate::segment;
-use crate::storage::{BackupStorage, Put};
+use crate::replay::{Bound, Items, PointInTime};
+use crate::storage::BackupStorage;
 
-/// Takes a base snapshot of `account_id` if at least `every` changes have been shipped since the
-/// last one; returns the change it was taken at.
+/// When a base snapshot is due, and how it is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    /// A snapshot once this many changes are shipped since the last one…
+    pub every: i64,
+    /// …or once the segments since the last one hold this many bytes (as stored). Bounding
+    /// bytes too keeps the log a merge or a restore holds small when items are large.
+    pub log_bytes: i64,
+    pub chunks: ChunkBounds,
+}
+
+impl SnapshotPolicy {
+    /// What the service uses.
+    pub const DEFAULT: Self = Self { every: 20_000, log_bytes: 32 * 1024 * 1024, chunks: ChunkBounds::DEFAULT };
+}
+
+/// The change a snapshot of `account_id` is due at, if one is: the end of the first shipped
+/// segment at which the log since the last snapshot reaches the policy's bounds. A snapshot
+/// that fell behind catches up in several steps, each within the bounds.
+///
+/// # Errors
+/// Database errors.
+pub async fn due(db: &DatabaseConnection, account_id: &str, policy: SnapshotPolicy) -> Result<Option<i64>, BackupError> {
+    let last = backup_snapshot::Entity::find()
+        .filter(backup_snapshot::Column::AccountId.eq(account_id))
+        .order_by_desc(backup_snapshot::Column::Seq)
+        .one(db)
+        .await?
+        .map_or(0, |s| s.seq);
+    let segs = backup_segment::Entity::find()
+        .filter(backup_segment::Column::AccountId.eq(account_id))
+        .filter(backup_segment::Column::LastSeq.gt(last))
+        .order_by_asc(backup_segment::Column::FirstSeq)
+        .all(db)
+        .await?;
+    let mut bytes = 0;
+    for s in segs {
+        bytes += s.bytes;
+        if s.last_seq - last >= policy.every.max(1) || bytes >= policy.log_bytes {
+            return Ok(Some(s.last_seq));
+        }
+    }
+    Ok(None)
+}
+
+/// Takes the base snapshot of `account_id` that is [`due`], if any; returns its change.
 ///
 /// # Errors
 /// Integrity, key, storage and database errors.
@@ -24,50 +69,27 @@ pub async fn take_if_due(
     storage: &BackupStorage,
     kek: &KeyWrapKey,
     account_id: &str,
-    every: i64,
+    policy: SnapshotPolicy,
 ) -> Result<Option<i64>, BackupError> {
-    let Some(state) = backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await? else { return Ok(None) };
-    let last = backup_snapshot::Entity::find()
-        .filter(backup_snapshot::Column::AccountId.eq(account_id))
-        .order_by_desc(backup_snapshot::Column::Seq)
-        .one(db)
-        .await?
-        .map_or(0, |s| s.seq);
-    let seq = state.shipped_seq;
-    if seq - last < every.max(1) {
-        return Ok(None);
-    }
-    // Shipping ends segments at the shipped position, so change `seq` closes a segment.
+    let Some(seq) = due(db, account_id, policy).await? else { return Ok(None) };
+    // Shipping ends segments at shipped positions, so change `seq` closes a segment.
     let closing = backup_segment::Entity::find()
         .filter(backup_segment::Column::AccountId.eq(account_id))
         .filter(backup_segment::Column::LastSeq.eq(seq))
         .one(db)
         .await?
         .ok_or_else(|| BackupError::Integrity(format!("no segment of account {account_id} ends at change {seq}")))?;
-    let (account, _) = rebuild(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
+    let pit = PointInTime::open(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
     let key = kek.data_key(db, account_id).await?;
-    let name = segment::snapshot_key(account_id, seq);
-    let sealed = segment::seal_snapshot(&key, account_id, seq, &account.to_entries(seq, closing.last_at))?;
-    let stored = match storage.put_new(&name, sealed.clone()).await? {
-        Put::Written => sealed,
-        Put::AlreadyThere => {
-            let existing = storage.get(&name).await?;
-            segment::open_snapshot(&key, account_id, seq, &existing)?;
-            existing
+    let mut writer = SnapshotWriter::start(storage, key, account_id, seq, policy.chunks, pit.resources()).await?;
+    for (db_id, d) in &pit.resources().databases {
+        for coll_id in d.containers.keys() {
+            let mut items = pit.items(db_id, coll_id).await?;
+            while let Some(item) = items.next().await? {
+                writer.push(db_id, coll_id, &item).await?;
+            }
         }
-    };
-    backup_snapshot::Entity::insert(backup_snapshot::ActiveModel {
-        account_id: Set(account_id.to_owned()),
-        seq: Set(seq),
-        taken_at: Set(closing.last_at),
-        object_key: Set(name),
-        bytes: Set(i64::try_from(stored.len()).unwrap_or(i64::MAX)),
-        sha256: Set(hex::encode(Sha256::digest(&stored))),
-        items: Set(i64::try_from(account.item_count()).unwrap_or(i64::MAX)),
-        created_at: Set(Utc::now()),
-    })
-    .on_conflict_do_nothing()
-    .exec(db)
-    .await?;
+    }
+    writer.finish(db, closing.last_at).await?;
     Ok(Some(seq))
 }

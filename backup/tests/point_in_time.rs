@@ -1,12 +1,15 @@
-//! Property: after random changes, shipped in small segments with base snapshots taken along
-//! the way, rebuilding the account from backup storage at the instant after any change gives
+//! Property: after random changes, shipped in small segments with base snapshots (in chunks of
+//! a couple of items, so containers span many chunks) taken along the way, with the live log
+//! pruned as it ships, rebuilding the account from backup storage at the instant after any change gives
 //! exactly what the account held then.
 //! Runs on SQLite, and on PostgreSQL (`REWIND_TEST_POSTGRES_URL` or the local default server).
 
 #![allow(clippy::unwrap_used, clippy::panic)] // a failed unwrap is a failed test
 
+use backup::chunk::ChunkBounds;
 use backup::keys::KeyWrapKey;
 use backup::replay::AccountAt;
+use backup::snapshot::SnapshotPolicy;
 use backup::storage::BackupStorage;
 use chrono::{DateTime, Utc};
 use engine::store::{self, ContainerSpec, WriteMode};
@@ -17,6 +20,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 const ACCOUNT: &str = "acct-pitr";
+/// A snapshot every 4 shipped changes, in chunks of about two items: containers span many chunks.
+const POLICY: SnapshotPolicy = SnapshotPolicy { every: 4, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 300 } };
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -111,22 +116,22 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         checkpoints.push((Utc::now(), contents(&db).await));
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         // Ship now and then, in segments of three entries, while changes go on.
-        if n % 5 == 4 {
+        if n % 3 == 2 {
             let shipped =
                 backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
                     .await
                     .unwrap();
             // The live log keeps only what is not shipped yet (pruned a little at a time).
             engine::changelog::prune(&db, ACCOUNT, shipped.shipped_seq, 4).await.unwrap();
-            // And a base snapshot once 7 more changes are shipped.
-            backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
+            // And a base snapshot once 4 more changes are shipped.
+            backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap();
         }
     }
     let shipped = backup::ship::ship_account(&db, &storage, &kek, ACCOUNT, backup::ship::SegmentBounds { entries: 3, bytes: usize::MAX })
         .await
         .unwrap();
     assert!(shipped.through >= checkpoints.last().unwrap().0);
-    let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, 7).await.unwrap();
+    let snapshot = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap();
     if let Some(seq) = snapshot {
         // A restore after the newest snapshot replays only the log after it.
         let (_, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, Utc::now(), backup::replay::Items::All).await.unwrap();

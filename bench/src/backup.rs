@@ -5,7 +5,7 @@
 //! 2. backup lag: from the last write to the moment it is restorable (target about 1 s);
 //! 3. backing up: Rewind's shipping of the whole log against the reference, SQLite's own online
 //!    copy of the database file (`VACUUM INTO`);
-//! 4. restoring N items: rebuild from backup storage, then write into a new account, against the
+//! 4. restoring N items: read the log from backup storage, then stream it into a new account, against the
 //!    reference: the same item rows bulk-inserted by plain sea-orm with no change log or checks.
 //!
 //! `cargo run --release -p rewind-bench --bin backup [-- N]` (N items, default 3000).
@@ -154,13 +154,23 @@ async fn main() -> Result<()> {
 
     // 4. Restore all of it into a new account, against a bare bulk insert of the same rows.
     let t = Instant::now();
-    let (snapshot, stats) = backup::replay::account_at(&db, &storage, &kek, ACCOUNT, shipped.through, backup::replay::Items::All).await?;
+    let pit = backup::replay::PointInTime::open(
+        &db,
+        &storage,
+        &kek,
+        ACCOUNT,
+        backup::replay::Bound::Time(shipped.through),
+        backup::replay::Items::All,
+    )
+    .await?;
+    let stats = pit.stats();
+    let chosen = pit.resources().clone();
     let replay_s = t.elapsed().as_secs_f64();
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let done =
-        backup::restore::apply(&db, "bench-restore", "restored", &snapshot, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
+        backup::restore::apply(&db, "bench-restore", "restored", &pit, &chosen, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
     let apply_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(done.items_done as usize == n, "restored {} of {n} items", done.items_done);
     println!(

@@ -861,6 +861,17 @@ pub async fn list_items(
     Ok((d, coll, batch))
 }
 
+/// How many rows the container holds (expired but not yet purged ones included): what a
+/// restore checks its writes against.
+///
+/// # Errors
+/// 404 without the container.
+pub async fn count_items(c: &impl ConnectionTrait, account_id: &str, db_id: &str, coll_id: &str) -> Result<u64, EngineError> {
+    use sea_orm::PaginatorTrait;
+    let (_, coll) = get_container(c, account_id, db_id, coll_id).await?;
+    Ok(item::Entity::find().filter(item::Column::ContainerRid.eq(&coll.rid)).count(c).await?)
+}
+
 /// Applies patch operations to an item (all or nothing), optionally only if `condition` (a
 /// `FROM c WHERE …` filter) holds for the current item.
 ///

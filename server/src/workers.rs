@@ -4,4 +4,5 @@ pub mod audit_bursts;
 pub mod backup_shipper;
 pub mod periodic_backup;
 pub mod restore_runner;
+pub mod snapshotter;
 pub mod ttl_purge;

@@ -1,4 +1,5 @@
-//! A base snapshot: the whole account as of change `seq`, sealed in one object.
+//! A snapshot (a base snapshot, or a periodic full backup): the whole account as of change
+//! `seq`, sealed as the chunks listed in `backup_snapshot_chunks`.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,12 +13,16 @@ pub struct Model {
     pub seq: i64,
     /// The commit time of change `seq`.
     pub taken_at: DateTimeUtc,
+    /// The chunks' common prefix (a snapshot from before chunking: its one object).
     pub object_key: String,
+    /// Total size as stored.
     pub bytes: i64,
-    /// SHA-256 (hex) of the object as stored.
+    /// SHA-256 (hex) of the chunk list (`index hash` lines); of the one object before chunking.
     pub sha256: String,
     pub items: i64,
     pub created_at: DateTimeUtc,
+    /// How many chunks; 0 for a snapshot written before chunking (one object, read whole).
+    pub chunks: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! Continuous backup: about once a second, ships every continuous-mode account's new change-log
-//! entries to backup storage and moves its latest restorable time forward (`backup::ship`), and
-//! takes a base snapshot when enough log has gathered since the last (`backup::snapshot`).
+//! entries to backup storage and moves its latest restorable time forward (`backup::ship`), then
+//! prunes the live log of what it shipped. Base snapshots have a worker of their own
+//! (`snapshotter`), so a long merge never delays shipping.
 
 use app::db::account;
 use app::domain::BackupPolicy;
@@ -9,9 +10,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// A base snapshot after this many shipped changes, so a restore replays at most about this
-/// much log.
-pub const SNAPSHOT_EVERY: i64 = 20_000;
 const PAUSE: Duration = Duration::from_secs(1);
 /// Live change-log entries (or, for a deleted account, rows of its data) removed per account
 /// and pass once backup storage holds them.
@@ -58,11 +56,6 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
                 pass.entries += s.entries;
                 if let Err(e) = engine::changelog::prune(&state.db, &a.id, s.shipped_seq, PRUNE_BATCH as i64).await {
                     tracing::warn!(account = %a.name, error = %e, "pruning the shipped change log failed; retrying");
-                }
-                match backup::snapshot::take_if_due(&state.db, &state.backup_storage, &kek, &a.id, SNAPSHOT_EVERY).await {
-                    Ok(Some(seq)) => tracing::info!(account = %a.name, seq, "base snapshot taken"),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(account = %a.name, error = %e, "base snapshot failed; retrying later"),
                 }
             }
             Err(e) => {

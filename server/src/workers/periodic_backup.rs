@@ -34,7 +34,7 @@ pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> 
         if !due {
             continue;
         }
-        match backup::periodic::take_full(&state.db, &state.backup_storage, &kek, &a.id).await {
+        match backup::periodic::take_full(&state.db, &state.backup_storage, &kek, &a.id, backup::chunk::ChunkBounds::DEFAULT).await {
             Ok(s) => {
                 last.insert(a.id.clone(), now);
                 taken += 1;

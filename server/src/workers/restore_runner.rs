@@ -1,6 +1,6 @@
 //! Runs restore jobs: claims one under a lease, rebuilds the source as of the restore time from
-//! backup storage, writes the chosen databases and containers into the target, verifies every
-//! item, and only then turns the target `Online`.
+//! backup storage, streams the chosen databases and containers into the target, verifying as it
+//! writes, and only then turns the target `Online`.
 //!
 //! A job whose runner died (its lease ran out) is taken over: the target's partial contents are
 //! removed and the restore starts again, so a crash never leaves a half-restored account
@@ -14,12 +14,11 @@ use app::domain::AccountState;
 use app::state::AppState;
 use backup::BackupError;
 use backup::entities::restore_job;
-use backup::replay::{AccountAt, Items};
+use backup::replay::{Bound, Items, PointInTime};
 use backup::restore::{DatabaseSelection, Progress};
 use chrono::{SecondsFormat, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
-use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -186,17 +185,24 @@ async fn restore(
     }
     phase.send_replace("fetch");
     let kek = state.master_key.backup_key_wrap_key();
-    let (snapshot, stats) =
-        backup::replay::account_at(&state.db, &state.backup_storage, &kek, &job.source_account_id, job.restore_at, Items::Of(&selection))
-            .await
-            .map_err(|e| (e, false))?;
+    let pit = PointInTime::open(
+        &state.db,
+        &state.backup_storage,
+        &kek,
+        &job.source_account_id,
+        Bound::Time(job.restore_at),
+        Items::Of(&selection),
+    )
+    .await
+    .map_err(|e| (e, false))?;
     let at = job.restore_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let chosen = backup::restore::select(snapshot, &selection, &at).map_err(|e| (e, false))?;
+    let chosen = backup::restore::select(pit.resources().clone(), &selection, &at).map_err(|e| (e, false))?;
     if job.in_place {
         // The names must still be free: somebody may have made a new one since the request.
         backup::restore::check_free_in_place(&state.db, target, &selection).await.map_err(|e| (e, false))?;
     }
-    tracing::info!(job = %job.id, segments = stats.segments, bytes = stats.bytes, entries = stats.entries, items = chosen.item_count(), "restore planned");
+    let stats = pit.stats();
+    tracing::info!(job = %job.id, segments = stats.segments, bytes = stats.bytes, entries = stats.entries, "restore planned");
     phase.send_replace("apply");
     restore_job::Entity::update_many()
         .col_expr(restore_job::Column::Phase, Expr::value("apply"))
@@ -204,65 +210,13 @@ async fn restore(
         .exec(&state.db)
         .await
         .map_err(|e| (e.into(), false))?;
-    let done = backup::restore::apply(&state.db, &job.id, target, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
-    phase.send_replace("verify");
-    verify(&state.db, target, &chosen).await.map_err(|e| (e, true))?;
+    // Writing verifies as it goes (chunk hashes and counts, rows written, items held).
+    let done = backup::restore::apply(&state.db, &job.id, target, &pit, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
     Ok(Summary { databases: chosen.databases.len(), containers: chosen.databases.values().map(|d| d.containers.len()).sum(), done })
 }
 
 fn selection_of(job: &restore_job::Model) -> Result<Vec<DatabaseSelection>, BackupError> {
     serde_json::from_str(&job.resources).map_err(|e| BackupError::Invalid(format!("the job's selection is unreadable: {e}")))
-}
-
-/// An item's user fields (system properties, which a restore issues afresh, left out).
-fn user_fields(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.retain(|k, _| !k.starts_with('_'));
-    }
-    v
-}
-
-/// Items of the target read per verification batch.
-const VERIFY_BATCH: u64 = 1_000;
-
-/// Checks that the target holds exactly the chosen items, user field for user field, reading
-/// it in batches alongside the backup's items (both in (partition key, id) order), so checking
-/// holds no second copy of a container.
-async fn verify(db: &DatabaseConnection, target: &str, chosen: &AccountAt) -> Result<(), BackupError> {
-    for (db_id, d) in &chosen.databases {
-        for (coll_id, c) in &d.containers {
-            let failed = |why: String| BackupError::Integrity(format!("verification failed for {db_id}/{coll_id}: {why}"));
-            let mut expected = c.items.iter();
-            let mut after = None;
-            loop {
-                let (dm, cm, batch) = engine::store::list_items(db, target, db_id, coll_id, after, VERIFY_BATCH, 8 << 20).await?;
-                for i in &batch.items {
-                    let Some(((pk, id), doc)) = expected.next() else {
-                        return Err(failed(format!(
-                            "the target holds item {:?} (partition {}) that the backup did not at the restore time",
-                            i.id, i.pk
-                        )));
-                    };
-                    if (pk, id) != (&i.pk, &i.id) {
-                        return Err(failed(format!("item {id:?} (partition {pk}) of the backup is missing from the target")));
-                    }
-                    let backed_up =
-                        serde_json::from_str(doc).map_err(|e| BackupError::Integrity(format!("a backed-up item is not JSON: {e}")))?;
-                    if user_fields(engine::store::item_json(&dm, &cm, i)?) != user_fields(backed_up) {
-                        return Err(failed(format!("item {id:?} (partition {pk}) differs from the backup")));
-                    }
-                }
-                after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
-                if !batch.more {
-                    break;
-                }
-            }
-            if let Some(((pk, id), _)) = expected.next() {
-                return Err(failed(format!("item {id:?} (partition {pk}) of the backup is missing from the target")));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Records the outcome: the target goes `Online` only here, in the same transaction that marks

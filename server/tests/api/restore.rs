@@ -421,7 +421,10 @@ async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     let expected = contents(&app, &account).await;
     // The periodic worker's own step, taken now rather than waiting for its interval.
     let kek = app.state.master_key.backup_key_wrap_key();
-    let full = backup::periodic::take_full(&app.state.db, &app.state.backup_storage, &kek, &account).await.unwrap();
+    let full =
+        backup::periodic::take_full(&app.state.db, &app.state.backup_storage, &kek, &account, backup::chunk::ChunkBounds { bytes: 64 })
+            .await
+            .unwrap();
     assert_eq!(full.items, 40);
     store::write_item(&app.state.db, &account, "shop", "orders", None, json!({"id": "later", "tenant": "t0"}), WriteMode::Create)
         .await

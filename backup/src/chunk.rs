@@ -1,0 +1,436 @@
+//! Snapshots as chunks: a base snapshot or periodic full backup is written and read as a run
+//! of size-bounded objects, so neither holds an account in memory.
+//!
+//! Chunk 0 holds the snapshot's databases and containers (change-log entries, JSON lines).
+//! Every later chunk holds items of one container, in (partition key, id) order, one per line:
+//! the partition key and the id as JSON strings, then the item as stored, tab-separated (compact
+//! JSON holds no raw tab or newline, so the line splits without parsing the item). Each chunk
+//! is sealed like a segment, under an identity naming the account, snapshot, index and
+//! container, and is listed with its hash and item count in `backup_snapshot_chunks`; the
+//! snapshot's row goes in with its chunk list in one transaction, after every chunk is stored.
+//!
+//! Chunk names are fixed by the snapshot and index, and a run's chunk boundaries are fixed by
+//! its input, so a run that died part-way is simply run again: a chunk that is already stored
+//! is kept if it holds exactly what this run would write.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{backup_snapshot, backup_snapshot_chunk};
+use crate::error::BackupError;
+use crate::keys::DataKey;
+use crate::replay::AccountAt;
+use crate::segment::{self, Entry};
+use crate::storage::{BackupStorage, Put};
+
+/// How large a chunk grows before it is sealed (plain bytes; the item that reaches the bound
+/// ends its chunk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkBounds {
+    pub bytes: usize,
+}
+
+impl ChunkBounds {
+    /// What the service uses: tens of MiB keep the chunk count small and a chunk's memory modest.
+    pub const DEFAULT: Self = Self { bytes: 16 * 1024 * 1024 };
+}
+
+/// One item of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The partition key as the engine stores it (a JSON array, as text).
+    pub pk: String,
+    pub id: String,
+    /// The whole item as JSON, system properties included.
+    pub body: String,
+}
+
+/// The prefix every chunk of a snapshot is stored under.
+pub fn prefix(account_id: &str, seq: i64) -> String {
+    format!("accounts/{account_id}/snapshots/{seq:020}/")
+}
+
+fn chunk_key(account_id: &str, seq: i64, idx: i32) -> String {
+    format!("{}{idx:06}.chunk", prefix(account_id, seq))
+}
+
+fn chunk_aad(account_id: &str, seq: i64, idx: i32, database: &str, container: &str) -> Vec<u8> {
+    format!("rewind/backup/v2/{account_id}/snapshot/{seq}/chunk/{idx}\n{database}\n{container}").into_bytes()
+}
+
+/// Writes one snapshot, chunk by chunk: the databases and containers first, then each
+/// container's items in (partition key, id) order.
+pub struct SnapshotWriter<'a> {
+    storage: &'a BackupStorage,
+    key: DataKey,
+    account_id: String,
+    seq: i64,
+    bounds: ChunkBounds,
+    chunks: Vec<backup_snapshot_chunk::Model>,
+    /// The container the open chunk belongs to.
+    open: Option<(String, String)>,
+    buf: Vec<u8>,
+    buf_items: i64,
+}
+
+impl<'a> SnapshotWriter<'a> {
+    /// Starts snapshot `seq` of `account_id` and stores its chunk 0: `meta`'s databases and
+    /// containers (its items, if any, are not written; push them).
+    ///
+    /// # Errors
+    /// Storage errors; [`BackupError::Integrity`] if a different chunk 0 is stored already.
+    pub async fn start(
+        storage: &'a BackupStorage,
+        key: DataKey,
+        account_id: &str,
+        seq: i64,
+        bounds: ChunkBounds,
+        meta: &AccountAt,
+    ) -> Result<Self, BackupError> {
+        let mut w = Self {
+            storage,
+            key,
+            account_id: account_id.to_owned(),
+            seq,
+            bounds,
+            chunks: Vec::new(),
+            open: None,
+            buf: Vec::new(),
+            buf_items: 0,
+        };
+        for e in meta.to_entries(seq, DateTime::<Utc>::UNIX_EPOCH) {
+            serde_json::to_writer(&mut w.buf, &e).map_err(|e| BackupError::Invalid(format!("entry does not serialise: {e}")))?;
+            w.buf.push(b'\n');
+        }
+        w.open = Some((String::new(), String::new()));
+        w.seal().await?;
+        Ok(w)
+    }
+
+    /// Adds an item of `database`/`container`; items of one container come together and in
+    /// (partition key, id) order.
+    ///
+    /// # Errors
+    /// Storage errors; [`BackupError::Invalid`] for items out of order.
+    pub async fn push(&mut self, database: &str, container: &str, item: &Item) -> Result<(), BackupError> {
+        if self.open.as_ref().is_some_and(|(d, c)| d != database || c != container) {
+            self.seal().await?;
+        }
+        if self.open.is_none() {
+            self.open = Some((database.to_owned(), container.to_owned()));
+        }
+        let text = |s: &str| serde_json::to_string(s).map_err(|e| BackupError::Invalid(format!("item key does not serialise: {e}")));
+        self.buf.extend_from_slice(text(&item.pk)?.as_bytes());
+        self.buf.push(b'\t');
+        self.buf.extend_from_slice(text(&item.id)?.as_bytes());
+        self.buf.push(b'\t');
+        if item.body.contains(['\n', '\t']) {
+            return Err(BackupError::Invalid(format!("item {:?} is not compact JSON", item.id)));
+        }
+        self.buf.extend_from_slice(item.body.as_bytes());
+        self.buf.push(b'\n');
+        self.buf_items += 1;
+        if self.buf.len() >= self.bounds.bytes {
+            self.seal().await?;
+        }
+        Ok(())
+    }
+
+    /// Seals and stores the open chunk.
+    async fn seal(&mut self) -> Result<(), BackupError> {
+        let Some((database, container)) = self.open.take() else { return Ok(()) };
+        let idx = i32::try_from(self.chunks.len()).map_err(|_| BackupError::Invalid("too many chunks in one snapshot".into()))?;
+        let name = chunk_key(&self.account_id, self.seq, idx);
+        let aad = chunk_aad(&self.account_id, self.seq, idx, &database, &container);
+        let sealed = segment::seal_plain(&self.key, &aad, &self.buf)?;
+        let stored = match self.storage.put_new(&name, sealed.clone()).await? {
+            Put::Written => sealed,
+            Put::AlreadyThere => {
+                // An earlier run of this snapshot stored it: keep it if it holds the same.
+                let existing = self.storage.get(&name).await?;
+                if segment::open_plain(&self.key, &aad, &name, existing.clone())? != self.buf {
+                    return Err(BackupError::Integrity(format!("{name} is stored already with other contents")));
+                }
+                existing
+            }
+        };
+        self.chunks.push(backup_snapshot_chunk::Model {
+            account_id: self.account_id.clone(),
+            seq: self.seq,
+            idx,
+            database_id: database,
+            container_id: container,
+            items: self.buf_items,
+            bytes: i64::try_from(stored.len()).unwrap_or(i64::MAX),
+            sha256: hex::encode(Sha256::digest(&stored)),
+            object_key: name,
+        });
+        self.buf.clear();
+        self.buf_items = 0;
+        Ok(())
+    }
+
+    /// Stores the last chunk and records the snapshot (dated `taken_at`) with its chunk list, in
+    /// one transaction. A snapshot recorded already at this change (by another run) stands.
+    ///
+    /// # Errors
+    /// Storage and database errors.
+    pub async fn finish(mut self, db: &DatabaseConnection, taken_at: DateTime<Utc>) -> Result<backup_snapshot::Model, BackupError> {
+        self.seal().await?;
+        let mut list = String::new();
+        for c in &self.chunks {
+            list.push_str(&format!("{} {}\n", c.idx, c.sha256));
+        }
+        let row = backup_snapshot::Model {
+            account_id: self.account_id.clone(),
+            seq: self.seq,
+            taken_at,
+            object_key: prefix(&self.account_id, self.seq),
+            bytes: self.chunks.iter().map(|c| c.bytes).sum(),
+            sha256: hex::encode(Sha256::digest(list.as_bytes())),
+            items: self.chunks.iter().skip(1).map(|c| c.items).sum(),
+            created_at: Utc::now(),
+            chunks: i32::try_from(self.chunks.len()).unwrap_or(i32::MAX),
+        };
+        let txn = db.begin().await?;
+        let existing = backup_snapshot::Entity::find_by_id((row.account_id.clone(), row.seq)).one(&txn).await?;
+        if let Some(existing) = existing {
+            txn.rollback().await?;
+            return Ok(existing);
+        }
+        for part in self.chunks.chunks(500) {
+            let rows = part.iter().cloned().map(backup_snapshot_chunk::ActiveModel::from);
+            backup_snapshot_chunk::Entity::insert_many(rows).exec(&txn).await?;
+        }
+        backup_snapshot::Entity::insert(backup_snapshot::ActiveModel::from(row.clone())).exec(&txn).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+}
+
+/// A snapshot as a restore reads it: its chunk list (or, from before chunking, its one object).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub row: backup_snapshot::Model,
+    chunks: Vec<backup_snapshot_chunk::Model>,
+}
+
+impl Snapshot {
+    /// Loads the chunk list of `row`, checking it against the snapshot's hash.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] when the list is incomplete or altered.
+    pub async fn load(db: &DatabaseConnection, row: backup_snapshot::Model) -> Result<Self, BackupError> {
+        let chunks = backup_snapshot_chunk::Entity::find()
+            .filter(backup_snapshot_chunk::Column::AccountId.eq(&row.account_id))
+            .filter(backup_snapshot_chunk::Column::Seq.eq(row.seq))
+            .order_by_asc(backup_snapshot_chunk::Column::Idx)
+            .all(db)
+            .await?;
+        if row.chunks > 0 {
+            let mut list = String::new();
+            for c in &chunks {
+                list.push_str(&format!("{} {}\n", c.idx, c.sha256));
+            }
+            let in_order = chunks.iter().enumerate().all(|(i, c)| usize::try_from(c.idx).is_ok_and(|x| x == i));
+            if chunks.len() != usize::try_from(row.chunks).unwrap_or(0)
+                || !in_order
+                || hex::encode(Sha256::digest(list.as_bytes())) != row.sha256
+            {
+                return Err(BackupError::Integrity(format!("the chunk list of snapshot {} does not match its manifest", row.object_key)));
+            }
+        }
+        Ok(Self { row, chunks })
+    }
+
+    /// Items of `database`/`container` in the snapshot, per its chunk list.
+    pub fn items_of(&self, database: &str, container: &str) -> u64 {
+        self.chunks.iter().filter(|c| c.database_id == database && c.container_id == container).map(|c| c.items.unsigned_abs()).sum()
+    }
+
+    /// The snapshot's databases and containers.
+    ///
+    /// # Errors
+    /// Integrity, storage errors.
+    pub async fn meta(&self, storage: &BackupStorage, key: &DataKey) -> Result<AccountAt, BackupError> {
+        let entries = if self.row.chunks == 0 {
+            self.legacy(storage, key).await?
+        } else {
+            let c = self.chunks.first().ok_or_else(|| BackupError::Integrity(format!("{} has no chunk 0", self.row.object_key)))?;
+            segment::parse_entries(&c.object_key, &fetch(storage, key, c).await?)?
+        };
+        let mut meta = AccountAt::default();
+        for e in entries.iter().filter(|e| e.resource_type != "item") {
+            meta.apply(e);
+        }
+        Ok(meta)
+    }
+
+    async fn legacy(&self, storage: &BackupStorage, key: &DataKey) -> Result<Vec<Entry>, BackupError> {
+        let bytes = storage.get(&self.row.object_key).await?;
+        if hex::encode(Sha256::digest(&bytes)) != self.row.sha256 {
+            return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", self.row.object_key)));
+        }
+        segment::open_snapshot(key, &self.row.account_id, self.row.seq, bytes)
+    }
+
+    /// A cursor over the items of `database`/`container`, chunk by chunk.
+    ///
+    /// # Errors
+    /// For a snapshot from before chunking, those of reading its object.
+    pub async fn items(&self, storage: &BackupStorage, key: &DataKey, database: &str, container: &str) -> Result<ChunkCursor, BackupError> {
+        let mut cursor = ChunkCursor {
+            storage: storage.clone(),
+            key: key.clone(),
+            pending: Vec::new(),
+            plain: Vec::new(),
+            pos: 0,
+            current: None,
+            seen: 0,
+        };
+        if self.row.chunks == 0 {
+            // One object from before chunking: its items of this container, as one chunk.
+            let mut items: Vec<Item> = self
+                .legacy(storage, key)
+                .await?
+                .into_iter()
+                .filter(|e| e.resource_type == "item" && e.database_id == database && e.container_id == container)
+                .map(|e| Item { pk: e.pk.unwrap_or_default(), id: e.item_id.unwrap_or_default(), body: e.body.unwrap_or_default() })
+                .collect();
+            items.sort_by(|a, b| (&a.pk, &a.id).cmp(&(&b.pk, &b.id)));
+            for i in items {
+                cursor.plain.extend_from_slice(line(&i).as_bytes());
+            }
+        } else {
+            cursor.pending = self
+                .chunks
+                .iter()
+                .filter(|c| c.idx > 0 && c.database_id == database && c.container_id == container)
+                .rev()
+                .cloned()
+                .collect();
+        }
+        Ok(cursor)
+    }
+}
+
+fn line(i: &Item) -> String {
+    format!("{}\t{}\t{}\n", serde_json::Value::from(i.pk.as_str()), serde_json::Value::from(i.id.as_str()), i.body)
+}
+
+async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk::Model) -> Result<Vec<u8>, BackupError> {
+    let bytes = storage.get(&c.object_key).await?;
+    if hex::encode(Sha256::digest(&bytes)) != c.sha256 {
+        return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", c.object_key)));
+    }
+    segment::open_plain(key, &chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), &c.object_key, bytes)
+}
+
+/// Reads one container's items out of a snapshot's chunks, holding one chunk at a time.
+pub struct ChunkCursor {
+    storage: BackupStorage,
+    key: DataKey,
+    /// Chunks still to read, last first.
+    pending: Vec<backup_snapshot_chunk::Model>,
+    plain: Vec<u8>,
+    pos: usize,
+    /// The chunk being read (checked against its item count when it ends).
+    current: Option<backup_snapshot_chunk::Model>,
+    seen: i64,
+}
+
+impl ChunkCursor {
+    /// The next item, or `None` after the last.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] for a chunk that is missing, altered, unreadable or holds
+    /// another number of items than its manifest line says.
+    pub async fn next(&mut self) -> Result<Option<Item>, BackupError> {
+        while self.pos >= self.plain.len() {
+            if let Some(c) = self.current.take()
+                && c.items != self.seen
+            {
+                return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
+            }
+            let Some(c) = self.pending.pop() else { return Ok(None) };
+            self.plain = fetch(&self.storage, &self.key, &c).await?;
+            self.pos = 0;
+            self.seen = 0;
+            self.current = Some(c);
+        }
+        let rest = &self.plain[self.pos..];
+        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..end];
+        self.pos += end + 1;
+        self.seen += 1;
+        let name = || self.current.as_ref().map_or("a snapshot", |c| c.object_key.as_str()).to_owned();
+        let bad = || BackupError::Integrity(format!("{}: holds an unreadable item", name()));
+        let mut parts = line.splitn(3, |b| *b == b'\t');
+        let (Some(pk), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        Ok(Some(Item {
+            pk: serde_json::from_slice(pk).map_err(|_| bad())?,
+            id: serde_json::from_slice(id).map_err(|_| bad())?,
+            body: String::from_utf8(body.to_vec()).map_err(|_| bad())?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(resource_type: &str, container: &str, id: Option<&str>) -> Entry {
+        Entry {
+            seq: 9,
+            committed_at: Utc::now(),
+            op: "create".into(),
+            resource_type: resource_type.into(),
+            database_id: "db".into(),
+            container_id: container.into(),
+            pk: id.map(|_| "[\"p\"]".into()),
+            item_id: id.map(Into::into),
+            body: Some(id.map_or_else(|| format!("{{\"id\":\"{container}\"}}"), |i| format!("{{\"id\":\"{i}\"}}"))),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_from_before_chunking_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = BackupStorage::local(dir.path()).unwrap();
+        let key = DataKey::generate();
+        let entries =
+            vec![entry("database", "", None), entry("container", "c", None), entry("item", "c", Some("b")), entry("item", "c", Some("a"))];
+        let sealed = segment::seal_snapshot(&key, "acct", 9, &entries).unwrap();
+        let name = segment::snapshot_key("acct", 9);
+        storage.put_new(&name, sealed.clone()).await.unwrap();
+        let row = backup_snapshot::Model {
+            account_id: "acct".into(),
+            seq: 9,
+            taken_at: Utc::now(),
+            object_key: name,
+            bytes: 0,
+            sha256: hex::encode(Sha256::digest(&sealed)),
+            items: 2,
+            created_at: Utc::now(),
+            chunks: 0,
+        };
+        let snapshot = Snapshot { row, chunks: Vec::new() };
+        let meta = snapshot.meta(&storage, &key).await.unwrap();
+        assert_eq!(meta.databases["db"].containers.keys().collect::<Vec<_>>(), ["c"]);
+        let mut items = snapshot.items(&storage, &key, "db", "c").await.unwrap();
+        let mut ids = Vec::new();
+        while let Some(i) = items.next().await.unwrap() {
+            ids.push(i.id);
+        }
+        assert_eq!(ids, ["a", "b"], "items come sorted");
+    }
+
+    #[test]
+    fn an_item_line_splits_back_into_its_parts() {
+        let i = Item { pk: "[\"a\\tb\"]".into(), id: "x\ty\"z".into(), body: "{\"id\":\"x\\ty\\\"z\"}".into() };
+        let l = line(&i);
+        assert_eq!(l.matches('\t').count(), 2);
+        assert_eq!(l.matches('\n').count(), 1);
+    }
+}

@@ -1,0 +1,205 @@
+//! Chunked base snapshots and streaming restores: a container spans many chunks; a merge killed
+//! part-way is run again and keeps what it stored (nothing lost, nothing stored twice); a
+//! container deleted and made again after a snapshot does not bring the old items back; an
+//! altered or dropped chunk is named, and nothing is restored from it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use backup::chunk::ChunkBounds;
+use backup::entities::{backup_snapshot, backup_snapshot_chunk};
+use backup::keys::KeyWrapKey;
+use backup::replay::{Bound, Items, PointInTime};
+use backup::ship::SegmentBounds;
+use backup::snapshot::SnapshotPolicy;
+use backup::storage::BackupStorage;
+use engine::store::{self, ContainerSpec, WriteMode};
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const ACCOUNT: &str = "a";
+
+async fn sqlite() -> (DatabaseConnection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+    db.execute_unprepared("PRAGMA journal_mode=WAL").await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    (db, dir)
+}
+
+fn spec(id: &str) -> ContainerSpec {
+    ContainerSpec::from_body(&json!({"id": id, "partitionKey": {"paths": ["/k"]}})).unwrap()
+}
+
+/// Small chunks (a few items each) and a snapshot after every shipped change.
+const POLICY: SnapshotPolicy = SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 512 } };
+
+async fn load(db: &DatabaseConnection, container: &str, n: usize) {
+    let docs: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i:05}"), "k": format!("p{}", i % 7), "n": i})).collect();
+    for part in docs.chunks(200) {
+        store::import_items(db, ACCOUNT, "db", container, part.to_vec()).await.unwrap();
+    }
+}
+
+async fn ship(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey) {
+    // One segment per pass, so a snapshot covers the whole pass.
+    backup::ship::ship_account(db, storage, kek, ACCOUNT, SegmentBounds { entries: 1_000_000, bytes: usize::MAX }).await.unwrap();
+}
+
+/// Item id → user fields, from the live account.
+async fn live(db: &DatabaseConnection, container: &str) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let mut after = None;
+    loop {
+        let (_, _, batch) = store::list_items(db, ACCOUNT, "db", container, after, 500, usize::MAX).await.unwrap();
+        for i in &batch.items {
+            out.insert(i.id.clone(), user_fields(&i.body));
+        }
+        after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
+        if !batch.more {
+            return out;
+        }
+    }
+}
+
+fn user_fields(body: &str) -> Value {
+    let mut v: Value = serde_json::from_str(body).unwrap();
+    v.as_object_mut().unwrap().retain(|k, _| !k.starts_with('_'));
+    v
+}
+
+/// Item id → user fields, streamed from the backup as of now; checks the stream's order.
+async fn restored(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey, container: &str) -> BTreeMap<String, Value> {
+    let pit = PointInTime::open(db, storage, kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
+    let mut items = pit.items("db", container).await.unwrap();
+    let (mut out, mut last) = (BTreeMap::new(), None);
+    while let Some(i) = items.next().await.unwrap() {
+        let key = (i.pk.clone(), i.id.clone());
+        assert!(last.as_ref().is_none_or(|l| l < &key), "items stream in (partition key, id) order");
+        last = Some(key);
+        out.insert(i.id, user_fields(&i.body));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_merge_killed_part_way_is_run_again_and_stores_nothing_twice() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
+    load(&db, "c", 3_000).await;
+    ship(&db, &storage, &kek).await;
+
+    // Kill the merge once some of its chunks are stored.
+    let chunk_dir = dir.path().join("b/accounts/a/snapshots");
+    let merge = {
+        let (db, storage, kek) = (db.clone(), storage.clone(), kek.clone());
+        tokio::spawn(async move { backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await })
+    };
+    let stored = |d: &std::path::Path| walk(d).len();
+    while stored(&chunk_dir) < 20 && !merge.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+    }
+    merge.abort();
+    assert!(merge.await.unwrap_err().is_cancelled(), "the merge was killed before it finished");
+    assert_eq!(backup_snapshot::Entity::find().count(&db).await.unwrap(), 0, "a killed merge records no snapshot");
+    let before = stored(&chunk_dir);
+    assert!(before >= 20);
+
+    // Run again: the snapshot completes, keeping the chunks stored already.
+    let seq = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
+    let snapshot = backup_snapshot::Entity::find_by_id((ACCOUNT.to_owned(), seq)).one(&db).await.unwrap().unwrap();
+    assert!(snapshot.chunks > 100, "3 000 items in 512-byte chunks: {} chunks", snapshot.chunks);
+    assert_eq!(stored(&chunk_dir), usize::try_from(snapshot.chunks).unwrap(), "every stored chunk is listed, none twice");
+    assert_eq!(snapshot.items, 3_000);
+
+    // A restore now reads the snapshot alone, and gets exactly the live items.
+    let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
+    assert_eq!(pit.stats().entries, 0, "no log after the snapshot");
+    assert_eq!(restored(&db, &storage, &kek, "c").await, live(&db, "c").await);
+}
+
+#[tokio::test]
+async fn merges_carry_changes_and_a_container_made_again_starts_empty() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    for c in ["kept", "again"] {
+        store::create_container(&db, ACCOUNT, "db", spec(c)).await.unwrap();
+        load(&db, c, 200).await;
+    }
+    ship(&db, &storage, &kek).await;
+    backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
+
+    // After the snapshot: changes in one container; the other deleted and made again.
+    store::write_item(&db, ACCOUNT, "db", "kept", None, json!({"id": "i00003", "k": "p3", "n": -1}), WriteMode::Upsert).await.unwrap();
+    store::delete_item(&db, ACCOUNT, "db", "kept", "[\"p5\"]", "i00005", None).await.unwrap();
+    store::write_item(&db, ACCOUNT, "db", "kept", None, json!({"id": "new", "k": "p0"}), WriteMode::Create).await.unwrap();
+    store::delete_container(&db, ACCOUNT, "db", "again").await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("again")).await.unwrap();
+    store::write_item(&db, ACCOUNT, "db", "again", None, json!({"id": "only", "k": "p"}), WriteMode::Create).await.unwrap();
+    ship(&db, &storage, &kek).await;
+
+    // Streamed from the snapshot plus the tail, and from a merged snapshot: both exact.
+    for round in ["tail", "merged"] {
+        assert_eq!(restored(&db, &storage, &kek, "kept").await, live(&db, "kept").await, "{round}");
+        let again = restored(&db, &storage, &kek, "again").await;
+        assert_eq!(again.keys().collect::<Vec<_>>(), ["only"], "{round}: the old container's items stay gone");
+        backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap();
+    }
+    assert_eq!(backup_snapshot::Entity::find().count(&db).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn an_altered_or_missing_chunk_is_named() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
+    load(&db, "c", 100).await;
+    ship(&db, &storage, &kek).await;
+    backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
+    let chunks = backup_snapshot_chunk::Entity::find().all(&db).await.unwrap();
+    let victim = &chunks[chunks.len() / 2];
+    let path = dir.path().join("b").join(&victim.object_key);
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len() / 2;
+    bytes[n] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = stream_all(&db, &storage, &kek).await.unwrap_err().to_string();
+    assert!(err.contains(&victim.object_key) && err.contains("does not match"), "{err}");
+
+    std::fs::remove_file(&path).unwrap();
+    let err = stream_all(&db, &storage, &kek).await.unwrap_err().to_string();
+    assert!(err.contains(&victim.object_key) && err.contains("missing"), "{err}");
+}
+
+async fn stream_all(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey) -> Result<usize, backup::BackupError> {
+    let pit = PointInTime::open(db, storage, kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await?;
+    let mut items = pit.items("db", "c").await?;
+    let mut n = 0;
+    while items.next().await?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "chunk") {
+            out.push(p);
+        }
+    }
+    out
+}
