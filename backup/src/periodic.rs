@@ -5,7 +5,7 @@
 //! request and runs like any restore.
 
 use chrono::Utc;
-use sea_orm::{AccessMode, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, TransactionTrait};
+use sea_orm::{AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, TransactionTrait};
 
 use crate::chunk::{ChunkBounds, Item, SnapshotWriter};
 use crate::entities::backup_snapshot;
@@ -17,6 +17,28 @@ use crate::storage::BackupStorage;
 /// Items read from the live database per batch.
 const READ_ROWS: u64 = 1_000;
 const READ_BYTES: usize = 8 * 1024 * 1024;
+
+/// An account's databases and containers as their change-log entries describe them, and the
+/// containers as (database, container) pairs in order.
+///
+/// # Errors
+/// Database errors.
+pub async fn live_resources(c: &impl ConnectionTrait, account_id: &str) -> Result<(AccountAt, Vec<(String, String)>), BackupError> {
+    let mut meta = AccountAt::default();
+    let mut containers = Vec::new();
+    for d in engine::store::list_databases(c, account_id).await? {
+        let mut database = DatabaseAt { body: engine::store::database_log_body(&d), ..DatabaseAt::default() };
+        let (_, colls) = engine::store::list_containers(c, account_id, &d.id).await?;
+        for coll in colls {
+            database
+                .containers
+                .insert(coll.id.clone(), ContainerAt { body: engine::store::container_log_body(&d, &coll), ..ContainerAt::default() });
+            containers.push((d.id.clone(), coll.id));
+        }
+        meta.databases.insert(d.id.clone(), database);
+    }
+    Ok((meta, containers))
+}
 
 /// Takes a full backup of `account_id` now and returns its manifest row. An account unchanged
 /// since its last full backup keeps that one (same change number, same chunks).
@@ -40,19 +62,7 @@ pub async fn take_full(
         txn.commit().await?;
         return Ok(existing);
     }
-    let mut meta = AccountAt::default();
-    let mut containers = Vec::new();
-    for d in engine::store::list_databases(&txn, account_id).await? {
-        let mut database = DatabaseAt { body: engine::store::database_log_body(&d), ..DatabaseAt::default() };
-        let (_, colls) = engine::store::list_containers(&txn, account_id, &d.id).await?;
-        for c in colls {
-            database
-                .containers
-                .insert(c.id.clone(), ContainerAt { body: engine::store::container_log_body(&d, &c), ..ContainerAt::default() });
-            containers.push((d.id.clone(), c.id));
-        }
-        meta.databases.insert(d.id.clone(), database);
-    }
+    let (meta, containers) = live_resources(&txn, account_id).await?;
     let key = kek.data_key(db, account_id).await?;
     let mut writer = SnapshotWriter::start(storage, key, account_id, seq, bounds, &meta).await?;
     for (db_id, coll_id) in &containers {

@@ -1,6 +1,6 @@
 //! Applying an account at a point in time to a target: choosing what to restore, and streaming
-//! it through the engine so the target's own change log (and so its own backups) record every
-//! restored item.
+//! it through the engine into the target, recorded in the target's own backup (see
+//! [`Recording`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -11,8 +11,14 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
+use crate::chunk::{ChunkBounds, Item, SnapshotWriter};
 use crate::error::BackupError;
+use crate::keys::KeyWrapKey;
 use crate::replay::{AccountAt, DatabaseAt, PointInTime};
+use crate::storage::BackupStorage;
+use chrono::Utc;
+use engine::store::ImportLog;
+use sea_orm::EntityTrait;
 
 /// Items written per transaction, and their bytes (the item that reaches the bound ends the
 /// batch).
@@ -118,10 +124,23 @@ pub struct Progress {
     pub bytes_done: u64,
 }
 
+/// How restored items reach the target's own backup.
+#[derive(Debug, Clone, Copy)]
+pub enum Recording<'a> {
+    /// Each item gets a change-log entry, shipped like any write: for an in-place restore,
+    /// whose account takes other writes meanwhile.
+    Logged,
+    /// Items are written without log entries, and the same stream is written as the target's
+    /// base snapshot as of its last change (its databases and containers): for a restore into a
+    /// new account, which takes no writes until it is `Online`. The write path of a bare insert.
+    Seeded { storage: &'a BackupStorage, kek: &'a KeyWrapKey, chunks: ChunkBounds },
+}
+
 /// Creates the databases and containers of `chosen` (what [`select`] kept of `pit`'s
 /// resources) in `target` with their throughput and settings, then streams each container's
-/// items from `pit` in batches, reporting progress on `progress`. With `ttl_disabled` the
-/// containers come back with time-to-live off, so nothing restored is purged.
+/// items from `pit` in batches, recording them as `recording` says and reporting progress on
+/// `progress`. With `ttl_disabled` the containers come back with time-to-live off, so nothing
+/// restored is purged.
 ///
 /// Verification goes along: every chunk read is checked against its manifest hash and item
 /// count, every batch must insert every row, and each container must end holding exactly the
@@ -144,6 +163,7 @@ pub async fn apply(
     chosen: &AccountAt,
     selection: &[DatabaseSelection],
     ttl_disabled: bool,
+    recording: Recording<'_>,
     progress: &watch::Sender<Progress>,
     stop: &AtomicBool,
 ) -> Result<Progress, (BackupError, bool)> {
@@ -153,6 +173,8 @@ pub async fn apply(
     let mut p = Progress { items_total, ..Progress::default() };
     progress.send_replace(p);
     let stopped = || BackupError::Invalid("this runner lost the job's lease; another runner carries on".into());
+
+    // The databases and containers first, so that a seeded snapshot starts after them.
     for (db_id, d) in &chosen.databases {
         if stop.load(Ordering::Relaxed) {
             return Err((stopped(), wrote));
@@ -176,6 +198,17 @@ pub async fn apply(
             spec.rid = Some(owned_rid(job_id, db_id, Some(coll_id)));
             engine::store::create_container(db, target, db_id, spec).await.map_err(|e| (e.into(), wrote))?;
             wrote = true;
+        }
+    }
+    let (mut seed, log) = match recording {
+        Recording::Logged => (None, ImportLog::Logged),
+        Recording::Seeded { storage, kek, chunks } => {
+            (Some(seed_writer(db, storage, kek, target, chunks).await.map_err(|e| (e, wrote))?), ImportLog::Unlogged)
+        }
+    };
+
+    for (db_id, d) in &chosen.databases {
+        for coll_id in d.containers.keys() {
             let mut items = pit.items(db_id, coll_id).await.map_err(|e| (e, wrote))?;
             let mut written = 0u64;
             loop {
@@ -194,12 +227,17 @@ pub async fn apply(
                     break;
                 }
                 let n = batch.len();
-                let inserted = engine::store::import_items(db, target, db_id, coll_id, batch).await.map_err(|e| (e.into(), wrote))?;
-                if inserted != n {
+                let stored = engine::store::import_items(db, target, db_id, coll_id, batch, log).await.map_err(|e| (e.into(), wrote))?;
+                if stored.len() != n {
                     return Err((
-                        BackupError::Integrity(format!("{db_id}/{coll_id}: {inserted} of a batch of {n} items were written")),
+                        BackupError::Integrity(format!("{db_id}/{coll_id}: {} of a batch of {n} items were written", stored.len())),
                         wrote,
                     ));
+                }
+                if let Some(w) = &mut seed {
+                    for i in stored {
+                        w.push(db_id, coll_id, &Item { pk: i.pk, id: i.id, body: i.json }).await.map_err(|e| (e, wrote))?;
+                    }
                 }
                 written += n as u64;
                 p.items_done += n as u64;
@@ -217,7 +255,25 @@ pub async fn apply(
             }
         }
     }
+    if let Some(w) = seed {
+        w.finish(db, Utc::now()).await.map_err(|e| (e, wrote))?;
+    }
     Ok(p)
+}
+
+/// Starts the target's seeded base snapshot: as of its last change (the databases and
+/// containers just created), which its shipped log continues.
+async fn seed_writer<'a>(
+    db: &DatabaseConnection,
+    storage: &'a BackupStorage,
+    kek: &KeyWrapKey,
+    target: &str,
+    chunks: ChunkBounds,
+) -> Result<SnapshotWriter<'a>, BackupError> {
+    let seq = engine::entities::sequence::Entity::find_by_id(target.to_owned()).one(db).await?.map_or(0, |s| s.last_seq);
+    let (meta, _) = crate::periodic::live_resources(db, target).await?;
+    let key = kek.data_key(db, target).await?;
+    SnapshotWriter::start(storage, key, target, seq, chunks, &meta).await
 }
 
 /// Refuses an in-place restore (into the live `account`) unless every named database is free,

@@ -29,6 +29,10 @@ fn status_bytes(field: &str) -> usize {
 
 const POLICY: SnapshotPolicy = SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 256 * 1024 } };
 
+fn seeded<'a>(storage: &'a BackupStorage, kek: &'a KeyWrapKey) -> backup::restore::Recording<'a> {
+    backup::restore::Recording::Seeded { storage, kek, chunks: POLICY.chunks }
+}
+
 /// Peak resident memory growth while restoring a container of `n` ~1 KiB items.
 async fn restore_peak(n: usize) -> usize {
     let dir = tempfile::tempdir().unwrap();
@@ -45,7 +49,7 @@ async fn restore_peak(n: usize) -> usize {
     let text = "x".repeat(1000);
     for from in (0..n).step_by(500) {
         let docs = (from..(from + 500).min(n)).map(|i| json!({"id": format!("i{i:06}"), "k": format!("p{}", i % 13), "t": text})).collect();
-        store::import_items(&db, "a", "db", "c", docs).await.unwrap();
+        store::import_items(&db, "a", "db", "c", docs, store::ImportLog::Logged).await.unwrap();
     }
     let bounds = SegmentBounds { entries: 5_000, bytes: usize::MAX };
     backup::ship::ship_account(&db, &storage, &kek, "a", bounds).await.unwrap();
@@ -62,10 +66,11 @@ async fn restore_peak(n: usize) -> usize {
     let pit = PointInTime::open(&db, &storage, &kek, "a", Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
     let chosen = pit.resources().clone();
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
-    let done = backup::restore::apply(&db, "job", "target", &pit, &chosen, &[], false, &progress, &AtomicBool::new(false))
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let done =
+        backup::restore::apply(&db, "job", "target", &pit, &chosen, &[], false, seeded(&storage, &kek), &progress, &AtomicBool::new(false))
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap();
     let peak = status_bytes("VmHWM:").saturating_sub(before);
     assert_eq!(done.items_done, n as u64);
     peak

@@ -38,7 +38,7 @@ const POLICY: SnapshotPolicy = SnapshotPolicy { every: 1, log_bytes: i64::MAX, c
 async fn load(db: &DatabaseConnection, container: &str, n: usize) {
     let docs: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i:05}"), "k": format!("p{}", i % 7), "n": i})).collect();
     for part in docs.chunks(200) {
-        store::import_items(db, ACCOUNT, "db", container, part.to_vec()).await.unwrap();
+        store::import_items(db, ACCOUNT, "db", container, part.to_vec(), store::ImportLog::Logged).await.unwrap();
     }
 }
 
@@ -202,4 +202,64 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn a_job_lease_has_one_holder_until_it_runs_out() {
+    use backup::lease::{acquire, release};
+    let (db, _dir) = sqlite().await;
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(30);
+    assert!(acquire(&db, "snapshot/a", "one", soon).await.unwrap());
+    assert!(!acquire(&db, "snapshot/a", "two", soon).await.unwrap(), "held by another");
+    assert!(acquire(&db, "snapshot/a", "one", soon).await.unwrap(), "its holder renews it");
+    assert!(acquire(&db, "snapshot/b", "two", soon).await.unwrap(), "leases are per job");
+    // A holder that dies stops renewing: once the lease runs out, another takes the job over.
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    assert!(acquire(&db, "snapshot/c", "dead", past).await.unwrap());
+    assert!(acquire(&db, "snapshot/c", "two", soon).await.unwrap());
+    release(&db, "snapshot/a", "two").await.unwrap();
+    assert!(!acquire(&db, "snapshot/a", "two", soon).await.unwrap(), "only its holder releases it");
+    release(&db, "snapshot/a", "one").await.unwrap();
+    assert!(acquire(&db, "snapshot/a", "two", soon).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_seeded_restore_is_backed_up_from_its_first_second() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
+    load(&db, "c", 500).await;
+    ship(&db, &storage, &kek).await;
+
+    // Restore into a new account, seeding its backup: no item reaches its change log.
+    let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
+    let chosen = pit.resources().clone();
+    let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
+    let recording = backup::restore::Recording::Seeded { storage: &storage, kek: &kek, chunks: POLICY.chunks };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    backup::restore::apply(&db, "job", "t", &pit, &chosen, &[], false, recording, &progress, &stop).await.map_err(|(e, _)| e).unwrap();
+    let logged = engine::changelog::read(&db, "t", 0, 10_000).await.unwrap();
+    assert_eq!(logged.len(), 2, "the database and the container, not the items: {logged:?}");
+    let seed = backup_snapshot::Entity::find_by_id(("t".to_owned(), 2)).one(&db).await.unwrap().unwrap();
+    assert_eq!(seed.items, 500);
+
+    // The restored account changes, ships, and restores to exactly what it holds.
+    store::write_item(&db, "t", "db", "c", None, json!({"id": "after", "k": "p1"}), WriteMode::Create).await.unwrap();
+    store::delete_item(&db, "t", "db", "c", "[\"p1\"]", "i00001", None).await.unwrap();
+    backup::ship::ship_account(&db, &storage, &kek, "t", SegmentBounds::DEFAULT).await.unwrap();
+    let pit = PointInTime::open(&db, &storage, &kek, "t", Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
+    let mut items = pit.items("db", "c").await.unwrap();
+    let mut got = BTreeMap::new();
+    while let Some(i) = items.next().await.unwrap() {
+        got.insert(i.id, user_fields(&i.body));
+    }
+    let mut want = BTreeMap::new();
+    let (_, _, batch) = store::list_items(&db, "t", "db", "c", None, 10_000, usize::MAX).await.unwrap();
+    for i in &batch.items {
+        want.insert(i.id.clone(), user_fields(&i.body));
+    }
+    assert_eq!(got.len(), 500);
+    assert_eq!(got, want);
 }

@@ -169,8 +169,20 @@ async fn main() -> Result<()> {
     let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
     let t = Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let done =
-        backup::restore::apply(&db, "bench-restore", "restored", &pit, &chosen, &[], false, &progress, &stop).await.map_err(|(e, _)| e)?;
+    let done = backup::restore::apply(
+        &db,
+        "bench-restore",
+        "restored",
+        &pit,
+        &chosen,
+        &[],
+        false,
+        backup::restore::Recording::Seeded { storage: &storage, kek: &kek, chunks: backup::chunk::ChunkBounds::DEFAULT },
+        &progress,
+        &stop,
+    )
+    .await
+    .map_err(|(e, _)| e)?;
     let apply_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(done.items_done as usize == n, "restored {} of {n} items", done.items_done);
     println!(

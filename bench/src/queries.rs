@@ -65,7 +65,7 @@ async fn main() -> Result<()> {
     let t = Instant::now();
     for from in (0..n).step_by(2000) {
         let docs = (from..(from + 2000).min(n)).map(doc).collect();
-        store::import_items(&db, ACCOUNT, "bench", "items", docs).await?;
+        store::import_items(&db, ACCOUNT, "bench", "items", docs, store::ImportLog::Logged).await?;
     }
     let (_, coll) = store::get_container(&db, ACCOUNT, "bench", "items").await?;
     let bytes: i64 = db

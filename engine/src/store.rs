@@ -962,11 +962,31 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
 
 // ---------------------------------------------------------------- restore
 
-/// Writes restored items into a container in one transaction, each recorded as a `create` in the
-/// target account's change log (a restored account is backed up like any other). Documents are
-/// whole items as a backup holds them; system properties are issued afresh, user fields kept as
-/// they are. The container must not hold items with the same ids (restores write into new
-/// containers).
+/// Whether imported items get change-log entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportLog {
+    /// Each item is recorded as a `create` in the account's change log and shipped like any
+    /// write (an in-place restore: the account takes other writes meanwhile).
+    Logged,
+    /// No log entries: the caller records the items in backup storage itself (a restore into a
+    /// new account seeds its backup with a snapshot of what it wrote). Only for an account that
+    /// takes no other writes until the import is done.
+    Unlogged,
+}
+
+/// An imported item as stored: what its change-log entry holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub pk: String,
+    pub id: String,
+    /// The item with its system properties, as JSON.
+    pub json: String,
+}
+
+/// Writes restored items into a container in one transaction. Documents are whole items as a
+/// backup holds them; system properties are issued afresh, user fields kept as they are. The
+/// container must not hold items with the same ids (restores write into new containers).
+/// Returns the items as stored, in the order given.
 ///
 /// # Errors
 /// 400 for a malformed document, 404 without the container, database errors (a duplicate id).
@@ -976,17 +996,21 @@ pub async fn import_items(
     db_id: &str,
     coll_id: &str,
     docs: Vec<Value>,
-) -> Result<usize, EngineError> {
+    log: ImportLog,
+) -> Result<Vec<Imported>, EngineError> {
     if docs.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let n = docs.len();
     let txn = db.begin().await?;
-    let first_seq = changelog::reserve(&txn, account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?;
+    let first_seq = match log {
+        ImportLog::Logged => Some(changelog::reserve(&txn, account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?),
+        ImportLog::Unlogged => None,
+    };
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
     let now = now_ts();
     let mut rows = Vec::with_capacity(n);
-    let mut changes = Vec::with_capacity(n);
+    let mut imported = Vec::with_capacity(n);
     for doc in docs {
         let (body, id) = prepare_doc(doc)?;
         let pk = partition_key_of(&coll, &Value::Object(body.clone()))?;
@@ -1000,21 +1024,24 @@ pub async fn import_items(
             etag: new_etag(),
             expires_at: expires_at(&coll, &body, now),
         };
-        changes.push(Change {
+        imported.push(Imported { pk, id, json: item_json(&d, &coll, &row)?.to_string() });
+        rows.push(item::ActiveModel::from(row));
+    }
+    item::Entity::insert_many(rows).exec(&txn).await?;
+    if let Some(first_seq) = first_seq {
+        let changes = imported.iter().map(|i| Change {
             op: Op::Create,
             resource_type: "item",
             database_id: db_id.to_owned(),
             container_id: coll_id.to_owned(),
-            pk: Some(pk),
-            item_id: Some(id),
-            body: Some(item_json(&d, &coll, &row)?.to_string()),
+            pk: Some(i.pk.clone()),
+            item_id: Some(i.id.clone()),
+            body: Some(i.json.clone()),
         });
-        rows.push(item::ActiveModel::from(row));
+        changelog::append_many(&txn, account_id, first_seq, changes.collect()).await?;
     }
-    item::Entity::insert_many(rows).exec(&txn).await?;
-    changelog::append_many(&txn, account_id, first_seq, changes).await?;
     txn.commit().await?;
-    Ok(n)
+    Ok(imported)
 }
 
 // ---------------------------------------------------------------- deleted accounts

@@ -36,7 +36,7 @@ async fn seed(db: &DatabaseConnection) {
     let docs = (0..80)
         .map(|i| json!({"id": format!("{}{i:03}", if i % 2 == 0 { "X" } else { "y" }), "p": partitions[i % 5], "n": i, "g": format!("g{}", i % 7)}))
         .collect();
-    store::import_items(db, "a", "db", "c", docs).await.unwrap();
+    store::import_items(db, "a", "db", "c", docs, store::ImportLog::Logged).await.unwrap();
 }
 
 /// Every result of `sql`, following continuation tokens.

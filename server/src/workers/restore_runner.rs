@@ -13,9 +13,10 @@ use app::db::account;
 use app::domain::AccountState;
 use app::state::AppState;
 use backup::BackupError;
+use backup::chunk::ChunkBounds;
 use backup::entities::restore_job;
 use backup::replay::{Bound, Items, PointInTime};
-use backup::restore::{DatabaseSelection, Progress};
+use backup::restore::{DatabaseSelection, Progress, Recording};
 use chrono::{SecondsFormat, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -211,7 +212,15 @@ async fn restore(
         .await
         .map_err(|e| (e.into(), false))?;
     // Writing verifies as it goes (chunk hashes and counts, rows written, items held).
-    let done = backup::restore::apply(&state.db, &job.id, target, &pit, &chosen, &selection, job.ttl_disabled, progress, lost).await?;
+    // A new account takes no writes until it is Online, so its backup is seeded from what is
+    // written; an account restored into in place goes on taking writes, so its items are logged.
+    let recording = if job.in_place {
+        Recording::Logged
+    } else {
+        Recording::Seeded { storage: &state.backup_storage, kek: &kek, chunks: ChunkBounds::DEFAULT }
+    };
+    let done =
+        backup::restore::apply(&state.db, &job.id, target, &pit, &chosen, &selection, job.ttl_disabled, recording, progress, lost).await?;
     Ok(Summary { databases: chosen.databases.len(), containers: chosen.databases.values().map(|d| d.containers.len()).sum(), done })
 }
 
