@@ -1,10 +1,16 @@
 //! Snapshots as chunks: a base snapshot or periodic full backup is written and read as a run
 //! of size-bounded objects, so neither holds an account in memory.
 //!
-//! Chunk 0 holds the snapshot's databases and containers (change-log entries, JSON lines).
-//! Every later chunk holds items of one container, in (partition key, id) order, one per line:
-//! the partition key and the id as JSON strings, then the item as stored, tab-separated (compact
-//! JSON holds no raw tab or newline, so the line splits without parsing the item). Each chunk
+//! A snapshot is *full* (every item as of its change) or a *delta* on a parent snapshot (the
+//! last change of each item changed since the parent, deletions included, and which containers
+//! were deleted or made again since). Deltas keep frequent snapshots cheap on a large account;
+//! a full one is written again once the deltas grow (see [`crate::snapshot`]).
+//!
+//! Chunk 0 holds the snapshot's databases and containers (change-log entries, JSON lines; a
+//! delta also lists its reset containers). Every later chunk holds rows of one container, in
+//! (partition key, id) order, one per line: the partition key and the id as JSON strings, then
+//! the item as stored — empty for a deletion — tab-separated (compact JSON holds no raw tab or
+//! newline, so the line splits without parsing the item). Each chunk
 //! is sealed like a segment, under an identity naming the account, snapshot, index and
 //! container, and is listed with its hash and item count in `backup_snapshot_chunks`; the
 //! snapshot's row goes in with its chunk list in one transaction, after every chunk is stored.
@@ -46,6 +52,19 @@ pub struct Item {
     pub body: String,
 }
 
+/// One row of a chunk: an item, or (in a delta) its deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub pk: String,
+    pub id: String,
+    /// `None`: deleted since the parent snapshot.
+    pub body: Option<String>,
+}
+
+/// The entry type that marks, in a delta's chunk 0, a container deleted (and perhaps made
+/// again) since the parent: the parent's items of that name do not carry over.
+const RESET: &str = "reset";
+
 /// The prefix every chunk of a snapshot is stored under.
 pub fn prefix(account_id: &str, seq: i64) -> String {
     format!("accounts/{account_id}/snapshots/{seq:020}/")
@@ -67,6 +86,7 @@ pub struct SnapshotWriter<'a> {
     account_id: String,
     seq: i64,
     bounds: ChunkBounds,
+    parent_seq: Option<i64>,
     chunks: Vec<backup_snapshot_chunk::Model>,
     /// The container the open chunk belongs to.
     open: Option<(String, String)>,
@@ -75,8 +95,8 @@ pub struct SnapshotWriter<'a> {
 }
 
 impl<'a> SnapshotWriter<'a> {
-    /// Starts snapshot `seq` of `account_id` and stores its chunk 0: `meta`'s databases and
-    /// containers (its items, if any, are not written; push them).
+    /// Starts full snapshot `seq` of `account_id` and stores its chunk 0: `meta`'s databases
+    /// and containers (its items, if any, are not written; push them).
     ///
     /// # Errors
     /// Storage errors; [`BackupError::Integrity`] if a different chunk 0 is stored already.
@@ -88,18 +108,50 @@ impl<'a> SnapshotWriter<'a> {
         bounds: ChunkBounds,
         meta: &AccountAt,
     ) -> Result<Self, BackupError> {
+        Self::start_layer(storage, key, account_id, seq, bounds, meta, None, &[]).await
+    }
+
+    /// Starts delta snapshot `seq` on the snapshot at `parent_seq`: `meta` as of `seq`, and the
+    /// containers reset since the parent.
+    ///
+    /// # Errors
+    /// As [`SnapshotWriter::start`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_layer(
+        storage: &'a BackupStorage,
+        key: DataKey,
+        account_id: &str,
+        seq: i64,
+        bounds: ChunkBounds,
+        meta: &AccountAt,
+        parent_seq: Option<i64>,
+        resets: &[(String, String)],
+    ) -> Result<Self, BackupError> {
         let mut w = Self {
             storage,
             key,
             account_id: account_id.to_owned(),
             seq,
             bounds,
+            parent_seq,
             chunks: Vec::new(),
             open: None,
             buf: Vec::new(),
             buf_items: 0,
         };
-        for e in meta.to_entries(seq, DateTime::<Utc>::UNIX_EPOCH) {
+        let mut entries = meta.to_entries(seq, DateTime::<Utc>::UNIX_EPOCH);
+        entries.extend(resets.iter().map(|(database, container)| Entry {
+            seq,
+            committed_at: DateTime::<Utc>::UNIX_EPOCH,
+            op: RESET.into(),
+            resource_type: RESET.into(),
+            database_id: database.clone(),
+            container_id: container.clone(),
+            pk: None,
+            item_id: None,
+            body: None,
+        }));
+        for e in entries {
             serde_json::to_writer(&mut w.buf, &e).map_err(|e| BackupError::Invalid(format!("entry does not serialise: {e}")))?;
             w.buf.push(b'\n');
         }
@@ -112,8 +164,16 @@ impl<'a> SnapshotWriter<'a> {
     /// (partition key, id) order.
     ///
     /// # Errors
-    /// Storage errors; [`BackupError::Invalid`] for items out of order.
+    /// Storage errors.
     pub async fn push(&mut self, database: &str, container: &str, item: &Item) -> Result<(), BackupError> {
+        self.push_row(database, container, &item.pk, &item.id, Some(&item.body)).await
+    }
+
+    /// Adds a row (`body` `None`: a deletion, in a delta), in the order of [`Self::push`].
+    ///
+    /// # Errors
+    /// Storage errors; [`BackupError::Invalid`] for a body that is not compact JSON.
+    pub async fn push_row(&mut self, database: &str, container: &str, pk: &str, id: &str, body: Option<&str>) -> Result<(), BackupError> {
         if self.open.as_ref().is_some_and(|(d, c)| d != database || c != container) {
             self.seal().await?;
         }
@@ -121,14 +181,15 @@ impl<'a> SnapshotWriter<'a> {
             self.open = Some((database.to_owned(), container.to_owned()));
         }
         let text = |s: &str| serde_json::to_string(s).map_err(|e| BackupError::Invalid(format!("item key does not serialise: {e}")));
-        self.buf.extend_from_slice(text(&item.pk)?.as_bytes());
-        self.buf.push(b'\t');
-        self.buf.extend_from_slice(text(&item.id)?.as_bytes());
-        self.buf.push(b'\t');
-        if item.body.contains(['\n', '\t']) {
-            return Err(BackupError::Invalid(format!("item {:?} is not compact JSON", item.id)));
+        let body = body.unwrap_or_default();
+        if body.contains(['\n', '\t']) || (self.parent_seq.is_none() && body.is_empty()) {
+            return Err(BackupError::Invalid(format!("item {id:?} is not compact JSON")));
         }
-        self.buf.extend_from_slice(item.body.as_bytes());
+        self.buf.extend_from_slice(text(pk)?.as_bytes());
+        self.buf.push(b'\t');
+        self.buf.extend_from_slice(text(id)?.as_bytes());
+        self.buf.push(b'\t');
+        self.buf.extend_from_slice(body.as_bytes());
         self.buf.push(b'\n');
         self.buf_items += 1;
         if self.buf.len() >= self.bounds.bytes {
@@ -192,6 +253,7 @@ impl<'a> SnapshotWriter<'a> {
             items: self.chunks.iter().skip(1).map(|c| c.items).sum(),
             created_at: Utc::now(),
             chunks: i32::try_from(self.chunks.len()).unwrap_or(i32::MAX),
+            parent_seq: self.parent_seq,
         };
         let txn = db.begin().await?;
         let existing = backup_snapshot::Entity::find_by_id((row.account_id.clone(), row.seq)).one(&txn).await?;
@@ -244,16 +306,17 @@ impl Snapshot {
         Ok(Self { row, chunks })
     }
 
-    /// Items of `database`/`container` in the snapshot, per its chunk list.
+    /// Rows of `database`/`container` in the snapshot, per its chunk list.
     pub fn items_of(&self, database: &str, container: &str) -> u64 {
         self.chunks.iter().filter(|c| c.database_id == database && c.container_id == container).map(|c| c.items.unsigned_abs()).sum()
     }
 
-    /// The snapshot's databases and containers.
+    /// The snapshot's databases and containers, and (for a delta) the containers reset since its
+    /// parent.
     ///
     /// # Errors
     /// Integrity, storage errors.
-    pub async fn meta(&self, storage: &BackupStorage, key: &DataKey) -> Result<AccountAt, BackupError> {
+    pub async fn meta(&self, storage: &BackupStorage, key: &DataKey) -> Result<(AccountAt, Vec<(String, String)>), BackupError> {
         let entries = if self.row.chunks == 0 {
             self.legacy(storage, key).await?
         } else {
@@ -261,10 +324,15 @@ impl Snapshot {
             segment::parse_entries(&c.object_key, &fetch(storage, key, c).await?)?
         };
         let mut meta = AccountAt::default();
-        for e in entries.iter().filter(|e| e.resource_type != "item") {
-            meta.apply(e);
+        let mut resets = Vec::new();
+        for e in entries.into_iter().filter(|e| e.resource_type != "item") {
+            if e.resource_type == RESET {
+                resets.push((e.database_id, e.container_id));
+            } else {
+                meta.apply(&e);
+            }
         }
-        Ok(meta)
+        Ok((meta, resets))
     }
 
     async fn legacy(&self, storage: &BackupStorage, key: &DataKey) -> Result<Vec<Entry>, BackupError> {
@@ -275,7 +343,7 @@ impl Snapshot {
         segment::open_snapshot(key, &self.row.account_id, self.row.seq, bytes)
     }
 
-    /// A cursor over the items of `database`/`container`, chunk by chunk.
+    /// A cursor over the rows of `database`/`container`, chunk by chunk.
     ///
     /// # Errors
     /// For a snapshot from before chunking, those of reading its object.
@@ -346,7 +414,7 @@ impl ChunkCursor {
     /// # Errors
     /// [`BackupError::Integrity`] for a chunk that is missing, altered, unreadable or holds
     /// another number of items than its manifest line says.
-    pub async fn next(&mut self) -> Result<Option<Item>, BackupError> {
+    pub async fn next(&mut self) -> Result<Option<Row>, BackupError> {
         while self.pos >= self.plain.len() {
             if let Some(c) = self.current.take()
                 && c.items != self.seen
@@ -368,10 +436,10 @@ impl ChunkCursor {
         let bad = || BackupError::Integrity(format!("{}: holds an unreadable item", name()));
         let mut parts = line.splitn(3, |b| *b == b'\t');
         let (Some(pk), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
-        Ok(Some(Item {
+        Ok(Some(Row {
             pk: serde_json::from_slice(pk).map_err(|_| bad())?,
             id: serde_json::from_slice(id).map_err(|_| bad())?,
-            body: String::from_utf8(body.to_vec()).map_err(|_| bad())?,
+            body: if body.is_empty() { None } else { Some(String::from_utf8(body.to_vec()).map_err(|_| bad())?) },
         }))
     }
 }
@@ -414,9 +482,10 @@ mod tests {
             items: 2,
             created_at: Utc::now(),
             chunks: 0,
+            parent_seq: None,
         };
         let snapshot = Snapshot { row, chunks: Vec::new() };
-        let meta = snapshot.meta(&storage, &key).await.unwrap();
+        let (meta, _) = snapshot.meta(&storage, &key).await.unwrap();
         assert_eq!(meta.databases["db"].containers.keys().collect::<Vec<_>>(), ["c"]);
         let mut items = snapshot.items(&storage, &key, "db", "c").await.unwrap();
         let mut ids = Vec::new();

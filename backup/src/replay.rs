@@ -1,19 +1,20 @@
 //! Reading an account as it was at an instant from its backup alone.
 //!
-//! A [`PointInTime`] is the newest snapshot at or before the instant plus the log after it: the
-//! log *tail* is read once (each segment checked against the chained manifest, decrypted) into
-//! the databases and containers then and, for the containers asked for, the last change of each
-//! item. A container's items are then streamed: the snapshot's chunks merged, in (partition
-//! key, id) order, with the tail's changes. Memory holds one chunk and the tail (which the
-//! snapshot policy keeps short), never a container.
+//! A [`PointInTime`] is the newest snapshot at or before the instant (a full one and the deltas
+//! on it) plus the log after it: the log *tail* is read once (each segment checked against the
+//! chained manifest, decrypted) into the databases and containers then and, for the containers
+//! asked for, the last change of each item. A container's items are then streamed: the
+//! snapshots' chunks merged, in (partition key, id) order, with the tail's changes, the newest
+//! version winning. Memory holds a chunk per snapshot and the tail (which the snapshot policy
+//! keeps short), never a container.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::chunk::{ChunkCursor, Item, Snapshot};
+use crate::chunk::{ChunkCursor, Item, Row, Snapshot};
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::{DataKey, KeyWrapKey};
@@ -206,19 +207,36 @@ impl Bound {
 
 /// What the log tail changed in one container.
 #[derive(Debug, Default)]
-struct Delta {
+pub(crate) struct Delta {
     /// The container was deleted (or its database) after the snapshot: the snapshot's items
     /// of that name do not carry over.
-    reset: bool,
+    pub(crate) reset: bool,
     /// The last change of each item: its body, or `None` for a deletion.
-    items: BTreeMap<(String, String), Option<String>>,
+    pub(crate) items: BTreeMap<(String, String), Option<String>>,
+}
+
+/// What [`PointInTime::snapshots`] tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotStack {
+    pub newest_seq: i64,
+    pub full_bytes: i64,
+    pub delta_bytes: i64,
+    pub deltas: usize,
+}
+
+/// A snapshot a point in time starts from, with the containers it resets.
+struct Layer {
+    snapshot: Snapshot,
+    resets: BTreeSet<(String, String)>,
 }
 
 /// An account at an instant, ready to stream: see the module header.
 pub struct PointInTime {
     storage: BackupStorage,
     key: Option<DataKey>,
-    base: Option<Snapshot>,
+    /// The newest snapshot at or before the instant and the snapshots it is a delta on, the
+    /// full one first.
+    layers: Vec<Layer>,
     meta: AccountAt,
     deltas: BTreeMap<(String, String), Delta>,
     stats: ReplayStats,
@@ -228,7 +246,7 @@ pub struct PointInTime {
 }
 
 impl PointInTime {
-    /// Reads the snapshot's databases and containers and the log tail up to `bound`, keeping
+    /// Reads the snapshots' databases and containers and the log tail up to `bound`, keeping
     /// item changes of the containers `items` wants.
     ///
     /// # Errors
@@ -248,11 +266,19 @@ impl PointInTime {
             Bound::Time(t) => q.filter(backup_snapshot::Column::TakenAt.lte(t)),
             Bound::Seq(s) => q.filter(backup_snapshot::Column::Seq.lte(s)),
         };
-        let base = match q.one(db).await? {
-            Some(row) => Some(Snapshot::load(db, row).await?),
-            None => None,
-        };
-        let after = base.as_ref().map_or(0, |b| b.row.seq);
+        let mut chain = Vec::new();
+        let mut next = q.one(db).await?;
+        while let Some(row) = next {
+            next = match row.parent_seq {
+                Some(p) => Some(backup_snapshot::Entity::find_by_id((account_id.to_owned(), p)).one(db).await?.ok_or_else(|| {
+                    BackupError::Integrity(format!("snapshot {} is a delta on snapshot {p}, which is missing", row.object_key))
+                })?),
+                None => None,
+            };
+            chain.push(Snapshot::load(db, row).await?);
+        }
+        chain.reverse();
+        let after = chain.last().map_or(0, |b| b.row.seq);
 
         let mut segs = backup_segment::Entity::find()
             .filter(backup_segment::Column::AccountId.eq(account_id))
@@ -267,7 +293,7 @@ impl PointInTime {
         let mut pit = Self {
             storage: storage.clone(),
             key: None,
-            base: None,
+            layers: Vec::new(),
             meta: AccountAt::default(),
             deltas: BTreeMap::new(),
             stats: ReplayStats::default(),
@@ -276,14 +302,16 @@ impl PointInTime {
                 Bound::Seq(_) => None,
             },
         };
-        if base.is_none() && segs.is_empty() {
+        if chain.is_empty() && segs.is_empty() {
             return Ok(pit);
         }
         let key = kek.data_key(db, account_id).await?;
-        if let Some(b) = &base {
-            pit.meta = b.meta(storage, &key).await?;
+        for snapshot in chain {
+            let (meta, resets) = snapshot.meta(storage, &key).await?;
+            pit.meta = meta;
             pit.stats.segments += 1;
-            pit.stats.bytes += b.row.bytes.unsigned_abs();
+            pit.stats.bytes += snapshot.row.bytes.unsigned_abs();
+            pit.layers.push(Layer { snapshot, resets: resets.into_iter().collect() });
         }
         'segments: for s in &segs {
             let (entries, bytes) = fetch(storage, &key, s).await?;
@@ -298,7 +326,6 @@ impl PointInTime {
             }
         }
         pit.key = Some(key);
-        pit.base = base;
         Ok(pit)
     }
 
@@ -341,50 +368,81 @@ impl PointInTime {
         self.stats
     }
 
-    /// About how many items `database`/`container` holds: the snapshot's count plus the tail's
+    /// The snapshots it starts from: the newest one's change, and the stored sizes of the full
+    /// one and of the deltas on it, with how many deltas there are.
+    pub fn snapshots(&self) -> Option<SnapshotStack> {
+        let (full, deltas) = self.layers.split_first()?;
+        Some(SnapshotStack {
+            newest_seq: self.layers.last().map_or(full.snapshot.row.seq, |l| l.snapshot.row.seq),
+            full_bytes: full.snapshot.row.bytes,
+            delta_bytes: deltas.iter().map(|l| l.snapshot.row.bytes).sum(),
+            deltas: deltas.len(),
+        })
+    }
+
+    /// The log tail's changes, per container: what a delta snapshot holds.
+    pub(crate) fn tail(&self) -> &BTreeMap<(String, String), Delta> {
+        &self.deltas
+    }
+
+    /// The snapshots whose rows `database`/`container` is built from (after the newest one that
+    /// reset it; none if the tail resets it).
+    fn layers_of(&self, database: &str, container: &str) -> &[Layer] {
+        let key = (database.to_owned(), container.to_owned());
+        if self.deltas.get(&key).is_some_and(|d| d.reset) {
+            return &[];
+        }
+        let start = self.layers.iter().rposition(|l| l.resets.contains(&key)).unwrap_or(0);
+        &self.layers[start..]
+    }
+
+    /// About how many items `database`/`container` holds: the snapshots' rows plus the tail's
     /// changes (for progress; the restore counts exactly as it writes).
     pub fn estimated_items(&self, database: &str, container: &str) -> u64 {
         let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
-        let base = match (&self.base, delta) {
-            (_, Some(d)) if d.reset => 0,
-            (Some(b), _) => b.items_of(database, container),
-            (None, _) => 0,
-        };
-        base + delta.map_or(0, |d| d.items.values().filter(|v| v.is_some()).count() as u64)
+        let layers: u64 = self.layers_of(database, container).iter().map(|l| l.snapshot.items_of(database, container)).sum();
+        layers + delta.map_or(0, |d| d.items.values().filter(|v| v.is_some()).count() as u64)
     }
 
     /// The items of `database`/`container` then, in (partition key, id) order. Only containers
     /// that [`PointInTime::open`] was asked to keep items of are complete.
     ///
     /// # Errors
-    /// Reading the snapshot (a container that did not exist then streams nothing).
+    /// Reading the snapshots (a container that did not exist then streams nothing).
     pub async fn items(&self, database: &str, container: &str) -> Result<ItemStream<'_>, BackupError> {
         let body = self.meta.databases.get(database).and_then(|d| d.containers.get(container)).map(|c| &c.body);
-        let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
-        let base = match (&self.base, &self.key, body) {
-            (Some(b), Some(key), Some(_)) if !delta.is_some_and(|d| d.reset) => {
-                Some(b.items(&self.storage, key, database, container).await?)
+        let mut sources = Vec::new();
+        if let (Some(key), Some(_)) = (&self.key, body) {
+            for l in self.layers_of(database, container) {
+                sources.push(Source { cursor: l.snapshot.items(&self.storage, key, database, container).await?, head: None });
             }
-            _ => None,
-        };
+        }
+        let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
         let default_ttl = body.and_then(|b| b.get("defaultTtl")).and_then(Value::as_i64);
         Ok(ItemStream {
-            base,
-            base_next: None,
-            base_started: false,
-            tail: delta.map(|d| d.items.iter().peekable()),
+            sources,
+            started: false,
+            tail: delta.filter(|_| body.is_some()).map(|d| d.items.iter().peekable()),
             expire_at: self.expire_at.filter(|_| default_ttl.is_some()).map(|t| (t.timestamp(), default_ttl.unwrap_or(-1))),
         })
     }
 }
 
+/// One snapshot's rows of a container, with the next one read.
+struct Source {
+    cursor: ChunkCursor,
+    head: Option<Row>,
+}
+
 type TailIter<'a> = std::iter::Peekable<std::collections::btree_map::Iter<'a, (String, String), Option<String>>>;
 
-/// One container's items at an instant, streamed: see [`PointInTime::items`].
+/// One container's items at an instant, streamed: the snapshots' rows merged by (partition
+/// key, id) with the tail's changes, the newest version of each item winning and deletions
+/// dropping it. See [`PointInTime::items`].
 pub struct ItemStream<'a> {
-    base: Option<ChunkCursor>,
-    base_next: Option<Item>,
-    base_started: bool,
+    /// Oldest (the full snapshot) first.
+    sources: Vec<Source>,
+    started: bool,
     tail: Option<TailIter<'a>>,
     /// (instant, container default TTL) when items that had expired by then are left out.
     expire_at: Option<(i64, i64)>,
@@ -408,36 +466,39 @@ impl ItemStream<'_> {
     }
 
     async fn merged(&mut self) -> Result<Option<Item>, BackupError> {
+        if !self.started {
+            self.started = true;
+            for s in &mut self.sources {
+                s.head = s.cursor.next().await?;
+            }
+        }
         loop {
-            if !self.base_started {
-                self.base_started = true;
-                self.base_next = match &mut self.base {
-                    Some(c) => c.next().await?,
-                    None => None,
-                };
+            // The smallest key anywhere.
+            let mut min: Option<(String, String)> = None;
+            let heads = self.sources.iter().filter_map(|s| s.head.as_ref().map(|r| (&r.pk, &r.id)));
+            let tail = self.tail.as_mut().and_then(|t| t.peek().map(|((pk, id), _)| (pk, id)));
+            for (pk, id) in heads.chain(tail) {
+                if min.as_ref().is_none_or(|(mp, mi)| (pk, id) < (mp, mi)) {
+                    min = Some((pk.clone(), id.clone()));
+                }
             }
-            let tail_key = self.tail.as_mut().and_then(|t| t.peek().map(|(k, _)| *k));
-            let take_base = match (&self.base_next, tail_key) {
-                (None, None) => return Ok(None),
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some(b), Some((pk, id))) => match (&b.pk, &b.id).cmp(&(pk, id)) {
-                    std::cmp::Ordering::Less => true,
-                    std::cmp::Ordering::Greater => false,
-                    std::cmp::Ordering::Equal => {
-                        // The tail's change replaces the snapshot's item.
-                        self.base_started = false;
-                        false
-                    }
-                },
-            };
-            if take_base {
-                self.base_started = false;
-                return Ok(self.base_next.take());
+            let Some((pk, id)) = min else { return Ok(None) };
+            // The newest version wins: the tail's, else the newest snapshot's; every source
+            // holding the key moves past it.
+            let mut newest: Option<Option<String>> = None;
+            for s in &mut self.sources {
+                if s.head.as_ref().is_some_and(|r| r.pk == pk && r.id == id) {
+                    newest = s.head.take().map(|r| r.body);
+                    s.head = s.cursor.next().await?;
+                }
             }
-            let Some(((pk, id), body)) = self.tail.as_mut().and_then(Iterator::next) else { return Ok(None) };
-            if let Some(body) = body {
-                return Ok(Some(Item { pk: pk.clone(), id: id.clone(), body: body.clone() }));
+            if let Some(t) = self.tail.as_mut()
+                && t.peek().is_some_and(|((p, i), _)| *p == pk && *i == id)
+            {
+                newest = t.next().map(|(_, body)| body.clone());
+            }
+            if let Some(Some(body)) = newest {
+                return Ok(Some(Item { pk, id, body }));
             }
         }
     }

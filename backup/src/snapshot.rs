@@ -1,8 +1,14 @@
 //! Base snapshots: once enough log has been shipped since the last snapshot, a new one is built
-//! *from backup storage* — the previous snapshot's chunks merged, container by container, with
-//! the log since — and stored as chunks ([`crate::chunk`]), so that a restore reads a short tail
-//! of log. Built from the backup itself, a snapshot costs the live database nothing and is
-//! consistent by construction; streamed, it holds one chunk and the log since the last one.
+//! *from backup storage* and stored as chunks ([`crate::chunk`]), so that a restore reads a
+//! short tail of log. Built from the backup itself, a snapshot costs the live database nothing
+//! and is consistent by construction.
+//!
+//! Most snapshots are *deltas*: the log since the last snapshot, sorted, with each item's last
+//! change — a cost that follows the log, not the account. Once the deltas on the last full
+//! snapshot add up to a share of it (or stack too deep), a *full* one is written: the previous
+//! snapshots' chunks merged, container by container, with the log since, streamed, holding a
+//! chunk per snapshot and the log since the last one. So an account is rewritten about once per
+//! that share of its size in changes, and a restore reads at most a few snapshots.
 //!
 //! The server runs it in its own leased worker, never inside the shipping pass.
 
@@ -24,11 +30,16 @@ pub struct SnapshotPolicy {
     /// bytes too keeps the log a merge or a restore holds small when items are large.
     pub log_bytes: i64,
     pub chunks: ChunkBounds,
+    /// A full snapshot replaces the deltas once they stack this deep…
+    pub max_deltas: usize,
+    /// …or hold this share (per cent) of the full snapshot's size.
+    pub full_after_percent: i64,
 }
 
 impl SnapshotPolicy {
     /// What the service uses.
-    pub const DEFAULT: Self = Self { every: 20_000, log_bytes: 32 * 1024 * 1024, chunks: ChunkBounds::DEFAULT };
+    pub const DEFAULT: Self =
+        Self { every: 20_000, log_bytes: 32 * 1024 * 1024, chunks: ChunkBounds::DEFAULT, max_deltas: 8, full_after_percent: 25 };
 }
 
 /// The change a snapshot of `account_id` is due at, if one is: the end of the first shipped
@@ -81,15 +92,43 @@ pub async fn take_if_due(
         .ok_or_else(|| BackupError::Integrity(format!("no segment of account {account_id} ends at change {seq}")))?;
     let pit = PointInTime::open(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
     let key = kek.data_key(db, account_id).await?;
-    let mut writer = SnapshotWriter::start(storage, key, account_id, seq, policy.chunks, pit.resources()).await?;
-    for (db_id, d) in &pit.resources().databases {
-        for coll_id in d.containers.keys() {
-            let mut items = pit.items(db_id, coll_id).await?;
-            while let Some(item) = items.next().await? {
-                writer.push(db_id, coll_id, &item).await?;
+    let parent = pit.snapshots().filter(|s| s.deltas < policy.max_deltas && s.delta_bytes * 100 < s.full_bytes * policy.full_after_percent);
+    let writer = match parent {
+        Some(parent) => {
+            // A delta: the tail, sorted, with the containers it resets.
+            let resets: Vec<(String, String)> = pit.tail().iter().filter(|(_, d)| d.reset).map(|(k, _)| k.clone()).collect();
+            let mut writer = SnapshotWriter::start_layer(
+                storage,
+                key,
+                account_id,
+                seq,
+                policy.chunks,
+                pit.resources(),
+                Some(parent.newest_seq),
+                &resets,
+            )
+            .await?;
+            for ((db_id, coll_id), delta) in pit.tail() {
+                for ((pk, id), body) in &delta.items {
+                    writer.push_row(db_id, coll_id, pk, id, body.as_deref()).await?;
+                }
             }
+            writer
         }
-    }
+        None => {
+            // A full one: every container's items, merged.
+            let mut writer = SnapshotWriter::start(storage, key, account_id, seq, policy.chunks, pit.resources()).await?;
+            for (db_id, d) in &pit.resources().databases {
+                for coll_id in d.containers.keys() {
+                    let mut items = pit.items(db_id, coll_id).await?;
+                    while let Some(item) = items.next().await? {
+                        writer.push(db_id, coll_id, &item).await?;
+                    }
+                }
+            }
+            writer
+        }
+    };
     writer.finish(db, closing.last_at).await?;
     Ok(Some(seq))
 }

@@ -20,8 +20,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 const ACCOUNT: &str = "acct-pitr";
-/// A snapshot every 4 shipped changes, in chunks of about two items: containers span many chunks.
-const POLICY: SnapshotPolicy = SnapshotPolicy { every: 4, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 300 } };
+/// A snapshot every 4 shipped changes, in chunks of about two items (containers span many
+/// chunks), deltas stacked up to two deep between full ones.
+const POLICY: SnapshotPolicy =
+    SnapshotPolicy { every: 4, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 300 }, max_deltas: 2, full_after_percent: 1_000 };
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -34,7 +36,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0u8..8, 0u8..2, any::<i64>()).prop_map(|(i, c, v)| Op::Upsert(i, c, v)),
-        2 => (0u8..8, 0u8..2).prop_map(|(i, c)| Op::Delete(i, c)),
+        4 => (0u8..8, 0u8..2).prop_map(|(i, c)| Op::Delete(i, c)),
         1 => (0u8..2).prop_map(Op::NewContainer),
         1 => (0u8..2).prop_map(Op::DropContainer),
     ]
@@ -191,10 +193,10 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
 
     #[test]
-    fn sqlite_backups_rebuild_every_past_state(ops in prop::collection::vec(op(), 1..30)) {
+    fn sqlite_backups_rebuild_every_past_state(ops in prop::collection::vec(op(), 1..50)) {
         rt().block_on(async {
             let (db, _dir) = sqlite().await;
             check(db, ops).await;
@@ -202,7 +204,7 @@ proptest! {
     }
 
     #[test]
-    fn postgres_backups_rebuild_every_past_state(ops in prop::collection::vec(op(), 1..30)) {
+    fn postgres_backups_rebuild_every_past_state(ops in prop::collection::vec(op(), 1..50)) {
         rt().block_on(async {
             let (db, admin, name) = postgres().await;
             check(db.clone(), ops).await;

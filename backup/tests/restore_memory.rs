@@ -27,7 +27,7 @@ fn status_bytes(field: &str) -> usize {
     line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024
 }
 
-const POLICY: SnapshotPolicy = SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 256 * 1024 } };
+const POLICY: SnapshotPolicy = SnapshotPolicy { chunks: ChunkBounds { bytes: 256 * 1024 }, every: 1, ..SnapshotPolicy::DEFAULT };
 
 fn seeded<'a>(storage: &'a BackupStorage, kek: &'a KeyWrapKey) -> backup::restore::Recording<'a> {
     backup::restore::Recording::Seeded { storage, kek, chunks: POLICY.chunks }

@@ -32,8 +32,10 @@ fn spec(id: &str) -> ContainerSpec {
     ContainerSpec::from_body(&json!({"id": id, "partitionKey": {"paths": ["/k"]}})).unwrap()
 }
 
-/// Small chunks (a few items each) and a snapshot after every shipped change.
-const POLICY: SnapshotPolicy = SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 512 } };
+/// Small chunks (a few items each) and a snapshot after every shipped change, deltas up to two
+/// deep.
+const POLICY: SnapshotPolicy =
+    SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 512 }, max_deltas: 2, full_after_percent: 1_000 };
 
 async fn load(db: &DatabaseConnection, container: &str, n: usize) {
     let docs: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i:05}"), "k": format!("p{}", i % 7), "n": i})).collect();
@@ -144,14 +146,25 @@ async fn merges_carry_changes_and_a_container_made_again_starts_empty() {
     store::write_item(&db, ACCOUNT, "db", "again", None, json!({"id": "only", "k": "p"}), WriteMode::Create).await.unwrap();
     ship(&db, &storage, &kek).await;
 
-    // Streamed from the snapshot plus the tail, and from a merged snapshot: both exact.
-    for round in ["tail", "merged"] {
+    // Streamed from the snapshot plus the tail, from a delta on it, and from a full snapshot
+    // merged from both: all exact.
+    for (round, full) in [("tail", false), ("delta", true), ("full", false)] {
         assert_eq!(restored(&db, &storage, &kek, "kept").await, live(&db, "kept").await, "{round}");
         let again = restored(&db, &storage, &kek, "again").await;
         assert_eq!(again.keys().collect::<Vec<_>>(), ["only"], "{round}: the old container's items stay gone");
-        backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap();
+        if round == "tail" {
+            backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
+        } else if full {
+            // One more change, and a full snapshot (no deltas allowed).
+            store::write_item(&db, ACCOUNT, "db", "kept", None, json!({"id": "last", "k": "p0"}), WriteMode::Create).await.unwrap();
+            ship(&db, &storage, &kek).await;
+            let policy = SnapshotPolicy { max_deltas: 0, ..POLICY };
+            backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, policy).await.unwrap().unwrap();
+        }
     }
-    assert_eq!(backup_snapshot::Entity::find().count(&db).await.unwrap(), 2);
+    let kinds: Vec<Option<i64>> = backup_snapshot::Entity::find().all(&db).await.unwrap().into_iter().map(|s| s.parent_seq).collect();
+    assert_eq!(kinds.len(), 3);
+    assert_eq!((kinds[0], kinds[1].is_some(), kinds[2]), (None, true, None), "full, delta, full");
 }
 
 #[tokio::test]

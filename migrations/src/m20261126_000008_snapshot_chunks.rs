@@ -4,6 +4,7 @@
 //! container (items in (partition key, id) order), each listed here with its hash, so neither
 //! taking nor restoring one holds an account in memory. `backup_snapshots.chunks` counts them;
 //! 0 marks a snapshot written before chunking, a single object read whole.
+//! `backup_snapshots.parent_seq` marks a delta snapshot and names the snapshot it builds on.
 //!
 //! `job_leases` lets one replica at a time run a named background job (a snapshot merge, say);
 //! a dead holder's lease runs out and another replica takes the job over.
@@ -44,6 +45,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table(BackupSnapshots::Table)
+                    .add_column(ColumnDef::new(BackupSnapshots::ParentSeq).big_integer().null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(JobLeases::Table)
@@ -57,6 +66,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(JobLeases::Table).to_owned()).await?;
+        manager.alter_table(Table::alter().table(BackupSnapshots::Table).drop_column(BackupSnapshots::ParentSeq).to_owned()).await?;
         manager.alter_table(Table::alter().table(BackupSnapshots::Table).drop_column(BackupSnapshots::Chunks).to_owned()).await?;
         manager.drop_table(Table::drop().table(BackupSnapshotChunks::Table).to_owned()).await
     }
@@ -80,6 +90,7 @@ enum BackupSnapshotChunks {
 enum BackupSnapshots {
     Table,
     Chunks,
+    ParentSeq,
 }
 
 #[derive(DeriveIden)]

@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// How many chunks; 0 for a snapshot written before chunking (one object, read whole).
     pub chunks: i32,
+    /// `None` for a full snapshot; for a delta, the snapshot it is a delta on.
+    pub parent_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
