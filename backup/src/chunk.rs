@@ -204,16 +204,26 @@ impl<'a> SnapshotWriter<'a> {
         let idx = i32::try_from(self.chunks.len()).map_err(|_| BackupError::Invalid("too many chunks in one snapshot".into()))?;
         let name = chunk_key(&self.account_id, self.seq, idx);
         let aad = chunk_aad(&self.account_id, self.seq, idx, &database, &container);
-        let sealed = segment::seal_plain(&self.key, &aad, &self.buf)?;
-        let stored = match self.storage.put_new(&name, sealed.clone()).await? {
-            Put::Written => sealed,
+        let (key, plain, sealing_aad) = (self.key.clone(), std::mem::take(&mut self.buf), aad.clone());
+        let (sealed, sha, plain) = segment::off_runtime(move || {
+            let sealed = segment::seal_plain(&key, &sealing_aad, &plain)?;
+            let sha = hex::encode(Sha256::digest(&sealed));
+            Ok((sealed, sha, plain))
+        })
+        .await?;
+        self.buf = plain;
+        let len = sealed.len();
+        let (sha, len) = match self.storage.put_new(&name, sealed).await? {
+            Put::Written => (sha, len),
             Put::AlreadyThere => {
                 // An earlier run of this snapshot stored it: keep it if it holds the same.
                 let existing = self.storage.get(&name).await?;
-                if segment::open_plain(&self.key, &aad, &name, existing.clone())? != self.buf {
+                let sha = hex::encode(Sha256::digest(&existing));
+                let len = existing.len();
+                if segment::open_plain(&self.key, &aad, &name, existing)? != self.buf {
                     return Err(BackupError::Integrity(format!("{name} is stored already with other contents")));
                 }
-                existing
+                (sha, len)
             }
         };
         self.chunks.push(backup_snapshot_chunk::Model {
@@ -223,8 +233,8 @@ impl<'a> SnapshotWriter<'a> {
             database_id: database,
             container_id: container,
             items: self.buf_items,
-            bytes: i64::try_from(stored.len()).unwrap_or(i64::MAX),
-            sha256: hex::encode(Sha256::digest(&stored)),
+            bytes: i64::try_from(len).unwrap_or(i64::MAX),
+            sha256: sha,
             object_key: name,
         });
         self.buf.clear();
@@ -389,10 +399,15 @@ fn line(i: &Item) -> String {
 
 async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk::Model) -> Result<Vec<u8>, BackupError> {
     let bytes = storage.get(&c.object_key).await?;
-    if hex::encode(Sha256::digest(&bytes)) != c.sha256 {
-        return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", c.object_key)));
-    }
-    segment::open_plain(key, &chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), &c.object_key, bytes)
+    let (key, aad, name, sha) =
+        (key.clone(), chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
+    segment::off_runtime(move || {
+        if hex::encode(Sha256::digest(&bytes)) != sha {
+            return Err(BackupError::Integrity(format!("{name} does not match its manifest hash (altered or replaced)")));
+        }
+        segment::open_plain(&key, &aad, &name, bytes)
+    })
+    .await
 }
 
 /// Reads one container's items out of a snapshot's chunks, holding one chunk at a time.

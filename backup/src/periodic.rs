@@ -52,18 +52,20 @@ pub async fn take_full(
     account_id: &str,
     bounds: ChunkBounds,
 ) -> Result<backup_snapshot::Model, BackupError> {
+    // Everything the read needs from the database comes first or through the read itself: the
+    // read holds a connection (SQLite may have only the one).
+    let key = kek.data_key(db, account_id).await?;
     let taken_at = Utc::now();
     let txn = match db.get_database_backend() {
         DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
         _ => db.begin().await?,
     };
     let seq = engine::entities::sequence::Entity::find_by_id(account_id.to_owned()).one(&txn).await?.map_or(0, |s| s.last_seq);
-    if let Some(existing) = backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(db).await? {
+    if let Some(existing) = backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(&txn).await? {
         txn.commit().await?;
         return Ok(existing);
     }
     let (meta, containers) = live_resources(&txn, account_id).await?;
-    let key = kek.data_key(db, account_id).await?;
     let mut writer = SnapshotWriter::start(storage, key, account_id, seq, bounds, &meta).await?;
     for (db_id, coll_id) in &containers {
         let mut after = None;

@@ -154,7 +154,8 @@ pub async fn fetch(
         return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", s.object_key)));
     }
     let len = bytes.len() as u64;
-    let entries = segment::open(key, &s.account_id, s.first_seq, s.last_seq, bytes)?;
+    let (key, account, first, last) = (key.clone(), s.account_id.clone(), s.first_seq, s.last_seq);
+    let entries = segment::off_runtime(move || segment::open(&key, &account, first, last, bytes)).await?;
     Ok((entries, len))
 }
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
-use crate::chunk::{ChunkBounds, Item, SnapshotWriter};
+use crate::chunk::{ChunkBounds, SnapshotWriter};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
 use crate::replay::{AccountAt, DatabaseAt, PointInTime};
@@ -209,41 +209,9 @@ pub async fn apply(
 
     for (db_id, d) in &chosen.databases {
         for coll_id in d.containers.keys() {
-            let mut items = pit.items(db_id, coll_id).await.map_err(|e| (e, wrote))?;
-            let mut written = 0u64;
-            loop {
-                if stop.load(Ordering::Relaxed) {
-                    return Err((stopped(), wrote));
-                }
-                let (mut batch, mut bytes) = (Vec::with_capacity(APPLY_BATCH), 0u64);
-                while batch.len() < APPLY_BATCH && bytes < APPLY_BYTES {
-                    let Some(item) = items.next().await.map_err(|e| (e, wrote))? else { break };
-                    bytes += item.body.len() as u64;
-                    let value = serde_json::from_str::<Value>(&item.body)
-                        .map_err(|e| (BackupError::Integrity(format!("backed-up item {:?} is not JSON: {e}", item.id)), wrote))?;
-                    batch.push(value);
-                }
-                if batch.is_empty() {
-                    break;
-                }
-                let n = batch.len();
-                let stored = engine::store::import_items(db, target, db_id, coll_id, batch, log).await.map_err(|e| (e.into(), wrote))?;
-                if stored.len() != n {
-                    return Err((
-                        BackupError::Integrity(format!("{db_id}/{coll_id}: {} of a batch of {n} items were written", stored.len())),
-                        wrote,
-                    ));
-                }
-                if let Some(w) = &mut seed {
-                    for i in stored {
-                        w.push(db_id, coll_id, &Item { pk: i.pk, id: i.id, body: i.json }).await.map_err(|e| (e, wrote))?;
-                    }
-                }
-                written += n as u64;
-                p.items_done += n as u64;
-                p.bytes_done += bytes;
-                progress.send_replace(p);
-            }
+            let written = copy_container(db, target, pit, (db_id, coll_id), seed.as_mut(), log, &mut p, progress, stop)
+                .await
+                .map_err(|e| (e, wrote))?;
             let held = engine::store::count_items(db, target, db_id, coll_id).await.map_err(|e| (e.into(), wrote))?;
             if held != written {
                 return Err((
@@ -259,6 +227,95 @@ pub async fn apply(
         w.finish(db, Utc::now()).await.map_err(|e| (e, wrote))?;
     }
     Ok(p)
+}
+
+/// Streams one container's items from `pit` into `target`; returns how many were written.
+///
+/// Two halves run side by side: this task reads, checks and prepares the next batch (and adds
+/// it to the seeded snapshot), while a writer task writes the batch before it, so the database
+/// is rarely kept waiting. At most two prepared batches wait between them.
+#[allow(clippy::too_many_arguments)]
+async fn copy_container(
+    db: &DatabaseConnection,
+    target: &str,
+    pit: &PointInTime,
+    (db_id, coll_id): (&str, &str),
+    mut seed: Option<&mut SnapshotWriter<'_>>,
+    log: ImportLog,
+    p: &mut Progress,
+    progress: &watch::Sender<Progress>,
+    stop: &AtomicBool,
+) -> Result<u64, BackupError> {
+    let (dm, cm) = engine::store::get_container(db, target, db_id, coll_id).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(engine::store::PreparedImport, u64)>(2);
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
+    let writer = tokio::spawn({
+        let db = db.clone();
+        let place = format!("{db_id}/{coll_id}");
+        async move {
+            let mut written = 0u64;
+            while let Some((prepared, bytes)) = rx.recv().await {
+                let n = prepared.items.len();
+                let stored = engine::store::write_import(&db, prepared, log).await?;
+                if stored != n {
+                    return Err(BackupError::Integrity(format!("{place}: {stored} of a batch of {n} items were written")));
+                }
+                written += n as u64;
+                let _ = done_tx.send((n as u64, bytes));
+            }
+            Ok(written)
+        }
+    });
+    let note = |p: &mut Progress, (n, bytes): (u64, u64)| {
+        p.items_done += n;
+        p.bytes_done += bytes;
+        progress.send_replace(*p);
+    };
+    let prepared = async {
+        let mut items = pit.items(db_id, coll_id).await?;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Err(BackupError::Invalid("this runner lost the job's lease; another runner carries on".into()));
+            }
+            let (mut batch, mut bytes) = (Vec::with_capacity(APPLY_BATCH), 0u64);
+            while batch.len() < APPLY_BATCH && bytes < APPLY_BYTES {
+                let Some(item) = items.next().await? else { break };
+                bytes += item.body.len() as u64;
+                let value = serde_json::from_str::<Value>(&item.body)
+                    .map_err(|e| BackupError::Integrity(format!("backed-up item {:?} is not JSON: {e}", item.id)))?;
+                batch.push(value);
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let prepared = engine::store::prepare_import(&dm, &cm, batch)?;
+            if let Some(w) = seed.as_deref_mut() {
+                for i in &prepared.items {
+                    w.push_row(db_id, coll_id, &i.pk, &i.id, Some(&i.json)).await?;
+                }
+            }
+            while let Ok(done) = done_rx.try_recv() {
+                note(p, done);
+            }
+            if tx.send((prepared, bytes)).await.is_err() {
+                // The writer stopped on an error, which it reports.
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    drop(tx);
+    if let Err(e) = prepared {
+        // Stop writing before the caller cleans up what was written.
+        writer.abort();
+        let _ = writer.await;
+        return Err(e);
+    }
+    let written = writer.await.map_err(|e| BackupError::Invalid(format!("the restore's writer failed: {e}")))??;
+    while let Ok(done) = done_rx.try_recv() {
+        note(p, done);
+    }
+    Ok(written)
 }
 
 /// Starts the target's seeded base snapshot: as of its last change (the databases and

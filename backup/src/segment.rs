@@ -140,6 +140,15 @@ pub(crate) fn parse_entries(name: &str, lines: &[u8]) -> Result<Vec<Entry>, Back
     Ok(entries)
 }
 
+/// Runs CPU-heavy sealing or opening off the async workers, so a large chunk does not stall
+/// requests sharing the runtime.
+///
+/// # Errors
+/// The closure's error, or [`BackupError::Invalid`] if its task died.
+pub(crate) async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackupError> + Send + 'static) -> Result<T, BackupError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| BackupError::Invalid(format!("a sealing task failed: {e}")))?
+}
+
 /// Compresses and encrypts `plain` under `aad` (the object's identity), in one buffer.
 pub(crate) fn seal_plain(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, BackupError> {
     let header = MAGIC.len() + NONCE_LEN;

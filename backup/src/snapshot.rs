@@ -83,6 +83,23 @@ pub async fn take_if_due(
     policy: SnapshotPolicy,
 ) -> Result<Option<i64>, BackupError> {
     let Some(seq) = due(db, account_id, policy).await? else { return Ok(None) };
+    take(db, storage, kek, account_id, seq, policy).await?;
+    Ok(Some(seq))
+}
+
+/// Takes a base snapshot of `account_id` as of change `seq`, which must end a shipped segment:
+/// a delta on the last snapshot, or a full one as `policy` says.
+///
+/// # Errors
+/// Integrity, key, storage and database errors.
+pub async fn take(
+    db: &DatabaseConnection,
+    storage: &BackupStorage,
+    kek: &KeyWrapKey,
+    account_id: &str,
+    seq: i64,
+    policy: SnapshotPolicy,
+) -> Result<(), BackupError> {
     // Shipping ends segments at shipped positions, so change `seq` closes a segment.
     let closing = backup_segment::Entity::find()
         .filter(backup_segment::Column::AccountId.eq(account_id))
@@ -130,5 +147,5 @@ pub async fn take_if_due(
         }
     };
     writer.finish(db, closing.last_at).await?;
-    Ok(Some(seq))
+    Ok(())
 }

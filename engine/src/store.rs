@@ -502,9 +502,21 @@ pub fn partition_key_paths(c: &container::Model) -> Vec<String> {
 /// # Errors
 /// 400 when the value is longer than [`MAX_PARTITION_KEY_BYTES`].
 pub fn partition_key_of(c: &container::Model, doc: &Value) -> Result<String, EngineError> {
+    match doc {
+        Value::Object(fields) => partition_key_in(c, fields),
+        _ => partition_key_in(c, &Map::new()),
+    }
+}
+
+/// [`partition_key_of`] for a document's fields.
+fn partition_key_in(c: &container::Model, fields: &Map<String, Value>) -> Result<String, EngineError> {
     let values: Vec<Value> = partition_key_paths(c)
         .iter()
-        .map(|path| path.trim_start_matches('/').split('/').try_fold(doc, |v, seg| v.get(seg)).cloned().unwrap_or_else(|| json!({})))
+        .map(|path| {
+            let mut segs = path.trim_start_matches('/').split('/');
+            let top = segs.next().and_then(|seg| fields.get(seg));
+            top.and_then(|v| segs.try_fold(v, |v, seg| v.get(seg))).cloned().unwrap_or_else(|| json!({}))
+        })
         .collect();
     checked_partition_key(Value::Array(values).to_string())
 }
@@ -983,13 +995,106 @@ pub struct Imported {
     pub json: String,
 }
 
-/// Writes restored items into a container in one transaction. Documents are whole items as a
-/// backup holds them; system properties are issued afresh, user fields kept as they are. The
-/// container must not hold items with the same ids (restores write into new containers).
-/// Returns the items as stored, in the order given.
+/// Restored items checked and made ready to write: the CPU half of an import, which a restore
+/// runs for one batch while the database writes the one before.
+#[derive(Debug)]
+pub struct PreparedImport {
+    account_id: String,
+    database_id: String,
+    container_id: String,
+    container_rid: String,
+    rows: Vec<item::ActiveModel>,
+    /// The items as they will be stored, in the order given.
+    pub items: Vec<Imported>,
+}
+
+/// Prepares restored items for container `coll` of database `d`. Documents are whole items as a
+/// backup holds them; system properties are issued afresh, user fields kept as they are, and
+/// every check of a write applies.
 ///
 /// # Errors
-/// 400 for a malformed document, 404 without the container, database errors (a duplicate id).
+/// 400 for a malformed document.
+pub fn prepare_import(d: &database::Model, coll: &container::Model, docs: Vec<Value>) -> Result<PreparedImport, EngineError> {
+    let now = now_ts();
+    let mut rows = Vec::with_capacity(docs.len());
+    let mut items = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let (mut body, id) = prepare_doc(doc)?;
+        let pk = partition_key_in(coll, &body)?;
+        let (rid, etag) = (new_rid(), new_etag());
+        let expires = expires_at(coll, &body, now);
+        let text = serde_json::to_string(&body).map_err(|e| EngineError::BadRequest(format!("the item does not serialise: {e}")))?;
+        // The item as read back (see `item_json`), built from the map in hand.
+        body.insert("_rid".into(), json!(rid));
+        body.insert("_self".into(), json!(format!("dbs/{}/colls/{}/docs/{}/", d.rid, coll.rid, rid)));
+        body.insert("_etag".into(), json!(etag));
+        body.insert("_attachments".into(), json!("attachments/"));
+        body.insert("_ts".into(), json!(now));
+        items.push(Imported { pk: pk.clone(), id: id.clone(), json: Value::Object(body).to_string() });
+        rows.push(item::ActiveModel::from(item::Model {
+            container_rid: coll.rid.clone(),
+            pk,
+            id,
+            rid,
+            body: text,
+            ts: now,
+            etag,
+            expires_at: expires,
+        }));
+    }
+    Ok(PreparedImport {
+        account_id: coll.account_id.clone(),
+        database_id: d.id.clone(),
+        container_id: coll.id.clone(),
+        container_rid: coll.rid.clone(),
+        rows,
+        items,
+    })
+}
+
+/// Writes prepared items in one transaction, logged as `log` says; returns how many were
+/// written. The container must not hold items with the same ids (restores write into new
+/// containers).
+///
+/// # Errors
+/// 404 if the container is gone, database errors (a duplicate id).
+pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log: ImportLog) -> Result<usize, EngineError> {
+    let PreparedImport { account_id, database_id, container_id, container_rid, rows, items } = prepared;
+    let n = rows.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    let first_seq = match log {
+        ImportLog::Logged => Some(changelog::reserve(&txn, &account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?),
+        ImportLog::Unlogged => None,
+    };
+    let live = container::Entity::find().filter(container::Column::Rid.eq(&container_rid)).one(&txn).await?;
+    if live.is_none() {
+        return Err(EngineError::NotFound(format!("container {container_id:?} does not exist in database {database_id:?}")));
+    }
+    item::Entity::insert_many(rows).exec(&txn).await?;
+    if let Some(first_seq) = first_seq {
+        let changes = items.into_iter().map(|i| Change {
+            op: Op::Create,
+            resource_type: "item",
+            database_id: database_id.clone(),
+            container_id: container_id.clone(),
+            pk: Some(i.pk),
+            item_id: Some(i.id),
+            body: Some(i.json),
+        });
+        changelog::append_many(&txn, &account_id, first_seq, changes.collect()).await?;
+    }
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// Prepares and writes restored items in one go (see [`prepare_import`], [`write_import`]);
+/// returns them as stored.
+///
+/// # Errors
+/// As those two, and 404 without the container.
 pub async fn import_items(
     db: &DatabaseConnection,
     account_id: &str,
@@ -998,50 +1103,11 @@ pub async fn import_items(
     docs: Vec<Value>,
     log: ImportLog,
 ) -> Result<Vec<Imported>, EngineError> {
-    if docs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let n = docs.len();
-    let txn = db.begin().await?;
-    let first_seq = match log {
-        ImportLog::Logged => Some(changelog::reserve(&txn, account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?),
-        ImportLog::Unlogged => None,
-    };
-    let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
-    let now = now_ts();
-    let mut rows = Vec::with_capacity(n);
-    let mut imported = Vec::with_capacity(n);
-    for doc in docs {
-        let (body, id) = prepare_doc(doc)?;
-        let pk = partition_key_of(&coll, &Value::Object(body.clone()))?;
-        let row = item::Model {
-            container_rid: coll.rid.clone(),
-            pk: pk.clone(),
-            id: id.clone(),
-            rid: new_rid(),
-            body: Value::Object(body.clone()).to_string(),
-            ts: now,
-            etag: new_etag(),
-            expires_at: expires_at(&coll, &body, now),
-        };
-        imported.push(Imported { pk, id, json: item_json(&d, &coll, &row)?.to_string() });
-        rows.push(item::ActiveModel::from(row));
-    }
-    item::Entity::insert_many(rows).exec(&txn).await?;
-    if let Some(first_seq) = first_seq {
-        let changes = imported.iter().map(|i| Change {
-            op: Op::Create,
-            resource_type: "item",
-            database_id: db_id.to_owned(),
-            container_id: coll_id.to_owned(),
-            pk: Some(i.pk.clone()),
-            item_id: Some(i.id.clone()),
-            body: Some(i.json.clone()),
-        });
-        changelog::append_many(&txn, account_id, first_seq, changes.collect()).await?;
-    }
-    txn.commit().await?;
-    Ok(imported)
+    let (d, coll) = get_container(db, account_id, db_id, coll_id).await?;
+    let prepared = prepare_import(&d, &coll, docs)?;
+    let items = prepared.items.clone();
+    write_import(db, prepared, log).await?;
+    Ok(items)
 }
 
 // ---------------------------------------------------------------- deleted accounts

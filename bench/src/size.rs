@@ -1,0 +1,453 @@
+//! Backup and restore at real size (issue 9), each figure beside a reference measured in the
+//! same run on the same machine:
+//!
+//! - shipping the log, catching base snapshots up (deltas and full merges, as the worker does),
+//!   one full snapshot merge, and a periodic full backup — MB/s, MB/s per core of CPU used,
+//!   peak memory — beside `restic backup` of the same items exported as JSON lines;
+//! - restoring everything into a new account — items/s, MB/s, peak memory — beside a bare
+//!   sorted bulk insert of the same rows (and, on PostgreSQL, `COPY`) and `restic restore`;
+//! - the restore page's event feed and "what existed then" with the account's history;
+//! - continuous-backup lag p50/p99 under a steady write load, and foreground writes/s with and
+//!   without a full snapshot merge running.
+//!
+//! Memory is the process's peak resident set during the phase (Linux `VmHWM`, reset before
+//! each phase) above its resident set when the phase began.
+//!
+//! `cargo run --release -p rewind-bench --bin size -- [--gib 1] [--item-kib 1] [--postgres URL]`
+
+use anyhow::{Context, Result, bail};
+use backup::chunk::ChunkBounds;
+use backup::keys::KeyWrapKey;
+use backup::replay::{Bound, Items, PointInTime};
+use backup::snapshot::SnapshotPolicy;
+use backup::storage::BackupStorage;
+use chrono::Utc;
+use engine::entities::item;
+use engine::store::{self, ContainerSpec, ImportLog, WriteMode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const SOURCE: &str = "bench-source";
+const TENANTS: usize = 64;
+
+struct Args {
+    gib: f64,
+    item_kib: usize,
+    postgres: Option<String>,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args { gib: 1.0, item_kib: 1, postgres: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--gib" => a.gib = value.parse()?,
+            "--item-kib" => a.item_kib = value.parse()?,
+            "--postgres" => a.postgres = Some(value),
+            _ => bail!("unknown flag {flag}"),
+        }
+    }
+    Ok(a)
+}
+
+fn doc(i: usize, filler: &str) -> Value {
+    json!({ "id": format!("item-{i:09}"), "tenant": format!("t{:02}", i % TENANTS), "n": i, "text": filler })
+}
+
+// ---------------------------------------------------------------- measuring
+
+fn status_kib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+/// CPU seconds this process has used (user + system).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // After the command name: state is field 0, utime 11, stime 12; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// What a phase took: wall seconds, CPU seconds, peak memory growth in MiB.
+struct Took {
+    secs: f64,
+    cpu: f64,
+    peak_mib: f64,
+}
+
+impl Took {
+    fn mbs(&self, bytes: f64) -> f64 {
+        bytes / 1e6 / self.secs
+    }
+    fn per_core(&self, bytes: f64) -> f64 {
+        bytes / 1e6 / self.cpu.max(1e-9)
+    }
+}
+
+async fn phase<T, Fut: std::future::Future<Output = Result<T>>>(f: impl FnOnce() -> Fut) -> Result<(T, Took)> {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss = status_kib("VmRSS:");
+    let (t, c) = (Instant::now(), cpu_secs());
+    let out = f().await?;
+    let took = Took { secs: t.elapsed().as_secs_f64(), cpu: cpu_secs() - c, peak_mib: (status_kib("VmHWM:") - rss).max(0.0) / 1024.0 };
+    Ok((out, took))
+}
+
+/// Runs a program under `/usr/bin/time`: wall seconds, CPU seconds, peak memory in MiB.
+fn external(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Took> {
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("TIMED %e %U %S %M")
+        .arg(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("{program} {args:?} failed: {err}");
+    }
+    let line = err.lines().find(|l| l.starts_with("TIMED ")).context("no timing")?;
+    let v: Vec<f64> = line.split_whitespace().skip(1).map(|x| x.parse().unwrap_or(0.0)).collect();
+    Ok(Took { secs: v[0], cpu: v[1] + v[2], peak_mib: v[3] / 1024.0 })
+}
+
+fn row(what: &str, took: &Took, bytes: f64, items: Option<f64>) {
+    let items = items.map_or_else(String::new, |n| format!("{:>10.0} items/s", n / took.secs));
+    println!(
+        "  {what:<44} {:>8.1} s {:>8.0} MB/s {:>8.0} MB/s/core {:>8.0} MiB peak {items}",
+        took.secs,
+        took.mbs(bytes),
+        took.per_core(bytes),
+        took.peak_mib
+    );
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+// ---------------------------------------------------------------- the run
+
+async fn connect(a: &Args, dir: &std::path::Path) -> Result<(DatabaseConnection, Option<(String, String)>)> {
+    use migrations::MigratorTrait;
+    let (db, pg) = match &a.postgres {
+        None => {
+            let db = Database::connect(format!("sqlite://{}?mode=rwc", dir.join("rewind.db").display())).await?;
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+            (db, None)
+        }
+        Some(admin) => {
+            let name = format!("rewind_size_{}", std::process::id());
+            Database::connect(admin.as_str()).await?.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+            let (prefix, _) = admin.rsplit_once('/').context("a PostgreSQL URL ends in /database")?;
+            (Database::connect(format!("{prefix}/{name}")).await?, Some((admin.clone(), name)))
+        }
+    };
+    migrations::Migrator::up(&db, None).await?;
+    Ok((db, pg))
+}
+
+async fn ship_all(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey, account: &str) -> Result<()> {
+    loop {
+        let last = engine::entities::sequence::Entity::find_by_id(account.to_owned()).one(db).await?.map_or(0, |s| s.last_seq);
+        let s = backup::ship::ship_account(db, storage, kek, account, backup::ship::SegmentBounds::DEFAULT).await?;
+        while engine::changelog::prune(db, account, s.shipped_seq, 10_000).await? > 0 {}
+        if s.shipped_seq >= last {
+            return Ok(());
+        }
+    }
+}
+
+async fn latest_segment_end(db: &DatabaseConnection, account: &str) -> Result<i64> {
+    Ok(backup::entities::backup_state::Entity::find_by_id(account.to_owned()).one(db).await?.map_or(0, |s| s.shipped_seq))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = args()?;
+    let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp".into()))?;
+    let (db, pg) = connect(&a, dir.path()).await?;
+    let storage = BackupStorage::local(&dir.path().join("backups"))?;
+    let kek = KeyWrapKey::service(&[42u8; 32]);
+    let item_bytes = a.item_kib * 1024;
+    let filler = "x".repeat(item_bytes.saturating_sub(90));
+    let n = ((a.gib * f64::from(1 << 30)) / item_bytes as f64) as usize;
+    let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("Rewind backup at size: {backend}, {n} items of ~{} KiB, {} cores", a.item_kib, std::thread::available_parallelism()?);
+
+    // Load.
+    store::create_database(&db, SOURCE, "bench", None).await?;
+    let mut spec = ContainerSpec::from_body(&json!({"id": "items", "partitionKey": {"paths": ["/tenant"]}}))?;
+    spec.throughput = Some(engine::limits::MAX_THROUGHPUT);
+    store::create_container(&db, SOURCE, "bench", spec).await?;
+    // SQLite takes at most 32 766 bound values per statement.
+    let per_batch = ((4 << 20) / item_bytes).clamp(1, 2_000);
+    let mut data = 0f64;
+    let t = Instant::now();
+    for from in (0..n).step_by(per_batch.max(1)) {
+        let docs: Vec<Value> = (from..(from + per_batch).min(n)).map(|i| doc(i, &filler)).collect();
+        data += docs.iter().map(|d| d.to_string().len() as f64).sum::<f64>();
+        store::import_items(&db, SOURCE, "bench", "items", docs, ImportLog::Logged).await?;
+    }
+    println!("loaded {:.2} GB of items in {:.0} s", data / 1e9, t.elapsed().as_secs_f64());
+
+    println!("backing up ({:.2} GB of items)", data / 1e9);
+    let (_, took) = phase(|| ship_all(&db, &storage, &kek, SOURCE)).await?;
+    row("ship the change log (continuous)", &took, data, Some(n as f64));
+    let (steps, took) = phase(|| async {
+        let mut steps = 0;
+        while backup::snapshot::take_if_due(&db, &storage, &kek, SOURCE, SnapshotPolicy::DEFAULT).await?.is_some() {
+            steps += 1;
+        }
+        Ok(steps)
+    })
+    .await?;
+    row(&format!("base snapshots caught up ({steps} deltas/merges)"), &took, data, Some(n as f64));
+    store::write_item(&db, SOURCE, "bench", "items", None, doc(0, "changed"), WriteMode::Upsert).await?;
+    ship_all(&db, &storage, &kek, SOURCE).await?;
+    let seq = latest_segment_end(&db, SOURCE).await?;
+    let full = SnapshotPolicy { max_deltas: 0, ..SnapshotPolicy::DEFAULT };
+    let (_, snap) = phase(|| async { Ok(backup::snapshot::take(&db, &storage, &kek, SOURCE, seq, full).await?) }).await?;
+    row("one full snapshot merge", &snap, data, Some(n as f64));
+    store::write_item(&db, SOURCE, "bench", "items", None, doc(1, "changed"), WriteMode::Upsert).await?;
+    let (_, took) = phase(|| async { Ok(backup::periodic::take_full(&db, &storage, &kek, SOURCE, ChunkBounds::DEFAULT).await?) }).await?;
+    row("periodic full backup (consistent read)", &took, data, Some(n as f64));
+
+    // restic, of the same items exported as JSON lines.
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(&export)?;
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(export.join("items.jsonl"))?);
+        let mut after = None;
+        loop {
+            let (_, _, batch) = store::list_items(&db, SOURCE, "bench", "items", after, 2_000, 16 << 20).await?;
+            for i in &batch.items {
+                out.write_all(i.body.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
+            if !batch.more {
+                break;
+            }
+        }
+    }
+    let repo = dir.path().join("restic");
+    let repo = repo.to_string_lossy();
+    let env = [("RESTIC_PASSWORD", "bench"), ("RESTIC_CACHE_DIR", "/tmp/restic-cache-bench")];
+    external("restic", &["init", "--repo", &repo, "--quiet"], &env)?;
+    let took = external("restic", &["backup", "--repo", &repo, "--quiet", &export.to_string_lossy()], &env)?;
+    row("reference: restic backup (JSON lines)", &took, data, Some(n as f64));
+    let restic_backup_mbs = took.mbs(data);
+
+    // Restore.
+    println!("restoring");
+    let (done, took) = phase(|| async {
+        let pit = PointInTime::open(&db, &storage, &kek, SOURCE, Bound::Time(Utc::now()), Items::All).await?;
+        let chosen = pit.resources().clone();
+        let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
+        let recording = backup::restore::Recording::Seeded { storage: &storage, kek: &kek, chunks: ChunkBounds::DEFAULT };
+        let stop = AtomicBool::new(false);
+        let done = backup::restore::apply(&db, "bench-job", "bench-restored", &pit, &chosen, &[], false, recording, &progress, &stop)
+            .await
+            .map_err(|(e, _)| e)?;
+        Ok(done)
+    })
+    .await?;
+    anyhow::ensure!(done.items_done as usize == n, "restored {} of {n}", done.items_done);
+    row("restore into a new account (seeded backup)", &took, data, Some(n as f64));
+    let restore_secs = took.secs;
+
+    // The same rows, sorted, bulk-inserted with nothing else.
+    let mut keys: Vec<(String, usize)> = (0..n).map(|i| (json!([format!("t{:02}", i % TENANTS)]).to_string(), i)).collect();
+    keys.sort();
+    let (_, took) = phase(|| async {
+        for part in keys.chunks(per_batch.max(1)) {
+            let rows: Vec<item::ActiveModel> = part
+                .iter()
+                .map(|(pk, i)| {
+                    item::Model {
+                        container_rid: "bare".into(),
+                        pk: pk.clone(),
+                        id: format!("item-{i:09}"),
+                        rid: format!("r{i}"),
+                        body: doc(*i, &filler).to_string(),
+                        ts: 0,
+                        etag: "\"e\"".into(),
+                        expires_at: None,
+                    }
+                    .into()
+                })
+                .collect();
+            item::Entity::insert_many(rows).exec(&db).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    row("reference: bare sorted bulk insert", &took, data, Some(n as f64));
+    println!("  restore / bare insert: {:.0} % (goal ≥ 75 %)", took.secs / restore_secs * 100.0);
+    if let Some((admin, name)) = &pg {
+        let csv = dir.path().join("rows.csv");
+        {
+            let field = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+            for (pk, i) in &keys {
+                let body = doc(*i, &filler).to_string();
+                let fields = ["copied", pk.as_str(), &format!("item-{i:09}"), &format!("r{i}"), &body, "0", "\"e\""];
+                let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+        }
+        let (prefix, _) = admin.rsplit_once('/').context("URL")?;
+        let url = format!("{prefix}/{name}");
+        let copy = format!("\\copy items (container_rid, pk, id, rid, body, ts, etag) FROM '{}' CSV", csv.display());
+        let took = external("psql", &[&url, "-q", "-c", &copy], &[])?;
+        row("reference: PostgreSQL COPY (psql \\copy)", &took, data, Some(n as f64));
+    }
+    let target = dir.path().join("restic-restored");
+    let took = external("restic", &["restore", "latest", "--repo", &repo, "--quiet", "--target", &target.to_string_lossy()], &env)?;
+    row("reference: restic restore", &took, data, Some(n as f64));
+    println!(
+        "  full snapshot merge vs restic backup: {:.0} vs {:.0} MB/s; per core {:.0} MB/s (goal ≥ 200)",
+        snap.mbs(data),
+        restic_backup_mbs,
+        snap.per_core(data)
+    );
+    std::fs::remove_dir_all(&export)?;
+    std::fs::remove_dir_all(&target)?;
+
+    // The restore page with this much history.
+    let changes = engine::entities::sequence::Entity::find_by_id(SOURCE.to_owned()).one(&db).await?.map_or(0, |s| s.last_seq);
+    let mut feed = Vec::new();
+    let mut at = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        backup::catalog::events(&db, &storage, &kek, SOURCE).await?;
+        feed.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        backup::catalog::resources_at(&db, &storage, &kek, SOURCE, Utc::now()).await?;
+        at.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "restore page with {changes} changes of history: event feed {:.1} ms, resources at a time {:.1} ms (median of 7; goal ≤ 100 ms)",
+        percentile(&mut feed, 0.5),
+        percentile(&mut at, 0.5)
+    );
+
+    // Lag under a steady load, and writes with a full merge running.
+    let max_rate = {
+        let t = Instant::now();
+        let mut k = 0;
+        while t.elapsed() < Duration::from_secs(5) {
+            store::write_item(&db, SOURCE, "bench", "items", None, doc(k % n, "rate"), WriteMode::Upsert).await?;
+            k += 1;
+        }
+        k as f64 / t.elapsed().as_secs_f64()
+    };
+    let rate = (0.8 * max_rate).min(2_000.0);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let shipper = {
+        let (db, storage, kek, stop) = (db.clone(), storage.clone(), kek.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                if let Ok(s) = backup::ship::ship_account(&db, &storage, &kek, SOURCE, backup::ship::SegmentBounds::DEFAULT).await {
+                    let _ = engine::changelog::prune(&db, SOURCE, s.shipped_seq, 10_000).await;
+                }
+                tokio::select! { () = stop.cancelled() => {}, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
+            }
+        })
+    };
+    let commits: Arc<Mutex<Vec<chrono::DateTime<Utc>>>> = Arc::default();
+    let lags: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let monitor = {
+        let (db, commits, lags, stop) = (db.clone(), commits.clone(), lags.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                let through = backup::entities::backup_state::Entity::find_by_id(SOURCE.to_owned()).one(&db).await.ok().flatten();
+                if let Some(through) = through.map(|s| s.backed_up_through) {
+                    let now = Utc::now();
+                    let mut c = commits.lock().await;
+                    let covered: Vec<_> = c.iter().copied().filter(|t| *t <= through).collect();
+                    c.retain(|t| *t > through);
+                    lags.lock().await.extend(covered.iter().map(|t| (now - *t).num_microseconds().unwrap_or(0) as f64 / 1e6));
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let t = Instant::now();
+    let mut k = 0usize;
+    while t.elapsed() < Duration::from_secs(20) {
+        let due = Duration::from_secs_f64(k as f64 / rate);
+        if let Some(wait) = due.checked_sub(t.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+        store::write_item(&db, SOURCE, "bench", "items", None, doc(k % n, "steady"), WriteMode::Upsert).await?;
+        commits.lock().await.push(Utc::now());
+        k += 1;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut l = lags.lock().await.clone();
+    println!(
+        "lag at {:.0} writes/s ({}; the write path sustains {:.0}/s here): p50 {:.2} s, p99 {:.2} s over {} writes (goal p99 ≤ 1 s)",
+        k as f64 / t.elapsed().as_secs_f64(),
+        if rate < 2_000.0 { "80 % of the write path" } else { "2 000/s" },
+        max_rate,
+        percentile(&mut l, 0.5),
+        percentile(&mut l, 0.99),
+        l.len()
+    );
+    let flat_out = |secs: u64| {
+        let db = db.clone();
+        let filler = filler.clone();
+        async move {
+            let t = Instant::now();
+            let mut k = 0;
+            while t.elapsed() < Duration::from_secs(secs) {
+                store::write_item(&db, SOURCE, "bench", "items", None, doc(k % n, &filler), WriteMode::Upsert).await?;
+                k += 1;
+            }
+            anyhow::Ok(k as f64 / t.elapsed().as_secs_f64())
+        }
+    };
+    let without = flat_out(10).await?;
+    // A full merge in a task of its own, as the snapshot worker runs, again and again while
+    // the writes go on.
+    let merging = Arc::new(AtomicBool::new(true));
+    let merger = {
+        let (db, storage, kek, merging) = (db.clone(), storage.clone(), kek.clone(), merging.clone());
+        tokio::spawn(async move {
+            let mut merges = 0;
+            while merging.load(Ordering::Relaxed) {
+                let seq = latest_segment_end(&db, SOURCE).await?;
+                backup::snapshot::take(&db, &storage, &kek, SOURCE, seq, full).await?;
+                merges += 1;
+            }
+            anyhow::Ok(merges)
+        })
+    };
+    let with = flat_out(10).await?;
+    merging.store(false, Ordering::Relaxed);
+    let merges = merger.await??;
+    println!(
+        "foreground writes/s (shipper running): {without:.0} without a snapshot, {with:.0} with full merges running ({merges} done): {:+.1} % (goal ≥ −3 %)",
+        (with / without - 1.0) * 100.0
+    );
+    stop.cancel();
+    let _ = tokio::join!(shipper, monitor);
+
+    drop(db);
+    if let Some((admin, name)) = pg {
+        Database::connect(admin.as_str()).await?.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    Ok(())
+}
