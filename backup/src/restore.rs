@@ -249,7 +249,7 @@ async fn copy_container(
     let (dm, cm) = engine::store::get_container(db, target, db_id, coll_id).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(engine::store::PreparedImport, u64)>(2);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
-    let writer = tokio::spawn({
+    let mut writer = AbortOnDrop(tokio::spawn({
         let db = db.clone();
         let place = format!("{db_id}/{coll_id}");
         async move {
@@ -265,7 +265,7 @@ async fn copy_container(
             }
             Ok(written)
         }
-    });
+    }));
     let note = |p: &mut Progress, (n, bytes): (u64, u64)| {
         p.items_done += n;
         p.bytes_done += bytes;
@@ -307,15 +307,25 @@ async fn copy_container(
     drop(tx);
     if let Err(e) = prepared {
         // Stop writing before the caller cleans up what was written.
-        writer.abort();
-        let _ = writer.await;
+        writer.0.abort();
+        let _ = (&mut writer.0).await;
         return Err(e);
     }
-    let written = writer.await.map_err(|e| BackupError::Invalid(format!("the restore's writer failed: {e}")))??;
+    let written = (&mut writer.0).await.map_err(|e| BackupError::Invalid(format!("the restore's writer failed: {e}")))??;
     while let Ok(done) = done_rx.try_recv() {
         note(p, done);
     }
     Ok(written)
+}
+
+/// A task that stops when its handle is dropped: a restore dropped part-way (its runner shut
+/// down) leaves no writer behind.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Starts the target's seeded base snapshot: as of its last change (the databases and

@@ -35,8 +35,9 @@ impl SegmentBounds {
     pub const DEFAULT: Self = Self { entries: 2_000, bytes: 16 * 1024 * 1024 };
 }
 
-/// Change-log rows read at a time while filling a segment.
-const READ_AHEAD: u64 = 16;
+/// Change-log rows read at a time while filling a segment: at first a few, then as many as the
+/// segment's byte bound leaves room for at the rows' size so far, up to this many.
+const READ_AHEAD: u64 = 1_000;
 
 /// What one pass did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub async fn ship_account(
     if shipped < last_seq {
         let key = kek.data_key(db, account_id).await?;
         while shipped < last_seq {
-            let batch = next_segment(db, account_id, shipped, last_seq, bounds).await?;
+            let (batch, entry_bytes) = next_segment(db, account_id, shipped, last_seq, bounds).await?;
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
                 return Err(BackupError::Integrity(format!(
                     "change log of account {account_id} has nothing after {shipped} though {last_seq} was handed out"
@@ -138,6 +139,7 @@ pub async fn ship_account(
                 sha256: Set(sha.clone()),
                 prev_sha256: Set(prev.clone()),
                 created_at: Set(Utc::now()),
+                entry_bytes: Set(i64::try_from(entry_bytes).unwrap_or(i64::MAX)),
             })
             .exec(&txn)
             .await?;
@@ -166,26 +168,28 @@ pub async fn ship_account(
     Ok(Shipped { segments, entries, through, shipped_seq })
 }
 
-/// The entries of the next segment: from `after` (exclusive) up to `last_seq`, within `bounds`.
+/// The entries of the next segment — from `after` (exclusive) up to `last_seq`, within
+/// `bounds` — and their size.
 async fn next_segment(
     db: &DatabaseConnection,
     account_id: &str,
     after: i64,
     last_seq: i64,
     bounds: SegmentBounds,
-) -> Result<Vec<Entry>, BackupError> {
+) -> Result<(Vec<Entry>, usize), BackupError> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut bytes = 0usize;
     let mut next = after;
     while (entries.len() as u64) < bounds.entries && bytes < bounds.bytes && next < last_seq {
-        let want = Ord::min(bounds.entries - entries.len() as u64, READ_AHEAD);
+        let room = if entries.is_empty() { 16 } else { ((bounds.bytes - bytes) / (bytes / entries.len()).max(1)) as u64 };
+        let want = Ord::min(room.clamp(1, READ_AHEAD), bounds.entries - entries.len() as u64);
         let rows = engine::changelog::read(db, account_id, next, want).await?;
         if rows.is_empty() {
             break;
         }
         for r in rows {
             if r.seq > last_seq || bytes >= bounds.bytes {
-                return Ok(entries);
+                return Ok((entries, bytes));
             }
             bytes +=
                 r.body.as_ref().map_or(0, String::len) + r.item_id.as_ref().map_or(0, String::len) + r.pk.as_ref().map_or(0, String::len);
@@ -193,7 +197,7 @@ async fn next_segment(
             entries.push(Entry::from(r));
         }
     }
-    Ok(entries)
+    Ok((entries, bytes))
 }
 
 /// The last sequence number handed out and an instant before any later change's commit time.

@@ -26,8 +26,8 @@ use crate::storage::BackupStorage;
 pub struct SnapshotPolicy {
     /// A snapshot once this many changes are shipped since the last one…
     pub every: i64,
-    /// …or once the segments since the last one hold this many bytes (as stored). Bounding
-    /// bytes too keeps the log a merge or a restore holds small when items are large.
+    /// …or once the changes since the last one hold this many bytes (before compression).
+    /// Bounding bytes too keeps the log a merge or a restore holds small when items are large.
     pub log_bytes: i64,
     pub chunks: ChunkBounds,
     /// A full snapshot replaces the deltas once they stack this deep…
@@ -63,7 +63,8 @@ pub async fn due(db: &DatabaseConnection, account_id: &str, policy: SnapshotPoli
         .await?;
     let mut bytes = 0;
     for s in segs {
-        bytes += s.bytes;
+        // Segments shipped before sizes were recorded count as stored.
+        bytes += if s.entry_bytes > 0 { s.entry_bytes } else { s.bytes };
         if s.last_seq - last >= policy.every.max(1) || bytes >= policy.log_bytes {
             return Ok(Some(s.last_seq));
         }

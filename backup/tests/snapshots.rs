@@ -276,3 +276,54 @@ async fn a_seeded_restore_is_backed_up_from_its_first_second() {
     assert_eq!(got.len(), 500);
     assert_eq!(got, want);
 }
+
+#[tokio::test]
+async fn a_restore_killed_while_writing_is_cleaned_up_and_run_again_exactly() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
+    load(&db, "c", 6_000).await;
+    ship(&db, &storage, &kek).await;
+    let restore = |db: DatabaseConnection, storage: BackupStorage, kek: KeyWrapKey| async move {
+        let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await?;
+        let chosen = pit.resources().clone();
+        let (progress, _) = tokio::sync::watch::channel(backup::restore::Progress::default());
+        let recording = backup::restore::Recording::Seeded { storage: &storage, kek: &kek, chunks: POLICY.chunks };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        backup::restore::apply(&db, "job", "t", &pit, &chosen, &[], false, recording, &progress, &stop).await.map_err(|(e, _)| e)
+    };
+
+    // Killed once part of the items are written.
+    let run = tokio::spawn(restore(db.clone(), storage.clone(), kek.clone()));
+    let mut written = 0;
+    while written == 0 && !run.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        written = store::count_items(&db, "t", "db", "c").await.unwrap_or(0);
+    }
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled(), "killed before it finished");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let partial = store::count_items(&db, "t", "db", "c").await.unwrap();
+    assert!(partial > 0 && partial < 6_000, "{partial} items written when killed");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(store::count_items(&db, "t", "db", "c").await.unwrap(), partial, "nothing writes after the kill");
+    assert_eq!(backup_snapshot::Entity::find_by_id(("t".to_owned(), 2)).one(&db).await.unwrap(), None, "no seeded snapshot recorded");
+
+    // What a resumed job does: remove what the dead one wrote (by its resource ids), start over.
+    backup::restore::remove(&db, "job", "t", &[]).await.unwrap();
+    assert!(store::list_databases(&db, "t").await.unwrap().is_empty());
+    let done = restore(db.clone(), storage.clone(), kek.clone()).await.unwrap();
+    assert_eq!(done.items_done, 6_000);
+    let mut source = live(&db, "c").await;
+    let mut restored = BTreeMap::new();
+    let (_, _, batch) = store::list_items(&db, "t", "db", "c", None, 100_000, usize::MAX).await.unwrap();
+    for i in &batch.items {
+        restored.insert(i.id.clone(), user_fields(&i.body));
+    }
+    assert_eq!(std::mem::take(&mut restored), std::mem::take(&mut source), "exact: nothing lost, nothing twice");
+    let seeded = backup_snapshot::Entity::find().all(&db).await.unwrap().into_iter().filter(|s| s.account_id == "t").collect::<Vec<_>>();
+    assert_eq!(seeded.len(), 1);
+    assert_eq!(seeded[0].items, 6_000);
+}

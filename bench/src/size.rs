@@ -56,8 +56,19 @@ fn args() -> Result<Args> {
     Ok(a)
 }
 
+/// An item of about the filler's size. Its text varies per item, in hex of a pseudo-random
+/// stream, so it compresses about as well as real data (2×), not like a repeated letter.
 fn doc(i: usize, filler: &str) -> Value {
-    json!({ "id": format!("item-{i:09}"), "tenant": format!("t{:02}", i % TENANTS), "n": i, "text": filler })
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut text = String::with_capacity(filler.len());
+    while text.len() < filler.len() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(&format!("{x:016x}"));
+    }
+    text.truncate(filler.len());
+    json!({ "id": format!("item-{i:09}"), "tenant": format!("t{:02}", i % TENANTS), "n": i, "text": text })
 }
 
 // ---------------------------------------------------------------- measuring
@@ -362,7 +373,7 @@ async fn main() -> Result<()> {
                 if let Ok(s) = backup::ship::ship_account(&db, &storage, &kek, SOURCE, backup::ship::SegmentBounds::DEFAULT).await {
                     let _ = engine::changelog::prune(&db, SOURCE, s.shipped_seq, 10_000).await;
                 }
-                tokio::select! { () = stop.cancelled() => {}, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
+                tokio::select! { () = stop.cancelled() => {}, () = tokio::time::sleep(rewind_server::workers::backup_shipper::PAUSE) => {} }
             }
         })
     };

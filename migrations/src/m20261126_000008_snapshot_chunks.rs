@@ -6,6 +6,9 @@
 //! 0 marks a snapshot written before chunking, a single object read whole.
 //! `backup_snapshots.parent_seq` marks a delta snapshot and names the snapshot it builds on.
 //!
+//! `backup_segments.entry_bytes` records a segment's size before compression, which bounds what
+//! a snapshot merge holds.
+//!
 //! `job_leases` lets one replica at a time run a named background job (a snapshot merge, say);
 //! a dead holder's lease runs out and another replica takes the job over.
 
@@ -53,6 +56,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table(BackupSegments::Table)
+                    .add_column(ColumnDef::new(BackupSegments::EntryBytes).big_integer().not_null().default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(JobLeases::Table)
@@ -66,6 +77,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(JobLeases::Table).to_owned()).await?;
+        manager.alter_table(Table::alter().table(BackupSegments::Table).drop_column(BackupSegments::EntryBytes).to_owned()).await?;
         manager.alter_table(Table::alter().table(BackupSnapshots::Table).drop_column(BackupSnapshots::ParentSeq).to_owned()).await?;
         manager.alter_table(Table::alter().table(BackupSnapshots::Table).drop_column(BackupSnapshots::Chunks).to_owned()).await?;
         manager.drop_table(Table::drop().table(BackupSnapshotChunks::Table).to_owned()).await
@@ -91,6 +103,12 @@ enum BackupSnapshots {
     Table,
     Chunks,
     ParentSeq,
+}
+
+#[derive(DeriveIden)]
+enum BackupSegments {
+    Table,
+    EntryBytes,
 }
 
 #[derive(DeriveIden)]

@@ -20,6 +20,9 @@ pub struct Model {
     /// The previous segment's `sha256` (64 zeros for the first).
     pub prev_sha256: String,
     pub created_at: DateTimeUtc,
+    /// The entries' size before compression (ids, partition keys and bodies; 0 for segments
+    /// shipped before it was recorded): what a snapshot merge or restore holds of it.
+    pub entry_bytes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,7 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-const PAUSE: Duration = Duration::from_secs(1);
+/// The pause between passes: with a pass's own time, what a write waits to become restorable.
+pub const PAUSE: Duration = Duration::from_millis(500);
 /// Live change-log entries (or, for a deleted account, rows of its data) removed per account
 /// and pass once backup storage holds them.
 pub const PRUNE_BATCH: u64 = 10_000;
