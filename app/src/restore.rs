@@ -119,7 +119,7 @@ impl ResourceEvent {
 impl RestoreJob {
     /// Done, one way or the other.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Cancelled" | "Rejected")
+        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Rejected")
     }
 
     /// Percent of items written, 0–100.
@@ -155,6 +155,7 @@ pub fn parse_restore_time(text: &str) -> Result<DateTime<Utc>, AppError> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use backup::BackupError;
+    use backup::entities::restore_job::{JobPhase, JobState};
     use backup::entities::{backup_snapshot, backup_state, restore_job};
     use chrono::{DateTime, Duration, SecondsFormat, Utc};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
@@ -318,7 +319,7 @@ pub mod ssr {
         }
         Ok(restore_job::Entity::find()
             .filter(restore_job::Column::TargetAccountId.eq(&row.id))
-            .filter(restore_job::Column::State.eq("Succeeded"))
+            .filter(restore_job::Column::State.eq(JobState::Succeeded))
             .one(&caller.state.db)
             .await?
             .and_then(|j| j.finished_at))
@@ -421,7 +422,7 @@ pub mod ssr {
         };
         let txn = state.db.begin().await?;
         let target_id = reserve_target(&txn, caller, source, &target, BackupPolicy::Continuous { tier, redundancy }, &params).await?;
-        let job = new_job(caller, source, &target_id, target.as_str(), at, &selection, input.ttl_disabled, false, "Pending")?
+        let job = new_job(caller, source, &target_id, target.as_str(), at, &selection, input.ttl_disabled, false, JobState::Pending)?
             .insert(&txn)
             .await?;
         txn.commit().await?;
@@ -481,7 +482,7 @@ pub mod ssr {
         selection: &[backup::restore::DatabaseSelection],
         ttl_disabled: bool,
         in_place: bool,
-        state: &str,
+        state: JobState,
     ) -> Result<restore_job::ActiveModel, AppError> {
         Ok(restore_job::ActiveModel {
             id: Set(uuid::Uuid::new_v4().to_string()),
@@ -493,8 +494,8 @@ pub mod ssr {
             resources: Set(serde_json::to_string(selection).map_err(|_| AppError::Internal)?),
             ttl_disabled: Set(ttl_disabled),
             in_place: Set(in_place),
-            state: Set(state.to_owned()),
-            phase: Set("plan".into()),
+            state: Set(state),
+            phase: Set(JobPhase::Plan),
             items_total: Set(0),
             items_done: Set(0),
             bytes_done: Set(0),
@@ -522,8 +523,8 @@ pub mod ssr {
             resources,
             ttl_disabled: j.ttl_disabled,
             in_place: j.in_place,
-            state: j.state,
-            phase: j.phase,
+            state: j.state.as_str().to_owned(),
+            phase: j.phase.as_str().to_owned(),
             items_total: j.items_total,
             items_done: j.items_done,
             bytes_done: j.bytes_done,
@@ -606,13 +607,13 @@ pub mod ssr {
         backup::restore::select(snapshot, &selection, &at.to_rfc3339_opts(SecondsFormat::Millis, true)).map_err(backup_error)?;
         let busy = restore_job::Entity::find()
             .filter(restore_job::Column::TargetAccountId.eq(&row.id))
-            .filter(restore_job::Column::State.is_in(["Pending", "Running"]))
+            .filter(restore_job::Column::State.is_in([JobState::Pending, JobState::Running]))
             .one(&state.db)
             .await?;
         if busy.is_some() {
             return Err(AppError::Conflict(format!("a restore into account {:?} is already under way; wait for it to finish", row.name)));
         }
-        let job = new_job(caller, row, &row.id, &row.name, at, &selection, false, true, "Pending")?.insert(&state.db).await?;
+        let job = new_job(caller, row, &row.id, &row.name, at, &selection, false, true, JobState::Pending)?.insert(&state.db).await?;
         tracing::info!(job = %job.id, account = %row.name, %resources, at = %at, by = %caller.user.name, "in-place restore filed");
         Ok(to_wire(job, &row.name))
     }
@@ -726,7 +727,7 @@ pub mod ssr {
         .map_err(backup_error)?;
         backup::restore::select(then.resources().clone(), &selection, &point.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true))
             .map_err(backup_error)?;
-        let job = new_job(caller, row, "", target.as_str(), point.taken_at, &selection, false, false, "AwaitingApproval")?
+        let job = new_job(caller, row, "", target.as_str(), point.taken_at, &selection, false, false, JobState::AwaitingApproval)?
             .insert(&state.db)
             .await?;
         tracing::info!(job = %job.id, source = %row.name, target = %target, by = %caller.user.name, "restore request filed");
@@ -755,8 +756,8 @@ pub mod ssr {
         approve: bool,
         reason: &str,
     ) -> Result<RestoreJob, AppError> {
-        if job.state != "AwaitingApproval" {
-            return Err(AppError::Conflict(format!("restore request {} is {}, not awaiting approval", job.id, job.state)));
+        if job.state != JobState::AwaitingApproval {
+            return Err(AppError::Conflict(format!("restore request {} is {}, not awaiting approval", job.id, job.state.as_str())));
         }
         if approve && job.requested_by_id == caller.user.id {
             return Err(AppError::Forbidden(format!(
@@ -780,11 +781,11 @@ pub mod ssr {
             };
             let target_id = reserve_target(&txn, caller, source, &target, policy_of(source)?, &params).await?;
             active.target_account_id = Set(target_id);
-            active.state = Set("Pending".into());
+            active.state = Set(JobState::Pending);
             active.message =
                 Set(format!("Approved by {}.{}", caller.user.name, if reason.is_empty() { String::new() } else { format!(" {reason}") }));
         } else {
-            active.state = Set("Rejected".into());
+            active.state = Set(JobState::Rejected);
             active.finished_at = Set(Some(Utc::now()));
             active.message =
                 Set(format!("Rejected by {}: {}", caller.user.name, if reason.is_empty() { "no reason given" } else { reason }));
@@ -792,7 +793,7 @@ pub mod ssr {
         let updated = restore_job::Entity::update_many()
             .set(active)
             .filter(restore_job::Column::Id.eq(&job.id))
-            .filter(restore_job::Column::State.eq("AwaitingApproval"))
+            .filter(restore_job::Column::State.eq(JobState::AwaitingApproval))
             .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
@@ -819,7 +820,7 @@ pub mod ssr {
             let Some(source) = accounts.get(&j.source_account_id) else { continue };
             let scope = account_scope(source);
             if caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
-                let awaiting = j.state == "AwaitingApproval" && j.requested_by_id != caller.user.id;
+                let awaiting = j.state == JobState::AwaitingApproval && j.requested_by_id != caller.user.id;
                 let mut wire = to_wire(j, &source.name);
                 wire.can_decide = awaiting && caller.can(actions::RESTORE_REQUESTS_APPROVE, &scope).await?;
                 out.push(wire);

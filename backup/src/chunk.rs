@@ -78,10 +78,27 @@ fn chunk_aad(account_id: &str, seq: i64, idx: i32, database: &str, container: &s
     format!("rewind/backup/v2/{account_id}/snapshot/{seq}/chunk/{idx}\n{database}\n{container}").into_bytes()
 }
 
+/// A task that stops when its handle is dropped, so a writer or reader dropped part-way leaves
+/// nothing running behind it.
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> AbortOnDrop<T> {
+    pub(crate) async fn join(mut self) -> Result<T, BackupError> {
+        (&mut self.0).await.map_err(|e| BackupError::Invalid(format!("a backup task failed: {e}")))
+    }
+}
+
 /// Writes one snapshot, chunk by chunk: the databases and containers first, then each
-/// container's items in (partition key, id) order.
-pub struct SnapshotWriter<'a> {
-    storage: &'a BackupStorage,
+/// container's items in (partition key, id) order. One chunk is sealed and stored while the
+/// next one fills.
+pub struct SnapshotWriter {
+    storage: BackupStorage,
     key: DataKey,
     account_id: String,
     seq: i64,
@@ -92,16 +109,19 @@ pub struct SnapshotWriter<'a> {
     open: Option<(String, String)>,
     buf: Vec<u8>,
     buf_items: i64,
+    /// The chunk being sealed and stored (at most one).
+    in_flight: Option<AbortOnDrop<Result<backup_snapshot_chunk::Model, BackupError>>>,
+    next_idx: i32,
 }
 
-impl<'a> SnapshotWriter<'a> {
+impl SnapshotWriter {
     /// Starts full snapshot `seq` of `account_id` and stores its chunk 0: `meta`'s databases
     /// and containers (its items, if any, are not written; push them).
     ///
     /// # Errors
     /// Storage errors; [`BackupError::Integrity`] if a different chunk 0 is stored already.
     pub async fn start(
-        storage: &'a BackupStorage,
+        storage: &BackupStorage,
         key: DataKey,
         account_id: &str,
         seq: i64,
@@ -118,7 +138,7 @@ impl<'a> SnapshotWriter<'a> {
     /// As [`SnapshotWriter::start`].
     #[allow(clippy::too_many_arguments)]
     pub async fn start_layer(
-        storage: &'a BackupStorage,
+        storage: &BackupStorage,
         key: DataKey,
         account_id: &str,
         seq: i64,
@@ -128,7 +148,7 @@ impl<'a> SnapshotWriter<'a> {
         resets: &[(String, String)],
     ) -> Result<Self, BackupError> {
         let mut w = Self {
-            storage,
+            storage: storage.clone(),
             key,
             account_id: account_id.to_owned(),
             seq,
@@ -138,6 +158,8 @@ impl<'a> SnapshotWriter<'a> {
             open: None,
             buf: Vec::new(),
             buf_items: 0,
+            in_flight: None,
+            next_idx: 0,
         };
         let mut entries = meta.to_entries(seq, DateTime::<Utc>::UNIX_EPOCH);
         entries.extend(resets.iter().map(|(database, container)| Entry {
@@ -198,47 +220,59 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
-    /// Seals and stores the open chunk.
+    /// Hands the open chunk to a task that seals and stores it, once the one before is stored.
     async fn seal(&mut self) -> Result<(), BackupError> {
         let Some((database, container)) = self.open.take() else { return Ok(()) };
-        let idx = i32::try_from(self.chunks.len()).map_err(|_| BackupError::Invalid("too many chunks in one snapshot".into()))?;
-        let name = chunk_key(&self.account_id, self.seq, idx);
-        let aad = chunk_aad(&self.account_id, self.seq, idx, &database, &container);
-        let (key, plain, sealing_aad) = (self.key.clone(), std::mem::take(&mut self.buf), aad.clone());
-        let (sealed, sha, plain) = segment::off_runtime(move || {
-            let sealed = segment::seal_plain(&key, &sealing_aad, &plain)?;
-            let sha = hex::encode(Sha256::digest(&sealed));
-            Ok((sealed, sha, plain))
-        })
-        .await?;
-        self.buf = plain;
-        let len = sealed.len();
-        let (sha, len) = match self.storage.put_new(&name, sealed).await? {
-            Put::Written => (sha, len),
-            Put::AlreadyThere => {
-                // An earlier run of this snapshot stored it: keep it if it holds the same.
-                let existing = self.storage.get(&name).await?;
-                let sha = hex::encode(Sha256::digest(&existing));
-                let len = existing.len();
-                if segment::open_plain(&self.key, &aad, &name, existing)? != self.buf {
-                    return Err(BackupError::Integrity(format!("{name} is stored already with other contents")));
+        let idx = self.next_idx;
+        self.next_idx = idx.checked_add(1).ok_or_else(|| BackupError::Invalid("too many chunks in one snapshot".into()))?;
+        let plain = std::mem::replace(&mut self.buf, Vec::with_capacity(self.bounds.bytes.min(64 << 20)));
+        let items = std::mem::take(&mut self.buf_items);
+        self.wait().await?;
+        let (storage, key, account_id, seq) = (self.storage.clone(), self.key.clone(), self.account_id.clone(), self.seq);
+        self.in_flight = Some(AbortOnDrop(tokio::spawn(async move {
+            let name = chunk_key(&account_id, seq, idx);
+            let aad = chunk_aad(&account_id, seq, idx, &database, &container);
+            let sealing_aad = aad.clone();
+            let (sealed, sha, plain, key) = segment::off_runtime(move || {
+                let sealed = segment::seal_plain(&key, &sealing_aad, &plain)?;
+                let sha = hex::encode(Sha256::digest(&sealed));
+                Ok((sealed, sha, plain, key))
+            })
+            .await?;
+            let len = sealed.len();
+            let (sha, len) = match storage.put_new(&name, sealed).await? {
+                Put::Written => (sha, len),
+                Put::AlreadyThere => {
+                    // An earlier run of this snapshot stored it: keep it if it holds the same.
+                    let existing = storage.get(&name).await?;
+                    let sha = hex::encode(Sha256::digest(&existing));
+                    let len = existing.len();
+                    if segment::open_plain(&key, &aad, &name, existing)? != plain {
+                        return Err(BackupError::Integrity(format!("{name} is stored already with other contents")));
+                    }
+                    (sha, len)
                 }
-                (sha, len)
-            }
-        };
-        self.chunks.push(backup_snapshot_chunk::Model {
-            account_id: self.account_id.clone(),
-            seq: self.seq,
-            idx,
-            database_id: database,
-            container_id: container,
-            items: self.buf_items,
-            bytes: i64::try_from(len).unwrap_or(i64::MAX),
-            sha256: sha,
-            object_key: name,
-        });
-        self.buf.clear();
-        self.buf_items = 0;
+            };
+            Ok(backup_snapshot_chunk::Model {
+                account_id,
+                seq,
+                idx,
+                database_id: database,
+                container_id: container,
+                items,
+                bytes: i64::try_from(len).unwrap_or(i64::MAX),
+                sha256: sha,
+                object_key: name,
+            })
+        })));
+        Ok(())
+    }
+
+    /// Waits for the chunk being stored, and lists it.
+    async fn wait(&mut self) -> Result<(), BackupError> {
+        if let Some(task) = self.in_flight.take() {
+            self.chunks.push(task.join().await??);
+        }
         Ok(())
     }
 
@@ -249,6 +283,7 @@ impl<'a> SnapshotWriter<'a> {
     /// Storage and database errors.
     pub async fn finish(mut self, db: &DatabaseConnection, taken_at: DateTime<Utc>) -> Result<backup_snapshot::Model, BackupError> {
         self.seal().await?;
+        self.wait().await?;
         let mut list = String::new();
         for c in &self.chunks {
             list.push_str(&format!("{} {}\n", c.idx, c.sha256));
@@ -362,6 +397,7 @@ impl Snapshot {
             storage: storage.clone(),
             key: key.clone(),
             pending: Vec::new(),
+            prefetch: None,
             plain: Vec::new(),
             pos: 0,
             current: None,
@@ -416,6 +452,8 @@ pub struct ChunkCursor {
     key: DataKey,
     /// Chunks still to read, last first.
     pending: Vec<backup_snapshot_chunk::Model>,
+    /// The next chunk (the last of `pending`), being fetched and opened while this one is read.
+    prefetch: Option<AbortOnDrop<Result<Vec<u8>, BackupError>>>,
     plain: Vec<u8>,
     pos: usize,
     /// The chunk being read (checked against its item count when it ends).
@@ -437,7 +475,14 @@ impl ChunkCursor {
                 return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
             }
             let Some(c) = self.pending.pop() else { return Ok(None) };
-            self.plain = fetch(&self.storage, &self.key, &c).await?;
+            self.plain = match self.prefetch.take() {
+                Some(task) => task.join().await??,
+                None => fetch(&self.storage, &self.key, &c).await?,
+            };
+            if let Some(next) = self.pending.last().cloned() {
+                let (storage, key) = (self.storage.clone(), self.key.clone());
+                self.prefetch = Some(AbortOnDrop(tokio::spawn(async move { fetch(&storage, &key, &next).await })));
+            }
             self.pos = 0;
             self.seen = 0;
             self.current = Some(c);

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 
-use crate::chunk::{ChunkBounds, SnapshotWriter};
+use crate::chunk::{AbortOnDrop, ChunkBounds, SnapshotWriter};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
 use crate::replay::{AccountAt, DatabaseAt, PointInTime};
@@ -240,7 +240,7 @@ async fn copy_container(
     target: &str,
     pit: &PointInTime,
     (db_id, coll_id): (&str, &str),
-    mut seed: Option<&mut SnapshotWriter<'_>>,
+    mut seed: Option<&mut SnapshotWriter>,
     log: ImportLog,
     p: &mut Progress,
     progress: &watch::Sender<Progress>,
@@ -249,7 +249,7 @@ async fn copy_container(
     let (dm, cm) = engine::store::get_container(db, target, db_id, coll_id).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(engine::store::PreparedImport, u64)>(2);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
-    let mut writer = AbortOnDrop(tokio::spawn({
+    let writer = AbortOnDrop(tokio::spawn({
         let db = db.clone();
         let place = format!("{db_id}/{coll_id}");
         async move {
@@ -308,35 +308,25 @@ async fn copy_container(
     if let Err(e) = prepared {
         // Stop writing before the caller cleans up what was written.
         writer.0.abort();
-        let _ = (&mut writer.0).await;
+        let _ = writer.join().await;
         return Err(e);
     }
-    let written = (&mut writer.0).await.map_err(|e| BackupError::Invalid(format!("the restore's writer failed: {e}")))??;
+    let written = writer.join().await??;
     while let Ok(done) = done_rx.try_recv() {
         note(p, done);
     }
     Ok(written)
 }
 
-/// A task that stops when its handle is dropped: a restore dropped part-way (its runner shut
-/// down) leaves no writer behind.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Starts the target's seeded base snapshot: as of its last change (the databases and
 /// containers just created), which its shipped log continues.
-async fn seed_writer<'a>(
+async fn seed_writer(
     db: &DatabaseConnection,
-    storage: &'a BackupStorage,
+    storage: &BackupStorage,
     kek: &KeyWrapKey,
     target: &str,
     chunks: ChunkBounds,
-) -> Result<SnapshotWriter<'a>, BackupError> {
+) -> Result<SnapshotWriter, BackupError> {
     let seq = engine::entities::sequence::Entity::find_by_id(target.to_owned()).one(db).await?.map_or(0, |s| s.last_seq);
     let (meta, _) = crate::periodic::live_resources(db, target).await?;
     let key = kek.data_key(db, target).await?;

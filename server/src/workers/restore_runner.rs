@@ -14,7 +14,7 @@ use app::domain::AccountState;
 use app::state::AppState;
 use backup::BackupError;
 use backup::chunk::ChunkBounds;
-use backup::entities::restore_job;
+use backup::entities::restore_job::{self, JobPhase, JobState};
 use backup::replay::{Bound, Items, PointInTime};
 use backup::restore::{DatabaseSelection, Progress, Recording};
 use chrono::{SecondsFormat, Utc};
@@ -51,8 +51,8 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
     let candidates = restore_job::Entity::find()
         .filter(
             Condition::any()
-                .add(restore_job::Column::State.eq("Pending"))
-                .add(Condition::all().add(restore_job::Column::State.eq("Running")).add(restore_job::Column::LeaseUntil.lt(now))),
+                .add(restore_job::Column::State.eq(JobState::Pending))
+                .add(Condition::all().add(restore_job::Column::State.eq(JobState::Running)).add(restore_job::Column::LeaseUntil.lt(now))),
         )
         .order_by_asc(restore_job::Column::CreatedAt)
         .all(db)
@@ -60,7 +60,7 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
     for job in candidates {
         let running = restore_job::Entity::find()
             .filter(restore_job::Column::SourceAccountId.eq(&job.source_account_id))
-            .filter(restore_job::Column::State.eq("Running"))
+            .filter(restore_job::Column::State.eq(JobState::Running))
             .filter(restore_job::Column::LeaseUntil.gte(now))
             .count(db)
             .await?;
@@ -72,7 +72,7 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
             let busy = restore_job::Entity::find()
                 .filter(restore_job::Column::TargetAccountId.eq(&job.target_account_id))
                 .filter(restore_job::Column::InPlace.eq(true))
-                .filter(restore_job::Column::State.eq("Running"))
+                .filter(restore_job::Column::State.eq(JobState::Running))
                 .filter(restore_job::Column::LeaseUntil.gte(now))
                 .filter(restore_job::Column::Id.ne(&job.id))
                 .count(db)
@@ -82,12 +82,12 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
             }
         }
         let mut claim = restore_job::Entity::update_many()
-            .col_expr(restore_job::Column::State, Expr::value("Running"))
+            .col_expr(restore_job::Column::State, Expr::value(JobState::Running))
             .col_expr(restore_job::Column::LeaseOwner, Expr::value(owner))
             .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
             .col_expr(restore_job::Column::StartedAt, Expr::value(job.started_at.unwrap_or(now)))
             .filter(restore_job::Column::Id.eq(&job.id))
-            .filter(restore_job::Column::State.eq(&job.state));
+            .filter(restore_job::Column::State.eq(job.state));
         claim = match job.lease_until {
             Some(t) => claim.filter(restore_job::Column::LeaseUntil.eq(t)),
             None => claim.filter(restore_job::Column::LeaseUntil.is_null()),
@@ -110,7 +110,7 @@ pub async fn step(state: &AppState, owner: &str) -> Result<Outcome, sea_orm::DbE
     let Some((job, resumed)) = claim(&state.db, owner).await? else { return Ok(Outcome::Idle) };
     tracing::info!(job = %job.id, target = %job.target_name, resumed, "restore started");
     let (tx, rx) = watch::channel(Progress::default());
-    let (phase_tx, phase_rx) = watch::channel("plan");
+    let (phase_tx, phase_rx) = watch::channel(JobPhase::Plan);
     let stop = CancellationToken::new();
     let lost = Arc::new(AtomicBool::new(false));
     let keeper = tokio::spawn(keep(state.db.clone(), job.id.clone(), owner.to_owned(), rx, phase_rx, stop.clone(), lost.clone()));
@@ -126,7 +126,7 @@ async fn keep(
     id: String,
     owner: String,
     progress: watch::Receiver<Progress>,
-    phase: watch::Receiver<&'static str>,
+    phase: watch::Receiver<JobPhase>,
     stop: CancellationToken,
     lost: Arc<AtomicBool>,
 ) {
@@ -141,7 +141,7 @@ async fn keep(
             .col_expr(restore_job::Column::BytesDone, Expr::value(i64::try_from(p.bytes_done).unwrap_or(i64::MAX)))
             .filter(restore_job::Column::Id.eq(&id))
             .filter(restore_job::Column::LeaseOwner.eq(&owner))
-            .filter(restore_job::Column::State.eq("Running"))
+            .filter(restore_job::Column::State.eq(JobState::Running))
             .exec(&db)
             .await;
         match renewed {
@@ -173,7 +173,7 @@ async fn restore(
     job: &restore_job::Model,
     resumed: bool,
     progress: &watch::Sender<Progress>,
-    phase: &watch::Sender<&'static str>,
+    phase: &watch::Sender<JobPhase>,
     lost: &AtomicBool,
 ) -> Result<Summary, (BackupError, bool)> {
     let target = &job.target_account_id;
@@ -181,10 +181,10 @@ async fn restore(
     // A runner died part-way through writing: remove what it wrote — only that, recognised by
     // the job's own resource ids — and start again. (The phase is recorded as `apply` before the
     // first write, so an earlier one wrote nothing.)
-    if resumed && matches!(job.phase.as_str(), "apply" | "verify") {
+    if resumed && job.phase.may_have_written() {
         backup::restore::remove(&state.db, &job.id, target, &selection).await.map_err(|e| (e, false))?;
     }
-    phase.send_replace("fetch");
+    phase.send_replace(JobPhase::Fetch);
     let kek = state.master_key.backup_key_wrap_key();
     let pit = PointInTime::open(
         &state.db,
@@ -204,9 +204,9 @@ async fn restore(
     }
     let stats = pit.stats();
     tracing::info!(job = %job.id, segments = stats.segments, bytes = stats.bytes, entries = stats.entries, "restore planned");
-    phase.send_replace("apply");
+    phase.send_replace(JobPhase::Apply);
     restore_job::Entity::update_many()
-        .col_expr(restore_job::Column::Phase, Expr::value("apply"))
+        .col_expr(restore_job::Column::Phase, Expr::value(JobPhase::Apply))
         .filter(restore_job::Column::Id.eq(&job.id))
         .exec(&state.db)
         .await
@@ -239,7 +239,7 @@ async fn finish(
     let db = &state.db;
     let (job_state, message, target_state, deleted_at) = match &result {
         Ok(s) => (
-            "Succeeded",
+            JobState::Succeeded,
             format!(
                 "Restored {} database(s), {} container(s), {} item(s) as of {}. {}",
                 s.databases,
@@ -260,7 +260,7 @@ async fn finish(
                 .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
                 .filter(restore_job::Column::Id.eq(&job.id))
                 .filter(restore_job::Column::LeaseOwner.eq(owner))
-                .filter(restore_job::Column::State.eq("Running"))
+                .filter(restore_job::Column::State.eq(JobState::Running))
                 .filter(restore_job::Column::LeaseUntil.gt(Utc::now()))
                 .exec(db)
                 .await?
@@ -275,7 +275,7 @@ async fn finish(
                     tracing::error!(job = %job.id, error = %clean, "could not remove a failed restore's partial data");
                 }
             }
-            ("Failed", format!("{e}"), AccountState::Deleted, Some(Utc::now()))
+            (JobState::Failed, format!("{e}"), AccountState::Deleted, Some(Utc::now()))
         }
     };
     let txn = db.begin().await?;
@@ -289,7 +289,7 @@ async fn finish(
     if let Ok(s) = &result {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         update = update
-            .col_expr(restore_job::Column::Phase, Expr::value("done"))
+            .col_expr(restore_job::Column::Phase, Expr::value(JobPhase::Done))
             .col_expr(restore_job::Column::ItemsTotal, Expr::value(n(s.done.items_total)))
             .col_expr(restore_job::Column::ItemsDone, Expr::value(n(s.done.items_done)))
             .col_expr(restore_job::Column::BytesDone, Expr::value(n(s.done.bytes_done)));
