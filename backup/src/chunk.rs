@@ -300,17 +300,22 @@ impl SnapshotWriter {
             chunks: i32::try_from(self.chunks.len()).unwrap_or(i32::MAX),
             parent_seq: self.parent_seq,
         };
+        // The transaction writes first: on SQLite one that reads first cannot become a writer
+        // once another connection has written.
         let txn = db.begin().await?;
-        let existing = backup_snapshot::Entity::find_by_id((row.account_id.clone(), row.seq)).one(&txn).await?;
-        if let Some(existing) = existing {
+        let inserted = backup_snapshot::Entity::insert(backup_snapshot::ActiveModel::from(row.clone()))
+            .on_conflict_do_nothing()
+            .exec_without_returning(&txn)
+            .await?;
+        if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
             txn.rollback().await?;
-            return Ok(existing);
+            let existing = backup_snapshot::Entity::find_by_id((row.account_id.clone(), row.seq)).one(db).await?;
+            return existing.ok_or_else(|| BackupError::Integrity(format!("snapshot {} vanished as it was recorded", row.object_key)));
         }
         for part in self.chunks.chunks(500) {
             let rows = part.iter().cloned().map(backup_snapshot_chunk::ActiveModel::from);
             backup_snapshot_chunk::Entity::insert_many(rows).exec(&txn).await?;
         }
-        backup_snapshot::Entity::insert(backup_snapshot::ActiveModel::from(row.clone())).exec(&txn).await?;
         txn.commit().await?;
         Ok(row)
     }

@@ -1064,16 +1064,18 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
     if n == 0 {
         return Ok(0);
     }
+    // A write comes first (the sequence, or the rows themselves): on SQLite a transaction that
+    // reads first cannot become a writer once another connection has written.
     let txn = db.begin().await?;
     let first_seq = match log {
         ImportLog::Logged => Some(changelog::reserve(&txn, &account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?),
         ImportLog::Unlogged => None,
     };
+    item::Entity::insert_many(rows).exec(&txn).await?;
     let live = container::Entity::find().filter(container::Column::Rid.eq(&container_rid)).one(&txn).await?;
     if live.is_none() {
         return Err(EngineError::NotFound(format!("container {container_id:?} does not exist in database {database_id:?}")));
     }
-    item::Entity::insert_many(rows).exec(&txn).await?;
     if let Some(first_seq) = first_seq {
         let changes = items.into_iter().map(|i| Change {
             op: Op::Create,
