@@ -158,7 +158,7 @@ pub mod ssr {
     use backup::entities::restore_job::{JobPhase, JobState};
     use backup::entities::{backup_snapshot, backup_state, restore_job};
     use chrono::{DateTime, Duration, SecondsFormat, Utc};
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
     use serde_json::Value;
     use std::collections::HashMap;
 
@@ -420,7 +420,7 @@ pub mod ssr {
             resources: backup::restore::selection_names(&selection),
             ttl_disabled: input.ttl_disabled,
         };
-        let txn = state.db.begin().await?;
+        let txn = engine::store::begin_write(&state.db).await?;
         let target_id = reserve_target(&txn, caller, source, &target, BackupPolicy::Continuous { tier, redundancy }, &params).await?;
         let job = new_job(caller, source, &target_id, target.as_str(), at, &selection, input.ttl_disabled, false, JobState::Pending)?
             .insert(&txn)
@@ -766,7 +766,7 @@ pub mod ssr {
             )));
         }
         let state = &caller.state;
-        let txn = state.db.begin().await?;
+        let txn = engine::store::begin_write(&state.db).await?;
         let mut active: restore_job::ActiveModel = job.clone().into();
         if approve {
             let target = AccountName::parse(&job.target_name)?;

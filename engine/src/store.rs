@@ -39,6 +39,20 @@ fn new_etag() -> String {
 /// Checks a database, container or item id against Cosmos DB's rules.
 ///
 /// # Errors
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`), so a transaction that reads before it writes cannot fail with "database is
+/// locked" because another connection wrote meanwhile; elsewhere it is a plain transaction.
+///
+/// # Errors
+/// Database errors.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..sea_orm::TransactionOptions::default()
+    })
+    .await
+}
+
 /// [`EngineError::BadRequest`] naming the rule.
 pub fn check_id(kind: &str, id: &str) -> Result<(), EngineError> {
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
