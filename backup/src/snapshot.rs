@@ -89,7 +89,8 @@ pub async fn take_if_due(
 }
 
 /// Takes a base snapshot of `account_id` as of change `seq`, which must end a shipped segment:
-/// a delta on the last snapshot, or a full one as `policy` says.
+/// a delta on the last snapshot, or a full one as `policy` says. Nothing to do if one was taken
+/// at `seq` already.
 ///
 /// # Errors
 /// Integrity, key, storage and database errors.
@@ -101,6 +102,10 @@ pub async fn take(
     seq: i64,
     policy: SnapshotPolicy,
 ) -> Result<(), BackupError> {
+    if backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(db).await?.is_some() {
+        // Taken already (by another replica, or a run that finished as this one started).
+        return Ok(());
+    }
     // Shipping ends segments at shipped positions, so change `seq` closes a segment.
     let closing = backup_segment::Entity::find()
         .filter(backup_segment::Column::AccountId.eq(account_id))

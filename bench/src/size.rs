@@ -440,6 +440,8 @@ async fn main() -> Result<()> {
             let mut merges = 0;
             while !done.load(Ordering::Relaxed) {
                 if merging.load(Ordering::Relaxed) {
+                    // A new change to snapshot, so every merge is a full one of the account.
+                    ship_all(&db, &storage, &kek, SOURCE).await?;
                     let seq = latest_segment_end(&db, SOURCE).await?;
                     backup::snapshot::take(&db, &storage, &kek, SOURCE, seq, full).await?;
                     merges += 1;
