@@ -387,9 +387,7 @@ impl Snapshot {
 
     async fn legacy(&self, storage: &BackupStorage, key: &DataKey) -> Result<Vec<Entry>, BackupError> {
         let bytes = storage.get(&self.row.object_key).await?;
-        if hex::encode(Sha256::digest(&bytes)) != self.row.sha256 {
-            return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", self.row.object_key)));
-        }
+        segment::check_hash(&self.row.object_key, &bytes, &self.row.sha256)?;
         segment::open_snapshot(key, &self.row.account_id, self.row.seq, bytes)
     }
 
@@ -402,6 +400,7 @@ impl Snapshot {
             storage: storage.clone(),
             key: key.clone(),
             pending: Vec::new(),
+            read_ahead: true,
             prefetch: None,
             plain: Vec::new(),
             pos: 0,
@@ -443,9 +442,7 @@ async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk
     let (key, aad, name, sha) =
         (key.clone(), chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
     segment::off_runtime(move || {
-        if hex::encode(Sha256::digest(&bytes)) != sha {
-            return Err(BackupError::Integrity(format!("{name} does not match its manifest hash (altered or replaced)")));
-        }
+        segment::check_hash(&name, &bytes, &sha)?;
         segment::open_plain(&key, &aad, &name, bytes)
     })
     .await
@@ -457,6 +454,8 @@ pub struct ChunkCursor {
     key: DataKey,
     /// Chunks still to read, last first.
     pending: Vec<backup_snapshot_chunk::Model>,
+    /// Whether the next chunk is fetched while this one is read (see [`ChunkCursor::one_at_a_time`]).
+    read_ahead: bool,
     /// The next chunk (the last of `pending`), being fetched and opened while this one is read.
     prefetch: Option<AbortOnDrop<Result<Vec<u8>, BackupError>>>,
     plain: Vec<u8>,
@@ -467,6 +466,14 @@ pub struct ChunkCursor {
 }
 
 impl ChunkCursor {
+    /// Holds one chunk at a time instead of reading the next one ahead: for the deltas of a
+    /// merge, so that a stack of them costs one chunk each.
+    #[must_use]
+    pub fn one_at_a_time(mut self) -> Self {
+        self.read_ahead = false;
+        self
+    }
+
     /// The next item, or `None` after the last.
     ///
     /// # Errors
@@ -484,7 +491,7 @@ impl ChunkCursor {
                 Some(task) => task.join().await??,
                 None => fetch(&self.storage, &self.key, &c).await?,
             };
-            if let Some(next) = self.pending.last().cloned() {
+            if let Some(next) = self.pending.last().cloned().filter(|_| self.read_ahead) {
                 let (storage, key) = (self.storage.clone(), self.key.clone());
                 self.prefetch = Some(AbortOnDrop(tokio::spawn(async move { fetch(&storage, &key, &next).await })));
             }

@@ -11,7 +11,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chunk::{ChunkCursor, Item, Row, Snapshot};
@@ -150,12 +149,13 @@ pub async fn fetch(
     s: &backup_segment::Model,
 ) -> Result<(Vec<Entry>, u64), BackupError> {
     let bytes = storage.get(&s.object_key).await?;
-    if hex::encode(Sha256::digest(&bytes)) != s.sha256 {
-        return Err(BackupError::Integrity(format!("{} does not match its manifest hash (altered or replaced)", s.object_key)));
-    }
     let len = bytes.len() as u64;
-    let (key, account, first, last) = (key.clone(), s.account_id.clone(), s.first_seq, s.last_seq);
-    let entries = segment::off_runtime(move || segment::open(&key, &account, first, last, bytes)).await?;
+    let (key, row) = (key.clone(), s.clone());
+    let entries = segment::off_runtime(move || {
+        segment::check_hash(&row.object_key, &bytes, &row.sha256)?;
+        segment::open(&key, &row.account_id, row.first_seq, row.last_seq, bytes)
+    })
+    .await?;
     Ok((entries, len))
 }
 
@@ -414,8 +414,10 @@ impl PointInTime {
         let body = self.meta.databases.get(database).and_then(|d| d.containers.get(container)).map(|c| &c.body);
         let mut sources = Vec::new();
         if let (Some(key), Some(_)) = (&self.key, body) {
-            for l in self.layers_of(database, container) {
-                sources.push(Source { cursor: l.snapshot.items(&self.storage, key, database, container).await?, head: None });
+            // The first (largest) snapshot reads ahead; the deltas on it hold a chunk each.
+            for (i, l) in self.layers_of(database, container).iter().enumerate() {
+                let cursor = l.snapshot.items(&self.storage, key, database, container).await?;
+                sources.push(Source { cursor: if i == 0 { cursor } else { cursor.one_at_a_time() }, head: None });
             }
         }
         let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));

@@ -142,6 +142,18 @@ pub(crate) fn parse_entries(name: &str, lines: &[u8]) -> Result<Vec<Entry>, Back
     Ok(entries)
 }
 
+/// Checks an object read back against the SHA-256 its manifest row holds.
+///
+/// # Errors
+/// [`BackupError::Integrity`] naming the object when it differs.
+pub(crate) fn check_hash(name: &str, bytes: &[u8], sha256_hex: &str) -> Result<(), BackupError> {
+    use sha2::{Digest, Sha256};
+    if hex::encode(Sha256::digest(bytes)) != sha256_hex {
+        return Err(BackupError::Integrity(format!("{name} does not match its manifest hash (altered or replaced)")));
+    }
+    Ok(())
+}
+
 /// Runs CPU-heavy sealing or opening off the async workers, so a large chunk does not stall
 /// requests sharing the runtime.
 ///
