@@ -284,17 +284,13 @@ impl SnapshotWriter {
     pub async fn finish(mut self, db: &DatabaseConnection, taken_at: DateTime<Utc>) -> Result<backup_snapshot::Model, BackupError> {
         self.seal().await?;
         self.wait().await?;
-        let mut list = String::new();
-        for c in &self.chunks {
-            list.push_str(&format!("{} {}\n", c.idx, c.sha256));
-        }
         let row = backup_snapshot::Model {
             account_id: self.account_id.clone(),
             seq: self.seq,
             taken_at,
             object_key: prefix(&self.account_id, self.seq),
             bytes: self.chunks.iter().map(|c| c.bytes).sum(),
-            sha256: hex::encode(Sha256::digest(list.as_bytes())),
+            sha256: list_hash(&self.chunks),
             items: self.chunks.iter().skip(1).map(|c| c.items).sum(),
             created_at: Utc::now(),
             chunks: i32::try_from(self.chunks.len()).unwrap_or(i32::MAX),
@@ -321,6 +317,16 @@ impl SnapshotWriter {
     }
 }
 
+/// The hash a snapshot's row holds of its chunk list (`index hash` lines, in order), so that a
+/// chunk list cut short, reordered or pointed at other objects is noticed.
+fn list_hash(chunks: &[backup_snapshot_chunk::Model]) -> String {
+    let mut list = String::new();
+    for c in chunks {
+        list.push_str(&format!("{} {}\n", c.idx, c.sha256));
+    }
+    hex::encode(Sha256::digest(list.as_bytes()))
+}
+
 /// A snapshot as a restore reads it: its chunk list (or, from before chunking, its one object).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -341,15 +347,8 @@ impl Snapshot {
             .all(db)
             .await?;
         if row.chunks > 0 {
-            let mut list = String::new();
-            for c in &chunks {
-                list.push_str(&format!("{} {}\n", c.idx, c.sha256));
-            }
             let in_order = chunks.iter().enumerate().all(|(i, c)| usize::try_from(c.idx).is_ok_and(|x| x == i));
-            if chunks.len() != usize::try_from(row.chunks).unwrap_or(0)
-                || !in_order
-                || hex::encode(Sha256::digest(list.as_bytes())) != row.sha256
-            {
+            if chunks.len() != usize::try_from(row.chunks).unwrap_or(0) || !in_order || list_hash(&chunks) != row.sha256 {
                 return Err(BackupError::Integrity(format!("the chunk list of snapshot {} does not match its manifest", row.object_key)));
             }
         }

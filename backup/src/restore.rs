@@ -172,12 +172,11 @@ pub async fn apply(
         chosen.databases.iter().flat_map(|(d, x)| x.containers.keys().map(move |c| (d, c))).map(|(d, c)| pit.estimated_items(d, c)).sum();
     let mut p = Progress { items_total, ..Progress::default() };
     progress.send_replace(p);
-    let stopped = || BackupError::Invalid("this runner lost the job's lease; another runner carries on".into());
 
     // The databases and containers first, so that a seeded snapshot starts after them.
     for (db_id, d) in &chosen.databases {
         if stop.load(Ordering::Relaxed) {
-            return Err((stopped(), wrote));
+            return Err((lease_lost(), wrote));
         }
         let partial = selection.iter().any(|s| &s.database == db_id && !s.containers.is_empty());
         let exists = engine::store::get_database(db, target, db_id).await.is_ok();
@@ -229,6 +228,11 @@ pub async fn apply(
     Ok(p)
 }
 
+/// What a restore answers once `stop` is raised: its runner no longer holds the job.
+fn lease_lost() -> BackupError {
+    BackupError::Invalid("this runner lost the job's lease; another runner carries on".into())
+}
+
 /// Streams one container's items from `pit` into `target`; returns how many were written.
 ///
 /// Two halves run side by side: this task reads, checks and prepares the next batch (and adds
@@ -275,7 +279,7 @@ async fn copy_container(
         let mut items = pit.items(db_id, coll_id).await?;
         loop {
             if stop.load(Ordering::Relaxed) {
-                return Err(BackupError::Invalid("this runner lost the job's lease; another runner carries on".into()));
+                return Err(lease_lost());
             }
             let (mut batch, mut bytes) = (Vec::with_capacity(APPLY_BATCH), 0u64);
             while batch.len() < APPLY_BATCH && bytes < APPLY_BYTES {
