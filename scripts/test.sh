@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test tier and exits non-zero on any failure:
-#   lints (clippy, server and browser builds), unit tests, integration tests against SQLite and
+#   lints (rustfmt, clippy, server and browser builds), unit tests, integration tests against SQLite and
 #   PostgreSQL, the official @azure/cosmos SDK against a running Rewind, and the Playwright
 #   browser tests in headless Chromium.
 # PostgreSQL: REWIND_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test). When it
@@ -34,6 +34,9 @@ fi
 
 echo "==> build (browser bundle and server)"
 scripts/build.sh
+
+echo "==> rustfmt (rustfmt.toml)"
+cargo fmt --all -- --check
 
 echo "==> clippy: server side (ssr) and browser side (hydrate, wasm32)"
 cargo clippy --all-targets -- -D warnings

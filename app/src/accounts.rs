@@ -30,26 +30,7 @@ pub struct Account {
     pub restore_parameters: Option<RestoreParameters>,
 }
 
-/// What a restored account was restored from (`createMode: Restore`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestoreParameters {
-    pub source_account_id: String,
-    pub source_account_name: String,
-    pub restore_at: DateTime<Utc>,
-    /// `db` or `db/container` entries; empty = the whole account.
-    pub resources: Vec<String>,
-    pub ttl_disabled: bool,
-}
-
-/// The account's four keys, each 64 random bytes in base64, as Cosmos DB issues them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountKeys {
-    pub primary_master_key: String,
-    pub secondary_master_key: String,
-    pub primary_readonly_master_key: String,
-    pub secondary_readonly_master_key: String,
-}
+pub use domain::{AccountKeys, RestoreParameters};
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -58,45 +39,14 @@ pub mod ssr {
 
     use super::{Account, AccountKeys};
     use crate::authz::ssr::{Caller, account_scope};
-    use crate::crypto::{MasterKey, random_base64};
+    use crate::crypto::random_base64;
     use crate::db::account;
     use crate::domain::rbac::{Scope, actions};
     use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, KeyKind, RegionName};
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::subscriptions;
-
-    /// The associated data that binds sealed keys to their account row.
-    fn keys_aad(account_id: &str) -> Vec<u8> {
-        format!("rewind/account-keys/{account_id}").into_bytes()
-    }
-
-    /// Fresh keys, sealed for `account_id`.
-    pub fn seal_new_keys(master: &MasterKey, account_id: &str) -> String {
-        let keys = AccountKeys {
-            primary_master_key: random_base64(64),
-            secondary_master_key: random_base64(64),
-            primary_readonly_master_key: random_base64(64),
-            secondary_readonly_master_key: random_base64(64),
-        };
-        let json = serde_json::to_vec(&keys).unwrap_or_default();
-        master.seal(&keys_aad(account_id), &json)
-    }
-
-    /// Opens an account's sealed keys.
-    ///
-    /// # Errors
-    /// [`AppError::Internal`] if they do not open (a different master key, or a tampered row).
-    pub fn open_keys(master: &MasterKey, row: &account::Model) -> Result<AccountKeys, AppError> {
-        let plain = master.open(&keys_aad(&row.id), &row.sealed_keys).map_err(|e| {
-            tracing::error!(account = %row.id, error = %e, "account keys do not open");
-            AppError::Internal
-        })?;
-        serde_json::from_slice(&plain).map_err(|e| {
-            tracing::error!(account = %row.id, error = %e, "account keys are not valid JSON");
-            AppError::Internal
-        })
-    }
+    pub use control::account_keys::{open_keys, seal_keys, seal_new_keys};
 
     /// The endpoint an SDK is given for `name`.
     pub fn endpoint(public_url: &str, name: &str) -> String {
@@ -203,8 +153,7 @@ pub mod ssr {
                 KeyKind::PrimaryReadonly => keys.primary_readonly_master_key = fresh,
                 KeyKind::SecondaryReadonly => keys.secondary_readonly_master_key = fresh,
             }
-            let json = serde_json::to_vec(&keys).map_err(|_| AppError::Internal)?;
-            let sealed = caller.state.master_key.seal(&keys_aad(&row.id), &json);
+            let sealed = seal_keys(&caller.state.master_key, &row.id, &keys);
             let mut active: account::ActiveModel = row.clone().into();
             active.sealed_keys = Set(sealed);
             active.update(&caller.state.db).await?;

@@ -31,7 +31,6 @@ mod ssr {
 
     use super::{CurrentUser, password, session};
     use crate::audit::Outcome;
-    use crate::audit::ssr::{Record, append_all};
     use crate::authz::ssr::Caller;
     use crate::db::user;
     use crate::domain::rbac::Scope;
@@ -39,6 +38,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::request;
     use crate::state::AppState;
+    use control::audit::{Record, append_all};
 
     const LOGIN: &str = "auth/login";
     const LOGOUT: &str = "auth/logout";

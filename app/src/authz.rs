@@ -12,13 +12,13 @@ pub mod ssr {
     use std::collections::HashSet;
 
     use crate::audit::Outcome;
-    use crate::audit::ssr::{Record, append_all};
     use crate::auth::session;
     use crate::db::{account, role, role_assignment, subscription, user};
     use crate::domain::rbac::{Permissions, Scope, action_matches, builtin_role};
     use crate::error::AppError;
     use crate::request;
     use crate::state::AppState;
+    use control::audit::{Record, append_all};
 
     /// The prefix marking a built-in role in `role_assignments.role_id`.
     pub const BUILTIN_PREFIX: &str = "builtin:";
@@ -183,7 +183,7 @@ pub mod ssr {
 
     /// The scope of an account row.
     pub fn account_scope(row: &account::Model) -> Scope {
-        Scope::Account { subscription_id: row.subscription_id.clone(), account_id: row.id.clone() }
+        row.scope()
     }
 
     /// A stored assignment's scope.

@@ -50,7 +50,6 @@ pub struct QueryResult {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use engine::EngineError;
     use engine::limits::MAX_PAGE_BYTES;
     use engine::query::PageLimits;
     use engine::scan::Position;
@@ -69,22 +68,6 @@ pub mod ssr {
     const PAGE: u64 = 20;
     /// Results the explorer shows of a query: its first page.
     const QUERY_RESULTS: usize = 100;
-
-    impl From<EngineError> for AppError {
-        fn from(e: EngineError) -> Self {
-            match e {
-                EngineError::BadRequest(m) | EngineError::TooLarge(m) => AppError::Invalid(m),
-                EngineError::NotFound(m) => AppError::NotFound(m),
-                EngineError::Conflict(m) | EngineError::PreconditionFailed(m) => AppError::Conflict(m),
-                EngineError::TooManyRequests { message, .. } => AppError::TooManyRequests(message),
-                EngineError::Corrupt(m) => {
-                    tracing::error!(error = %m, "stored data is damaged");
-                    AppError::Internal
-                }
-                EngineError::Db(e) => e.into(),
-            }
-        }
-    }
 
     /// Reserves a write's estimated request units from the container's throughput, as the data
     /// plane does: the explorer is throttled like any other client.

@@ -8,8 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 mod components;
-pub mod domain;
-pub mod error;
+pub use domain::{self, error};
 pub mod explorer;
 mod pages;
 pub mod restore;
@@ -17,9 +16,7 @@ pub mod subscriptions;
 pub mod users;
 
 #[cfg(feature = "ssr")]
-pub mod crypto;
-#[cfg(feature = "ssr")]
-pub mod db;
+pub use control::{crypto, db};
 #[cfg(feature = "ssr")]
 pub mod request;
 #[cfg(feature = "ssr")]

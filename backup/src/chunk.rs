@@ -360,6 +360,14 @@ impl Snapshot {
         self.chunks.iter().filter(|c| c.database_id == database && c.container_id == container).map(|c| c.items.unsigned_abs()).sum()
     }
 
+    /// How many chunks hold `database`/`container`'s items, and their stored bytes.
+    pub fn chunks_of(&self, database: &str, container: &str) -> (u64, u64) {
+        self.chunks
+            .iter()
+            .filter(|c| c.database_id == database && c.container_id == container)
+            .fold((0, 0), |(n, b), c| (n + 1, b + c.bytes.unsigned_abs()))
+    }
+
     /// The snapshot's databases and containers, and (for a delta) the containers reset since its
     /// parent.
     ///

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,14 +25,16 @@ use crate::storage::BackupStorage;
 
 /// A container as it was: its settings (the change log's body) and, if asked for, its items
 /// keyed by (partition key, id) as whole JSON documents.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerAt {
     pub body: Value,
+    /// Never written out: a restore plan names containers, it does not carry their items.
+    #[serde(skip)]
     pub items: BTreeMap<(String, String), String>,
 }
 
 /// A database as it was.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseAt {
     pub body: Value,
     pub containers: BTreeMap<String, ContainerAt>,
@@ -45,7 +48,7 @@ impl DatabaseAt {
 }
 
 /// An account's databases as they were.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccountAt {
     pub databases: BTreeMap<String, DatabaseAt>,
 }
@@ -216,6 +219,78 @@ pub(crate) struct Delta {
     pub(crate) items: BTreeMap<(String, String), Option<String>>,
 }
 
+/// The newest snapshot within `bound` and the snapshots it is a delta on, the full one first.
+async fn snapshot_chain(db: &DatabaseConnection, account_id: &str, bound: Bound) -> Result<Vec<Snapshot>, BackupError> {
+    let mut q = backup_snapshot::Entity::find()
+        .filter(backup_snapshot::Column::AccountId.eq(account_id))
+        .order_by_desc(backup_snapshot::Column::Seq);
+    q = match bound {
+        Bound::Time(t) => q.filter(backup_snapshot::Column::TakenAt.lte(t)),
+        Bound::Seq(s) => q.filter(backup_snapshot::Column::Seq.lte(s)),
+    };
+    let mut chain = Vec::new();
+    let mut next = q.one(db).await?;
+    while let Some(row) = next {
+        next = match row.parent_seq {
+            Some(p) => Some(backup_snapshot::Entity::find_by_id((account_id.to_owned(), p)).one(db).await?.ok_or_else(|| {
+                BackupError::Integrity(format!("snapshot {} is a delta on snapshot {p}, which is missing", row.object_key))
+            })?),
+            None => None,
+        };
+        chain.push(Snapshot::load(db, row).await?);
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// What restoring some containers as of an instant reads, from the catalog alone (no object is
+/// fetched or opened): a restore plan's statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// About how many items: the full snapshot's count for those containers (the changes
+    /// since come on top, deletions off).
+    pub items: u64,
+    /// Snapshot chunks of those containers, and log segments after the snapshot.
+    pub chunks: u64,
+    pub segments: u64,
+    /// Their stored bytes.
+    pub bytes: u64,
+}
+
+/// [`Estimate`] of restoring `containers` (database, container) of `account_id` as of `at`.
+///
+/// # Errors
+/// Database errors, and [`BackupError::Integrity`] for a snapshot chain that does not hold.
+pub async fn estimate(
+    db: &DatabaseConnection,
+    account_id: &str,
+    at: DateTime<Utc>,
+    containers: &[(String, String)],
+) -> Result<Estimate, BackupError> {
+    let chain = snapshot_chain(db, account_id, Bound::Time(at)).await?;
+    let mut out = Estimate::default();
+    for (i, snapshot) in chain.iter().enumerate() {
+        for (d, c) in containers {
+            if i == 0 {
+                out.items += snapshot.items_of(d, c);
+            }
+            let (chunks, bytes) = snapshot.chunks_of(d, c);
+            out.chunks += chunks;
+            out.bytes += bytes;
+        }
+    }
+    let after = chain.last().map_or(0, |b| b.row.seq);
+    let segments = backup_segment::Entity::find()
+        .filter(backup_segment::Column::AccountId.eq(account_id))
+        .filter(backup_segment::Column::LastSeq.gt(after))
+        .filter(backup_segment::Column::FirstAt.lte(at))
+        .all(db)
+        .await?;
+    out.segments = segments.len() as u64;
+    out.bytes += segments.iter().map(|s| s.bytes.unsigned_abs()).sum::<u64>();
+    Ok(out)
+}
+
 /// What [`PointInTime::snapshots`] tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotStack {
@@ -260,25 +335,7 @@ impl PointInTime {
         bound: Bound,
         items: Items<'_>,
     ) -> Result<Self, BackupError> {
-        let mut q = backup_snapshot::Entity::find()
-            .filter(backup_snapshot::Column::AccountId.eq(account_id))
-            .order_by_desc(backup_snapshot::Column::Seq);
-        q = match bound {
-            Bound::Time(t) => q.filter(backup_snapshot::Column::TakenAt.lte(t)),
-            Bound::Seq(s) => q.filter(backup_snapshot::Column::Seq.lte(s)),
-        };
-        let mut chain = Vec::new();
-        let mut next = q.one(db).await?;
-        while let Some(row) = next {
-            next = match row.parent_seq {
-                Some(p) => Some(backup_snapshot::Entity::find_by_id((account_id.to_owned(), p)).one(db).await?.ok_or_else(|| {
-                    BackupError::Integrity(format!("snapshot {} is a delta on snapshot {p}, which is missing", row.object_key))
-                })?),
-                None => None,
-            };
-            chain.push(Snapshot::load(db, row).await?);
-        }
-        chain.reverse();
+        let chain = snapshot_chain(db, account_id, bound).await?;
         let after = chain.last().map_or(0, |b| b.row.seq);
 
         let mut segs = backup_segment::Entity::find()

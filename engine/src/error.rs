@@ -1,5 +1,7 @@
 //! What can go wrong in the engine, each with the HTTP status Cosmos DB answers it with.
 
+use domain::error::AppError;
+
 /// An engine failure.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -74,5 +76,22 @@ pub fn excerpt(input: &str) -> String {
     match input.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
         None => format!("{input:?}"),
+    }
+}
+
+/// How the control plane and the portal show an engine error.
+impl From<EngineError> for AppError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::BadRequest(m) | EngineError::TooLarge(m) => AppError::Invalid(m),
+            EngineError::NotFound(m) => AppError::NotFound(m),
+            EngineError::Conflict(m) | EngineError::PreconditionFailed(m) => AppError::Conflict(m),
+            EngineError::TooManyRequests { message, .. } => AppError::TooManyRequests(message),
+            EngineError::Corrupt(m) => {
+                tracing::error!(error = %m, "stored data is damaged");
+                AppError::Internal
+            }
+            EngineError::Db(e) => e.into(),
+        }
     }
 }

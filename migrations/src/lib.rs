@@ -11,6 +11,7 @@ mod m20261125_000005_requester_id;
 mod m20261125_000006_items_in_byte_order;
 mod m20261125_000007_resource_events;
 mod m20261126_000008_snapshot_chunks;
+mod m20261126_000009_restore_plan;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_items_in_byte_order::Migration),
             Box::new(m20261125_000007_resource_events::Migration),
             Box::new(m20261126_000008_snapshot_chunks::Migration),
+            Box::new(m20261126_000009_restore_plan::Migration),
         ]
     }
 }

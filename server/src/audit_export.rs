@@ -8,10 +8,11 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 
 use app::audit::AuditFilter;
-use app::audit::ssr::{list_with, to_csv};
+use app::audit::ssr::list_with;
 use app::authz::ssr::Caller;
-use app::error::AppError;
 use app::state::AppState;
+use control::audit::to_csv;
+use domain::error::AppError;
 
 /// Exports are capped so that one request cannot pull an unbounded log into memory.
 const EXPORT_LIMIT: u64 = 100_000;

@@ -2,12 +2,12 @@
 //! create the first admin when there are no users.
 
 use app::authz::ssr::BUILTIN_PREFIX;
-use app::crypto::{MASTER_KEY_LEN, MasterKey};
-use app::db::{role_assignment, user};
-use app::domain::rbac::{OWNER, Scope};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
+use control::crypto::{MASTER_KEY_LEN, MasterKey};
+use control::db::{role_assignment, user};
+use domain::rbac::{OWNER, Scope};
 use migrations::{Migrator, MigratorTrait};
 use rand::RngCore;
 use sea_orm::{
@@ -209,7 +209,7 @@ pub async fn ensure_first_admin(db: &DatabaseConnection, settings: &Settings) ->
     }
     let (password, generated) = match &settings.admin_password {
         Some(p) => {
-            app::domain::validate_new_password(p.expose_secret()).map_err(|e| admin_err(format!("REWIND_ADMIN_PASSWORD: {e}")))?;
+            domain::validate_new_password(p.expose_secret()).map_err(|e| admin_err(format!("REWIND_ADMIN_PASSWORD: {e}")))?;
             (p.expose_secret().to_owned(), false)
         }
         None => (generate_password(), true),
@@ -275,6 +275,6 @@ mod tests {
         let a = generate_password();
         assert_eq!(a.len(), 20);
         assert_ne!(a, generate_password());
-        assert!(app::domain::validate_new_password(&a).is_ok());
+        assert!(domain::validate_new_password(&a).is_ok());
     }
 }

@@ -154,7 +154,7 @@ impl Settings {
         {
             return Err(ConfigError::PublicUrl(url.clone()));
         }
-        app::domain::UserName::parse(&settings.admin_user).map_err(|e| ConfigError::AdminUser(e.to_string()))?;
+        domain::UserName::parse(&settings.admin_user).map_err(|e| ConfigError::AdminUser(e.to_string()))?;
         Ok(settings)
     }
 

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode, header};
 
-use app::error::AppError;
+use domain::error::AppError;
 
 /// Why a request was judged cross-site, or `None` if it may go on.
 pub fn cross_site_reason(method: &Method, headers: &HeaderMap) -> Option<String> {

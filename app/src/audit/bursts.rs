@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::ssr::Record;
+use control::audit::Record;
 
 /// Keys tracked at once; beyond it, new kinds of event share one overflow count.
 const MAX_KEYS: usize = 10_000;

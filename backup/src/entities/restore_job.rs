@@ -37,6 +37,10 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTimeUtc>,
+    /// What the job restores, decided once when it was filed (`control::restore::Plan` as JSON;
+    /// empty for jobs filed before plans were kept, which are planned when they run).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub plan: Option<String>,
 }
 
 /// Where a restore job stands.

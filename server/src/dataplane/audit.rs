@@ -4,10 +4,10 @@
 //! the log.
 
 use app::audit::Outcome;
-use app::audit::ssr::{Record, append_all};
 use app::authz::ssr::account_scope;
-use app::db::account;
 use app::state::AppState;
+use control::audit::{Record, append_all};
+use control::db::account;
 use std::time::Instant;
 
 use super::auth::Authorized;

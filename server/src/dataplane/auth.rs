@@ -6,8 +6,8 @@ use http::{HeaderMap, Method};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use app::accounts::ssr::open_keys;
-use app::db::account;
 use app::state::AppState;
+use control::db::account;
 use engine::signature::{self, Signed};
 
 use super::operation::Operation;

@@ -12,7 +12,7 @@ const PAUSE: Duration = Duration::from_secs(10);
 pub async fn step(state: &AppState) -> usize {
     let rows = state.audit_bursts.due(Instant::now());
     let n = rows.len();
-    app::audit::ssr::append_all(&state.db, rows).await;
+    control::audit::append_all(&state.db, rows).await;
     n
 }
 

@@ -3,9 +3,9 @@
 //! prunes the live log of what it shipped. Base snapshots have a worker of their own
 //! (`snapshotter`), so a long merge never delays shipping.
 
-use app::db::account;
-use app::domain::BackupPolicy;
 use app::state::AppState;
+use control::db::account;
+use domain::BackupPolicy;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

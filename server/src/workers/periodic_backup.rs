@@ -1,10 +1,10 @@
 //! Periodic backup: a full backup of every live periodic-mode account once per its interval
 //! (the first one as soon as the account exists).
 
-use app::db::account;
-use app::domain::{AccountState, BackupPolicy};
 use app::state::AppState;
 use chrono::{DateTime, Utc};
+use control::db::account;
+use domain::{AccountState, BackupPolicy};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use std::time::Duration;

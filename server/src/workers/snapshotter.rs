@@ -4,11 +4,11 @@
 //! replica that dies mid-merge leaves the lease to run out, and the next holder runs the merge
 //! again, keeping the chunks already stored.
 
-use app::db::account;
-use app::domain::BackupPolicy;
 use app::state::AppState;
 use backup::snapshot::SnapshotPolicy;
 use chrono::Utc;
+use control::db::account;
+use domain::BackupPolicy;
 use sea_orm::EntityTrait;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

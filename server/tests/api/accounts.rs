@@ -130,7 +130,7 @@ async fn keys_are_64_random_bytes_and_stored_sealed(app: TestApp) {
     }
     all.dedup();
     assert_eq!(all.len(), 4);
-    let row = app::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned()).one(&app.state.db).await.unwrap().unwrap();
+    let row = control::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned()).one(&app.state.db).await.unwrap().unwrap();
     for key in &all {
         assert!(!row.sealed_keys.contains(key.as_str()), "keys must not be stored in the clear");
     }
@@ -151,7 +151,7 @@ async fn deleting_an_account_keeps_it_on_record(app: TestApp) {
     assert!(msg.contains("doomed"), "{msg}");
     error_message(app.call("delete_account", &[("subscription_id", &sub), ("name", "doomed")]).await, StatusCode::NOT_FOUND).await;
 
-    let row = app::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned())
+    let row = control::db::account::Entity::find_by_id(a["id"].as_str().unwrap().to_owned())
         .one(&app.state.db)
         .await
         .unwrap()

@@ -71,6 +71,8 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_restore_jobs", Check::SeesSubscription),
     ("restorable_resources", Check::Account(&["Owner", "Restore Operator"])),
     ("start_restore", Check::Subscription(&["Owner"])),
+    // A dry run is checked as starting would be.
+    ("preview_restore", Check::Subscription(&["Owner"])),
     ("list_resource_events", Check::Account(&["Owner", "Restore Operator"])),
     // In place: the restore action and `accounts/write` on the account itself.
     ("restore_in_place", Check::Account(&["Owner"])),
@@ -147,7 +149,7 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "restore_in_place" => {
             vec![sub(), ("account_id", f.account_id.clone()), ("restore_at", "2026-01-01T00:00:00Z".into()), ("resources", "d".into())]
         }
-        "start_restore" => vec![
+        "start_restore" | "preview_restore" => vec![
             sub(),
             ("source_account_id", f.account_id.clone()),
             ("restore_at", "2026-01-01T00:00:00Z".into()),

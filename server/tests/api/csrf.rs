@@ -18,7 +18,7 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(app: TestApp) {
         .unwrap();
     let msg = error_message(res, StatusCode::FORBIDDEN).await;
     assert!(msg.contains("cross-site request refused"), "{msg}");
-    let count = app::db::subscription::Entity::find().count(&app.state.db).await.unwrap();
+    let count = control::db::subscription::Entity::find().count(&app.state.db).await.unwrap();
     assert_eq!(count, 0);
 }
 

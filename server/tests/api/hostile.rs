@@ -62,7 +62,7 @@ async fn database_bytes(app: &TestApp) -> i64 {
 }
 
 async fn audit_rows(app: &TestApp) -> u64 {
-    app::db::audit_entry::Entity::find().count(&app.state.db).await.unwrap()
+    control::db::audit_entry::Entity::find().count(&app.state.db).await.unwrap()
 }
 
 async fn queries_are_bounded_and_cannot_bring_the_server_down(app: TestApp) {
@@ -348,7 +348,7 @@ async fn denials_are_recorded_where_the_caller_belongs(app: TestApp) {
     // A subscription's filter matches whole path segments.
     let db = &app.state.db;
     for scope in [format!("/subscriptions/{sub}"), format!("/subscriptions/{sub}x"), format!("/subscriptions/{sub}/accounts/a")] {
-        let rec = app::audit::ssr::Record {
+        let rec = control::audit::Record {
             user_id: String::new(),
             user_name: "probe".into(),
             client_ip: String::new(),
@@ -358,10 +358,10 @@ async fn denials_are_recorded_where_the_caller_belongs(app: TestApp) {
             outcome: app::audit::Outcome::Succeeded,
             detail: String::new(),
         };
-        app::audit::ssr::append(db, rec).await.unwrap();
+        control::audit::append(db, rec).await.unwrap();
     }
     let filter = app::audit::AuditFilter { user: "probe".into(), ..Default::default() };
-    let mine = app::audit::ssr::query(db, &filter, Some(&format!("/subscriptions/{sub}")), 10).await.unwrap();
+    let mine = control::audit::query(db, &filter, Some(&format!("/subscriptions/{sub}")), 10).await.unwrap();
     assert_eq!(mine.len(), 2, "{mine:?}");
 }
 
@@ -420,9 +420,9 @@ async fn an_account_being_restored_takes_no_requests(app: TestApp) {
     app.login().await;
     let sub = app.subscription("S").await;
     let (rw, _) = account_with_items(&app, &sub, "busy", 1).await;
-    app::db::account::Entity::update_many()
-        .col_expr(app::db::account::Column::State, sea_orm::sea_query::Expr::value("Restoring"))
-        .filter(app::db::account::Column::Name.eq("busy"))
+    control::db::account::Entity::update_many()
+        .col_expr(control::db::account::Column::State, sea_orm::sea_query::Expr::value("Restoring"))
+        .filter(control::db::account::Column::Name.eq("busy"))
         .exec(&app.state.db)
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 //! shipped by the running server's backup worker, and a restore filed over HTTP is run by its
 //! restore worker into a new account that must equal the source as of the restore time.
 
+use backup::entities::restore_job;
 use chrono::{DateTime, SecondsFormat, Utc};
 use engine::store::{self, ContainerSpec, WriteMode};
 use reqwest::StatusCode;
@@ -148,8 +149,27 @@ async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestAp
         ("target_name", "src-restored"),
         ("resources", ""),
     ];
+    // A dry run shows the plan and files nothing.
+    let plan = json_ok(app.call("preview_restore", &args).await).await;
+    assert_eq!(plan["target_account_name"], "src-restored");
+    assert_eq!(plan["databases"], 2, "{plan}");
+    assert_eq!(plan["resources"].as_array().map(Vec::len), plan["containers"].as_u64().map(|n| n as usize), "{plan}");
+    assert!(plan["backup_bytes"].as_u64().unwrap() > 0, "{plan}");
+    let jobs = json_ok(app.call("list_restore_jobs", &[("subscription_id", &sub)]).await).await;
+    assert_eq!(jobs.as_array().map(Vec::len), Some(0), "a dry run filed a job: {jobs}");
+    let missing = app.call("get_account", &[("subscription_id", &sub), ("name", "src-restored")]).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND, "a dry run reserved the name");
+
     let job = json_ok(app.call("start_restore", &args).await).await;
     assert_eq!(job["state"], "Pending");
+    // The job runs the plan it was filed with: what the dry run showed.
+    let row = restore_job::Entity::find_by_id(job["id"].as_str().unwrap().to_owned()).one(&app.state.db).await.unwrap().unwrap();
+    let filed: Value = serde_json::from_str(row.plan.as_deref().expect("the job keeps its plan")).unwrap();
+    assert_eq!(filed["stats"]["containers"], plan["containers"]);
+    assert_eq!(
+        filed["at"].as_str().map(|t| DateTime::parse_from_rfc3339(t).unwrap()),
+        Some(DateTime::parse_from_rfc3339(&stamp(at)).unwrap())
+    );
     let job = wait_for_job(&app, &sub, "src-restored").await;
     assert_eq!(job["state"], "Succeeded", "{job}");
     assert!(job["message"].as_str().unwrap().contains("Not restored: role assignments, keys"), "{job}");

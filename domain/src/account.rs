@@ -1,5 +1,6 @@
 //! Account lifecycle states and key kinds (SPEC §1).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -55,4 +56,25 @@ pub enum KeyKind {
     SecondaryMaster,
     PrimaryReadonly,
     SecondaryReadonly,
+}
+
+/// What a restored account was restored from (`createMode: Restore`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreParameters {
+    pub source_account_id: String,
+    pub source_account_name: String,
+    pub restore_at: DateTime<Utc>,
+    /// `db` or `db/container` entries; empty = the whole account.
+    pub resources: Vec<String>,
+    pub ttl_disabled: bool,
+}
+
+/// The account's four keys, each 64 random bytes in base64, as Cosmos DB issues them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountKeys {
+    pub primary_master_key: String,
+    pub secondary_master_key: String,
+    pub primary_readonly_master_key: String,
+    pub secondary_readonly_master_key: String,
 }

@@ -1,6 +1,7 @@
 //! A database account. Deleted accounts keep their row (with `deleted_at` set) so that they stay
 //! restorable; only live accounts hold their name exclusively.
 
+use domain::rbac::Scope;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -26,6 +27,13 @@ pub struct Model {
     /// For an account made by a restore: the source, time and selection, as JSON.
     #[sea_orm(column_type = "Text", nullable)]
     pub restore_parameters: Option<String>,
+}
+
+impl Model {
+    /// The account's place in the scope tree (roles are granted on scopes).
+    pub fn scope(&self) -> Scope {
+        Scope::Account { subscription_id: self.subscription_id.clone(), account_id: self.id.clone() }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

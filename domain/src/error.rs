@@ -3,9 +3,12 @@
 //! It travels over the wire (so the portal can show the message) and maps to an HTTP status on the
 //! server, so that a script calling `/api/...` sees `403`, `409` or `429` rather than a generic 500.
 
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "server-fn")]
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
 
 /// What went wrong, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -31,16 +34,17 @@ pub enum AppError {
     /// 500: something failed inside the service; details are in the server log only.
     #[error("internal error; the server log has the details")]
     Internal,
-    /// The server-function machinery itself failed (network, decoding).
+    /// The server-function machinery itself failed (network, decoding); the message says how.
     #[error("{0}")]
-    ServerFn(ServerFnErrorErr),
+    ServerFn(String),
 }
 
+#[cfg(feature = "server-fn")]
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::ServerFn(value)
+        AppError::ServerFn(value.to_string())
     }
 }
 
@@ -64,8 +68,8 @@ impl AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
-mod ssr {
+#[cfg(feature = "db")]
+mod db {
     use super::AppError;
 
     impl From<sea_orm::DbErr> for AppError {
@@ -87,7 +91,7 @@ mod ssr {
 
 /// Maps a unique-constraint violation (a concurrent insert that won the race) to 409 with
 /// `message`; any other database error stays internal.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "db")]
 pub fn conflict_on_unique(err: sea_orm::DbErr, message: &str) -> AppError {
     match err.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message.into()),

@@ -1,0 +1,17 @@
+//! The life of a restore, in one place (SPEC §4): the restorable window, the plan (options →
+//! what will be restored, with its statistics; a dry run is a plan that is shown and not
+//! filed), the job (filed, requested, approved or rejected, claimed under a lease, run, finished
+//! or failed) and the runner's step.
+//!
+//! Who may do what is decided by the callers (the portal's server functions check the caller's
+//! roles and audit the request); everything here acts for an already authorized [`Requester`].
+
+mod job;
+mod plan;
+mod run;
+mod window;
+
+pub use job::{NOT_RESTORED, Requester, backup_error, decide, file};
+pub use plan::{Options, Plan, PlanStats, Target, plan};
+pub use run::{MAX_PER_SOURCE, Outcome, step};
+pub use window::{check_window, online_since, periodic_backups, periodic_retention, policy_of, window};

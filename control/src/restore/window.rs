@@ -1,0 +1,122 @@
+//! When an account can be restored to: a continuous account's restorable window, a periodic
+//! account's backups within retention.
+
+use backup::entities::restore_job::JobState;
+use backup::entities::{backup_snapshot, backup_state, restore_job};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use domain::BackupPolicy;
+use domain::error::AppError;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::db::account;
+
+/// The account's backup policy.
+///
+/// # Errors
+/// [`AppError::Internal`] when the stored policy does not read (logged).
+pub fn policy_of(row: &account::Model) -> Result<BackupPolicy, AppError> {
+    serde_json::from_str(&row.backup_policy).map_err(|e| {
+        tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
+        AppError::Internal
+    })
+}
+
+/// The restorable window of a continuous account: from `max(creation, now − retention)` to
+/// the latest backed-up instant (no later than its deletion). `None` before the first backup
+/// pass or when nothing in the window is backed up.
+///
+/// `online_since` is when a restored account's restore finished (`None` for an account that
+/// was not made by a restore): it holds nothing worth restoring before that.
+pub fn window(
+    row: &account::Model,
+    state: Option<&backup_state::Model>,
+    online_since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let BackupPolicy::Continuous { tier, .. } = policy_of(row).ok()? else { return None };
+    let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+    if row.create_mode == "Restore" {
+        oldest = oldest.max(online_since?);
+    }
+    let mut latest = state?.backed_up_through;
+    if let Some(d) = row.deleted_at {
+        latest = latest.min(d);
+    }
+    (latest >= oldest).then_some((oldest, latest))
+}
+
+/// When a restored account's restore finished, if it did (`None` otherwise, and for accounts
+/// not made by a restore).
+///
+/// # Errors
+/// Database errors.
+pub async fn online_since(db: &DatabaseConnection, row: &account::Model) -> Result<Option<DateTime<Utc>>, AppError> {
+    if row.create_mode != "Restore" {
+        return Ok(None);
+    }
+    Ok(restore_job::Entity::find()
+        .filter(restore_job::Column::TargetAccountId.eq(&row.id))
+        .filter(restore_job::Column::State.eq(JobState::Succeeded))
+        .one(db)
+        .await?
+        .and_then(|j| j.finished_at))
+}
+
+/// Checks that `at` lies in a continuous account's restorable window.
+///
+/// # Errors
+/// [`AppError::Invalid`] for a periodic account, one without a restore point yet, or a time
+/// outside the window (the message gives the window).
+pub async fn check_window(db: &DatabaseConnection, row: &account::Model, at: DateTime<Utc>) -> Result<(), AppError> {
+    let BackupPolicy::Continuous { .. } = policy_of(row)? else {
+        return Err(AppError::Invalid(format!(
+            "account {:?} uses periodic backup; point-in-time restore needs continuous backup",
+            row.name
+        )));
+    };
+    let state = backup_state::Entity::find_by_id(row.id.clone()).one(db).await?;
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    match window(row, state.as_ref(), online_since(db, row).await?, Utc::now()) {
+        None => Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name))),
+        Some((oldest, latest)) if at < oldest || at > latest => Err(AppError::Invalid(format!(
+            "restore time {} is outside the restorable window of account {:?}: {} to {}",
+            fmt(at),
+            row.name,
+            fmt(oldest),
+            fmt(latest)
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A periodic account's retention in hours.
+///
+/// # Errors
+/// [`AppError::Invalid`] for a continuous account (it restores to a point in time directly).
+pub fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
+    match policy_of(row)? {
+        BackupPolicy::Periodic { retention_hours, .. } => Ok(retention_hours),
+        BackupPolicy::Continuous { .. } => Err(AppError::Invalid(format!(
+            "account {:?} uses continuous backup; restore it to a point in time directly instead of by request",
+            row.name
+        ))),
+    }
+}
+
+/// A periodic account's full backups within `retention_hours` of `now`, newest first.
+///
+/// # Errors
+/// Database errors.
+pub async fn periodic_backups(
+    db: &DatabaseConnection,
+    row: &account::Model,
+    retention_hours: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<backup_snapshot::Model>, AppError> {
+    Ok(backup_snapshot::Entity::find()
+        .filter(backup_snapshot::Column::AccountId.eq(&row.id))
+        .filter(backup_snapshot::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
+        .order_by_desc(backup_snapshot::Column::TakenAt)
+        .all(db)
+        .await?)
+}

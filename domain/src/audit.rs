@@ -1,0 +1,64 @@
+//! The audit log's wire types (SPEC §5): an entry as the portal shows it, the filters for listing
+//! and exporting, the chain check's report, and how an audited action ended.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One audit entry as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub user_name: String,
+    pub client_ip: String,
+    pub action: String,
+    pub scope: String,
+    pub resource: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Filters for listing and exporting; empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// RFC 3339 or `YYYY-MM-DD` (UTC); inclusive.
+    #[serde(default)]
+    pub from: String,
+    /// RFC 3339 or `YYYY-MM-DD` (UTC); a date means the end of that day.
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub user: String,
+    /// An action, or a prefix ending in `*` (`accounts/*`).
+    #[serde(default)]
+    pub action: String,
+    /// `succeeded`, `failed` or `denied`.
+    #[serde(default)]
+    pub outcome: String,
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub rows_checked: u64,
+    /// The first row that does not fit, and why.
+    pub problem: Option<(i64, String)>,
+}
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
