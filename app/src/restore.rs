@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::AccountState;
+use crate::domain::restore::{JobPhase, JobState};
 use crate::error::AppError;
 
 /// An account that can be restored (continuous backup), live or deleted.
@@ -75,10 +76,8 @@ pub struct RestoreJob {
     pub ttl_disabled: bool,
     /// Deleted databases or containers restored back into their own account.
     pub in_place: bool,
-    /// `Pending`, `Running`, `Succeeded`, `Failed`.
-    pub state: String,
-    /// `plan`, `fetch`, `apply`, `verify`, `done`.
-    pub phase: String,
+    pub state: JobState,
+    pub phase: JobPhase,
     pub items_total: i64,
     pub items_done: i64,
     pub bytes_done: i64,
@@ -136,12 +135,12 @@ impl ResourceEvent {
 impl RestoreJob {
     /// Done, one way or the other.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state.as_str(), "Succeeded" | "Failed" | "Rejected")
+        matches!(self.state, JobState::Succeeded | JobState::Failed | JobState::Rejected)
     }
 
     /// Percent of items written, 0–100.
     pub fn percent(&self) -> i64 {
-        if self.state == "Succeeded" {
+        if self.state == JobState::Succeeded {
             100
         } else if self.items_total > 0 {
             (self.items_done * 100 / self.items_total).clamp(0, 100)
@@ -174,7 +173,6 @@ pub mod ssr {
     //! The portal's restore operations: each checks the caller's roles, turns the form into
     //! options and hands them to `control::restore`, which plans, files and runs the job.
 
-    use backup::entities::restore_job::JobState;
     use backup::entities::{backup_state, restore_job};
     use chrono::{Duration, Utc};
     use control::restore::{self as plan, Options, Plan, Requester, Target, backup_error, online_since, policy_of, window};
@@ -183,7 +181,8 @@ pub mod ssr {
     use std::collections::HashMap;
 
     use super::{
-        BackupPoint, ResourceEvent, RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, RestorePlan, parse_restore_time,
+        BackupPoint, JobState, ResourceEvent, RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, RestorePlan,
+        parse_restore_time,
     };
     use crate::authz::ssr::{Caller, account_scope};
     use crate::db::account;
@@ -387,8 +386,8 @@ pub mod ssr {
             resources,
             ttl_disabled: j.ttl_disabled,
             in_place: j.in_place,
-            state: j.state.as_str().to_owned(),
-            phase: j.phase.as_str().to_owned(),
+            state: j.state,
+            phase: j.phase,
             items_total: j.items_total,
             items_done: j.items_done,
             bytes_done: j.bytes_done,

@@ -10,6 +10,7 @@ mod backup_policy;
 pub mod error;
 mod names;
 pub mod rbac;
+pub mod restore;
 
 pub use account::{AccountKeys, AccountState, KeyKind, RestoreParameters};
 pub use backup_policy::{BackupPolicy, BackupPolicyInput, ContinuousTier, Redundancy};

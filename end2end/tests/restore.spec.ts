@@ -55,6 +55,9 @@ test('a container is restored to a chosen second into a new account, with live p
   await page.locator('input[data-resource="shop/orders"]').check();
   await page.getByLabel('New account name').fill('shop-rescued');
   await expect(page.getByTestId('restore-review')).toContainText('Restore shop/orders of shop-live');
+  // A dry run shows the plan before anything is filed.
+  await page.getByRole('button', { name: 'Check the plan' }).click();
+  await expect(page.getByTestId('restore-plan')).toContainText('Plan: 1 database(s), 1 container(s)');
   await page.getByRole('button', { name: 'Start restore' }).click();
 
   // Back on the restore page, the job runs to completion.

@@ -112,15 +112,15 @@ fn Jobs(jobs: Vec<RestoreJob>) -> impl IntoView {
                 {jobs.into_iter().map(|j| {
                     let what = if j.resources.is_empty() { "whole account".to_owned() } else { j.resources.join(", ") };
                     let pct = j.percent();
-                    let phase = if j.is_finished() { String::new() } else { format!("{} · ", j.phase) };
+                    let phase = if j.is_finished() { String::new() } else { format!("{} · ", j.phase.as_str()) };
                     view! {
-                        <tr data-target=j.target_account_name.clone() data-state=j.state.clone()>
+                        <tr data-target=j.target_account_name.clone() data-state=j.state.as_str()>
                             <td>{j.source_account_name.clone()}</td>
                             <td>{j.target_account_name.clone()}</td>
                             <td>{format_time(&j.restore_at)}</td>
                             <td>{what}{j.ttl_disabled.then_some(" (TTL off)")}</td>
                             <td>
-                                <span class=format!("state job-{}", j.state)>{j.state.clone()}</span>
+                                <span class=format!("state job-{}", j.state.as_str())>{j.state.as_str()}</span>
                                 {(!j.message.is_empty()).then(|| view! { <div class="hint job-message">{j.message.clone()}</div> })}
                                 {j.can_decide.then(|| {
                                     let reason = RwSignal::new(String::new());

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::AccountName;
 use crate::restore::{
-    RequestRestore, RestorableAccount, StartRestore, list_backups, list_resource_events, list_restorable_accounts, restorable_resources,
-    restore_in_place,
+    RequestRestore, RestorableAccount, StartRestore, list_backups, list_resource_events, list_restorable_accounts, preview_restore,
+    restorable_resources, restore_in_place,
 };
 
 /// The restore form for the account (by id) in the URL.
@@ -70,6 +70,11 @@ fn RestoreForm(sub: String, account: RestorableAccount) -> impl IntoView {
     });
     let name_problem = move || AccountName::parse(&target.get()).err().map(|e| e.to_string());
     let resources = move || picked.get().into_iter().collect::<Vec<_>>().join(",");
+    // A dry run: the plan the restore would run, checked as starting it would be, filed nowhere.
+    let preview = Action::new(move |(at, target, resources): &(String, String, String)| {
+        let (at, target, resources) = (at.clone(), target.clone(), resources.clone());
+        async move { preview_restore(sub_v.get_value(), id_v.get_value(), at, target, resources, None).await }
+    });
     let toggle = move |entry: String, on: bool| {
         picked.update(|p| {
             if on {
@@ -163,6 +168,17 @@ fn RestoreForm(sub: String, account: RestorableAccount) -> impl IntoView {
                     format!("Restore {what} of {} as it was at {} UTC into a new account {:?}.", src_name.get_value(), at.get().replace('T', " "), target.get())
                 }}</p>
                 <p class="hint">"The new account gets fresh keys and the same continuous backup; role assignments, keys and network rules are not restored."</p>
+                <button type="button" disabled=move || name_problem().is_some() || preview.pending().get()
+                    on:click=move |_| { preview.dispatch((at.get(), target.get(), resources())); }>"Check the plan"</button>
+                {move || preview.value().get().map(|r| match r {
+                    Ok(p) => view! {
+                        <p data-testid="restore-plan">{format!(
+                            "Plan: {} database(s), {} container(s), about {} item(s); reads {:.1} KB of backup ({} snapshot chunk(s), {} log segment(s)).",
+                            p.databases, p.containers, p.items, p.backup_bytes as f64 / 1024.0, p.chunks, p.segments
+                        )}</p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
             </div>
             <button type="submit" disabled=move || name_problem().is_some() || start.pending().get()>"Start restore"</button>
             <FormError value=start.value()/>

@@ -1,5 +1,6 @@
 //! A restore job, durable so that a restart resumes or fails it cleanly (SPEC §4e).
 
+pub use domain::restore::{JobPhase, JobState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -41,82 +42,6 @@ pub struct Model {
     /// empty for jobs filed before plans were kept, which are planned when they run).
     #[sea_orm(column_type = "Text", nullable)]
     pub plan: Option<String>,
-}
-
-/// Where a restore job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum JobState {
-    /// A periodic-mode request, waiting for someone else's approval.
-    #[sea_orm(string_value = "AwaitingApproval")]
-    AwaitingApproval,
-    /// Ready for a runner to claim.
-    #[sea_orm(string_value = "Pending")]
-    Pending,
-    /// Claimed under a lease.
-    #[sea_orm(string_value = "Running")]
-    Running,
-    #[sea_orm(string_value = "Succeeded")]
-    Succeeded,
-    #[sea_orm(string_value = "Failed")]
-    Failed,
-    /// A request turned down, with the reason in the message.
-    #[sea_orm(string_value = "Rejected")]
-    Rejected,
-}
-
-impl JobState {
-    /// As stored and as the portal shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AwaitingApproval => "AwaitingApproval",
-            Self::Pending => "Pending",
-            Self::Running => "Running",
-            Self::Succeeded => "Succeeded",
-            Self::Failed => "Failed",
-            Self::Rejected => "Rejected",
-        }
-    }
-}
-
-/// What a running job is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum JobPhase {
-    /// Filed, not yet reading the backup.
-    #[sea_orm(string_value = "plan")]
-    Plan,
-    /// Reading the snapshots and the log tail.
-    #[sea_orm(string_value = "fetch")]
-    Fetch,
-    /// Writing into the target (recorded before the first write: a runner taking the job over
-    /// from here removes what was written first).
-    #[sea_orm(string_value = "apply")]
-    Apply,
-    /// Checking the target after writing: jobs of earlier versions only (verification now goes
-    /// along with writing); treated like `apply`.
-    #[sea_orm(string_value = "verify")]
-    Verify,
-    #[sea_orm(string_value = "done")]
-    Done,
-}
-
-impl JobPhase {
-    /// As stored and as the portal shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Plan => "plan",
-            Self::Fetch => "fetch",
-            Self::Apply => "apply",
-            Self::Verify => "verify",
-            Self::Done => "done",
-        }
-    }
-
-    /// Whether the target may hold some of what the job writes.
-    pub fn may_have_written(self) -> bool {
-        matches!(self, Self::Apply | Self::Verify)
-    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
