@@ -109,8 +109,10 @@ pub struct SnapshotWriter {
     open: Option<(String, String)>,
     buf: Vec<u8>,
     buf_items: i64,
-    /// The chunk being sealed and stored (at most one).
-    in_flight: Option<AbortOnDrop<Result<backup_snapshot_chunk::Model, BackupError>>>,
+    /// The chunk being sealed and stored (at most one); it hands its buffer back for the next.
+    in_flight: Option<AbortOnDrop<Result<(backup_snapshot_chunk::Model, Vec<u8>), BackupError>>>,
+    /// A buffer to fill next, so that chunk after chunk reuses the same two allocations.
+    spare: Option<Vec<u8>>,
     next_idx: i32,
 }
 
@@ -159,6 +161,7 @@ impl SnapshotWriter {
             buf: Vec::new(),
             buf_items: 0,
             in_flight: None,
+            spare: None,
             next_idx: 0,
         };
         let mut entries = meta.to_entries(seq, DateTime::<Utc>::UNIX_EPOCH);
@@ -202,14 +205,13 @@ impl SnapshotWriter {
         if self.open.is_none() {
             self.open = Some((database.to_owned(), container.to_owned()));
         }
-        let text = |s: &str| serde_json::to_string(s).map_err(|e| BackupError::Invalid(format!("item key does not serialise: {e}")));
         let body = body.unwrap_or_default();
-        if body.contains(['\n', '\t']) || (self.parent_seq.is_none() && body.is_empty()) {
+        if memchr::memchr2(b'\n', b'\t', body.as_bytes()).is_some() || (self.parent_seq.is_none() && body.is_empty()) {
             return Err(BackupError::Invalid(format!("item {id:?} is not compact JSON")));
         }
-        self.buf.extend_from_slice(text(pk)?.as_bytes());
+        push_json_string(&mut self.buf, pk)?;
         self.buf.push(b'\t');
-        self.buf.extend_from_slice(text(id)?.as_bytes());
+        push_json_string(&mut self.buf, id)?;
         self.buf.push(b'\t');
         self.buf.extend_from_slice(body.as_bytes());
         self.buf.push(b'\n');
@@ -225,7 +227,8 @@ impl SnapshotWriter {
         let Some((database, container)) = self.open.take() else { return Ok(()) };
         let idx = self.next_idx;
         self.next_idx = idx.checked_add(1).ok_or_else(|| BackupError::Invalid("too many chunks in one snapshot".into()))?;
-        let plain = std::mem::replace(&mut self.buf, Vec::with_capacity(self.bounds.bytes.min(64 << 20)));
+        let next = self.spare.take().unwrap_or_else(|| Vec::with_capacity(self.bounds.bytes.min(64 << 20)));
+        let plain = std::mem::replace(&mut self.buf, next);
         let items = std::mem::take(&mut self.buf_items);
         self.wait().await?;
         let (storage, key, account_id, seq) = (self.storage.clone(), self.key.clone(), self.account_id.clone(), self.seq);
@@ -253,7 +256,7 @@ impl SnapshotWriter {
                     (sha, len)
                 }
             };
-            Ok(backup_snapshot_chunk::Model {
+            let row = backup_snapshot_chunk::Model {
                 account_id,
                 seq,
                 idx,
@@ -263,7 +266,8 @@ impl SnapshotWriter {
                 bytes: i64::try_from(len).unwrap_or(i64::MAX),
                 sha256: sha,
                 object_key: name,
-            })
+            };
+            Ok((row, plain))
         })));
         Ok(())
     }
@@ -271,7 +275,10 @@ impl SnapshotWriter {
     /// Waits for the chunk being stored, and lists it.
     async fn wait(&mut self) -> Result<(), BackupError> {
         if let Some(task) = self.in_flight.take() {
-            self.chunks.push(task.join().await??);
+            let (row, mut buf) = task.join().await??;
+            self.chunks.push(row);
+            buf.clear();
+            self.spare = Some(buf);
         }
         Ok(())
     }
@@ -440,6 +447,18 @@ impl Snapshot {
     }
 }
 
+/// Appends `s` as a JSON string: quoted as is when nothing in it needs escaping (the usual
+/// key), through serde_json otherwise.
+fn push_json_string(buf: &mut Vec<u8>, s: &str) -> Result<(), BackupError> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return Ok(());
+    }
+    serde_json::to_writer(&mut *buf, s).map_err(|e| BackupError::Invalid(format!("item key does not serialise: {e}")))
+}
+
 fn line(i: &Item) -> String {
     format!("{}\t{}\t{}\n", serde_json::Value::from(i.pk.as_str()), serde_json::Value::from(i.id.as_str()), i.body)
 }
@@ -507,14 +526,16 @@ impl ChunkCursor {
             self.current = Some(c);
         }
         let rest = &self.plain[self.pos..];
-        let end = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         let line = &rest[..end];
         self.pos += end + 1;
         self.seen += 1;
         let name = || self.current.as_ref().map_or("a snapshot", |c| c.object_key.as_str()).to_owned();
         let bad = || BackupError::Integrity(format!("{}: holds an unreadable item", name()));
-        let mut parts = line.splitn(3, |b| *b == b'\t');
-        let (Some(pk), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        // The key fields are JSON strings, which hold no tab: the first two tabs end them.
+        let mut tabs = memchr::memchr_iter(b'\t', line);
+        let (Some(t1), Some(t2)) = (tabs.next(), tabs.next()) else { return Err(bad()) };
+        let (pk, id, body) = (&line[..t1], &line[t1 + 1..t2], &line[t2 + 1..]);
         Ok(Some(Row {
             pk: serde_json::from_slice(pk).map_err(|_| bad())?,
             id: serde_json::from_slice(id).map_err(|_| bad())?,
@@ -526,6 +547,15 @@ impl ChunkCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_written_as_serde_json_writes_them() {
+        for key in ["plain", "", "with \"quotes\"", "back\\slash", "tab\there", "line\nbreak", "\u{1}ctl", "ünï €", "[\"a\",1]"] {
+            let mut buf = Vec::new();
+            push_json_string(&mut buf, key).unwrap();
+            assert_eq!(String::from_utf8(buf).unwrap(), serde_json::to_string(key).unwrap(), "{key:?}");
+        }
+    }
 
     fn entry(resource_type: &str, container: &str, id: Option<&str>) -> Entry {
         Entry {

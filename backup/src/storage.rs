@@ -65,7 +65,7 @@ impl BackupStorage {
     /// [`BackupError::Integrity`] if it is missing; other storage errors as they are.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, BackupError> {
         match self.store.get(&Path::from(key)).await {
-            Ok(r) => Ok(r.bytes().await?.to_vec()),
+            Ok(r) => Ok(Vec::from(r.bytes().await?)),
             Err(object_store::Error::NotFound { .. }) => {
                 Err(BackupError::Integrity(format!("{key} is missing from backup storage {}", self.label)))
             }
