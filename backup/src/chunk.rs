@@ -94,6 +94,9 @@ impl<T> AbortOnDrop<T> {
     }
 }
 
+/// A chunk stored: its manifest row, and the buffer it was written from (for the next).
+type Stored = (backup_snapshot_chunk::Model, Vec<u8>);
+
 /// Writes one snapshot, chunk by chunk: the databases and containers first, then each
 /// container's items in (partition key, id) order. One chunk is sealed and stored while the
 /// next one fills.
@@ -110,7 +113,7 @@ pub struct SnapshotWriter {
     buf: Vec<u8>,
     buf_items: i64,
     /// The chunk being sealed and stored (at most one); it hands its buffer back for the next.
-    in_flight: Option<AbortOnDrop<Result<(backup_snapshot_chunk::Model, Vec<u8>), BackupError>>>,
+    in_flight: Option<AbortOnDrop<Result<Stored, BackupError>>>,
     /// A buffer to fill next, so that chunk after chunk reuses the same two allocations.
     spare: Option<Vec<u8>>,
     next_idx: i32,

@@ -582,6 +582,11 @@ impl StoredItem {
     pub fn to_json(&self) -> Result<Value, EngineError> {
         item_json(&self.database, &self.container, &self.item)
     }
+
+    /// [`Self::to_json`] as text, spliced from the stored text (which every write path made).
+    pub fn text(&self) -> String {
+        item_text(&self.database, &self.container, &self.item.body, &self.item.rid, &self.item.etag, self.item.ts)
+    }
 }
 
 /// The item as Cosmos DB returns it.
@@ -625,7 +630,7 @@ fn depth(v: &Value) -> usize {
 /// Checks a document and strips system properties; returns it with its id. Every write path
 /// (create, upsert, replace, patch, restore) goes through here, so whatever is stored can be
 /// read back, queried and restored.
-fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> {
+fn prepare_doc(doc: Value) -> Result<PreparedDoc, EngineError> {
     let Value::Object(mut o) = doc else {
         return Err(EngineError::BadRequest("an item must be a JSON object".into()));
     };
@@ -643,7 +648,8 @@ fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> 
         None => return Err(EngineError::BadRequest("the item needs an \"id\"".into())),
     };
     check_id("item", &id)?;
-    let size = serde_json::to_vec(&o).map(|b| b.len()).unwrap_or(usize::MAX);
+    let text = serde_json::to_string(&o).map_err(|e| EngineError::BadRequest(format!("the item does not serialise: {e}")))?;
+    let size = text.len();
     if size > MAX_ITEM_BYTES {
         return Err(EngineError::TooLarge(format!("the item is {size} bytes; the limit is {MAX_ITEM_BYTES}")));
     }
@@ -653,7 +659,35 @@ fn prepare_doc(doc: Value) -> Result<(Map<String, Value>, String), EngineError> 
             "the item nests objects and arrays {levels} levels deep; the limit is {MAX_ITEM_DEPTH}"
         )));
     }
-    Ok((o, id))
+    Ok(PreparedDoc { body: o, id, text })
+}
+
+/// An item checked for writing: its user fields (no system properties), id, and the fields as
+/// stored (compact JSON, serialised once).
+struct PreparedDoc {
+    body: Map<String, Value>,
+    id: String,
+    text: String,
+}
+
+/// The item as read back, from its stored text: the system properties appended as
+/// [`item_json`] appends them (the stored text holds none, so they come last), without parsing
+/// and serialising the item again.
+fn item_text(d: &database::Model, c: &container::Model, stored: &str, rid: &str, etag: &str, ts: i64) -> String {
+    let quoted = |s: &str| Value::from(s).to_string();
+    let open = stored.strip_suffix('}').unwrap_or(stored);
+    let mut out = String::with_capacity(stored.len() + 160);
+    out.push_str(open);
+    if open.len() > 1 {
+        out.push(',');
+    }
+    out.push_str(&format!(
+        "\"_rid\":{},\"_self\":{},\"_etag\":{},\"_attachments\":\"attachments/\",\"_ts\":{ts}}}",
+        quoted(rid),
+        quoted(&format!("dbs/{}/colls/{}/docs/{}/", d.rid, c.rid, rid)),
+        quoted(etag)
+    ));
+    out
 }
 
 fn expires_at(c: &container::Model, doc: &Map<String, Value>, ts: i64) -> Option<i64> {
@@ -680,11 +714,11 @@ pub async fn write_item(
     doc: Value,
     mode: WriteMode,
 ) -> Result<(StoredItem, bool), EngineError> {
-    let (body, id) = prepare_doc(doc)?;
+    let PreparedDoc { body, id, text: body_text } = prepare_doc(doc)?;
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
-    let pk = partition_key_of(&coll, &Value::Object(body.clone()))?;
+    let pk = partition_key_in(&coll, &body)?;
     if let Some(h) = pk_header
         && canonical_partition_key(h)? != pk
     {
@@ -696,7 +730,6 @@ pub async fn write_item(
     if is_live && mode == WriteMode::Create {
         return Err(EngineError::Conflict(format!("an item with id {id:?} already exists in this partition")));
     }
-    let body_text = Value::Object(body.clone()).to_string();
     let row = item::Model {
         container_rid: coll.rid.clone(),
         pk: pk.clone(),
@@ -717,7 +750,7 @@ pub async fn write_item(
         container_id: coll_id.to_owned(),
         pk: Some(pk),
         item_id: Some(id),
-        body: Some(stored.to_json()?.to_string()),
+        body: Some(stored.text()),
     };
     changelog::append(&txn, account_id, seq, change).await?;
     txn.commit().await?;
@@ -768,7 +801,8 @@ pub async fn replace_item(
     doc: Value,
     if_match: Option<&str>,
 ) -> Result<StoredItem, EngineError> {
-    let (body, body_id) = prepare_doc(doc)?;
+    let prepared = prepare_doc(doc)?;
+    let body_id = &prepared.id;
     if body_id != id {
         return Err(EngineError::BadRequest(format!("the item's id {body_id:?} does not match the link's {id:?}")));
     }
@@ -776,7 +810,7 @@ pub async fn replace_item(
     let txn = db.begin().await?;
     let seq = changelog::next_seq(&txn, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
-    if partition_key_of(&coll, &Value::Object(body.clone()))? != pk {
+    if partition_key_in(&coll, &prepared.body)? != pk {
         return Err(EngineError::BadRequest("the partition key of an item cannot be changed by a replace".into()));
     }
     let current = find_item(&txn, &coll.rid, &pk, id)
@@ -784,7 +818,7 @@ pub async fn replace_item(
         .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
     check_etag(&current, if_match)?;
     let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Replace };
-    update.finish(txn, d, coll, current, body).await
+    update.finish(txn, d, coll, current, prepared).await
 }
 
 /// The shared end of replace and patch: store the new body, log it, commit.
@@ -803,15 +837,15 @@ impl ItemUpdate<'_> {
         d: database::Model,
         coll: container::Model,
         current: item::Model,
-        body: Map<String, Value>,
+        prepared: PreparedDoc,
     ) -> Result<StoredItem, EngineError> {
         let now = now_ts();
         let (pk, id) = (current.pk.clone(), current.id.clone());
         let mut active: item::ActiveModel = current.into();
-        active.body = Set(Value::Object(body.clone()).to_string());
+        active.expires_at = Set(expires_at(&coll, &prepared.body, now));
+        active.body = Set(prepared.text);
         active.ts = Set(now);
         active.etag = Set(new_etag());
-        active.expires_at = Set(expires_at(&coll, &body, now));
         let saved = active.update(&txn).await?;
         let stored = StoredItem { database: d, container: coll, item: saved };
         let change = Change {
@@ -821,7 +855,7 @@ impl ItemUpdate<'_> {
             container_id: self.coll_id.to_owned(),
             pk: Some(pk),
             item_id: Some(id),
-            body: Some(stored.to_json()?.to_string()),
+            body: Some(stored.text()),
         };
         changelog::append(&txn, self.account_id, self.seq, change).await?;
         txn.commit().await?;
@@ -935,9 +969,9 @@ pub async fn patch_item(
         o.retain(|k, _| !SYSTEM_PROPERTIES.contains(&k.as_str()));
     }
     let patched = crate::patch::apply(&body, operations, &partition_key_paths(&coll))?;
-    let (map, _) = prepare_doc(patched)?;
+    let prepared = prepare_doc(patched)?;
     let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Patch };
-    update.finish(txn, d, coll, current, map).await
+    update.finish(txn, d, coll, current, prepared).await
 }
 
 /// Removes up to `limit` items whose TTL ran out by `now` (Unix seconds), each with an `expire`
@@ -1033,18 +1067,11 @@ pub fn prepare_import(d: &database::Model, coll: &container::Model, docs: Vec<Va
     let mut rows = Vec::with_capacity(docs.len());
     let mut items = Vec::with_capacity(docs.len());
     for doc in docs {
-        let (mut body, id) = prepare_doc(doc)?;
+        let PreparedDoc { body, id, text } = prepare_doc(doc)?;
         let pk = partition_key_in(coll, &body)?;
         let (rid, etag) = (new_rid(), new_etag());
         let expires = expires_at(coll, &body, now);
-        let text = serde_json::to_string(&body).map_err(|e| EngineError::BadRequest(format!("the item does not serialise: {e}")))?;
-        // The item as read back (see `item_json`), built from the map in hand.
-        body.insert("_rid".into(), json!(rid));
-        body.insert("_self".into(), json!(format!("dbs/{}/colls/{}/docs/{}/", d.rid, coll.rid, rid)));
-        body.insert("_etag".into(), json!(etag));
-        body.insert("_attachments".into(), json!("attachments/"));
-        body.insert("_ts".into(), json!(now));
-        items.push(Imported { pk: pk.clone(), id: id.clone(), json: Value::Object(body).to_string() });
+        items.push(Imported { pk: pk.clone(), id: id.clone(), json: item_text(d, coll, &text, &rid, &etag, now) });
         rows.push(item::ActiveModel::from(item::Model {
             container_rid: coll.rid.clone(),
             pk,
@@ -1161,4 +1188,53 @@ pub async fn purge_account(db: &DatabaseConnection, account_id: &str, batch: u64
     }
     database::Entity::delete_many().filter(database::Column::AccountId.eq(account_id)).exec(db).await?;
     Ok(changelog::prune(db, account_id, i64::MAX, i64::try_from(batch).unwrap_or(i64::MAX)).await? == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_text_is_item_json_without_the_round_trip() {
+        let d = database::Model { rid: "dR".into(), account_id: "a".into(), id: "d".into(), throughput: None, ts: 1, etag: "\"e\"".into() };
+        let c = container::Model {
+            rid: "cR".into(),
+            account_id: "a".into(),
+            database_rid: "dR".into(),
+            id: "c".into(),
+            partition_key: "{}".into(),
+            throughput: None,
+            autoscale_max: None,
+            physical_partitions: 1,
+            default_ttl: None,
+            indexing_policy: "{}".into(),
+            unique_key_policy: "{}".into(),
+            ts: 1,
+            etag: "\"e\"".into(),
+        };
+        for doc in [
+            json!({"id": "x"}),
+            json!({"id": "ü \"q\"", "n": [1, {"a": null}], "t": "tab\tnew\nline"}),
+            json!({"id": "y", "z": {}, "a": 1.5}),
+        ] {
+            let prepared = prepare_doc(doc).unwrap();
+            let row = item::Model {
+                container_rid: "cR".into(),
+                pk: "[]".into(),
+                id: prepared.id.clone(),
+                rid: "r+1".into(),
+                body: prepared.text.clone(),
+                ts: 1_700_000_000,
+                etag: "\"00000000-0000-0000-0000-000000000000\"".into(),
+                expires_at: None,
+            };
+            let spliced = item_text(&d, &c, &row.body, &row.rid, &row.etag, row.ts);
+            assert_eq!(spliced, item_json(&d, &c, &row).unwrap().to_string());
+        }
+        // A document with no fields but its system properties still reads back whole.
+        assert_eq!(
+            item_text(&d, &c, "{}", "r", "e", 2),
+            r#"{"_rid":"r","_self":"dbs/dR/colls/cR/docs/r/","_etag":"e","_attachments":"attachments/","_ts":2}"#
+        );
+    }
 }
