@@ -60,7 +60,7 @@ pub async fn take_full(
         DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
         _ => db.begin().await?,
     };
-    let seq = engine::entities::sequence::Entity::find_by_id(account_id.to_owned()).one(&txn).await?.map_or(0, |s| s.last_seq);
+    let seq = engine::changelog::last_seq(&txn, account_id).await?;
     if let Some(existing) = backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(&txn).await? {
         txn.commit().await?;
         return Ok(existing);

@@ -18,7 +18,6 @@ use crate::replay::{AccountAt, DatabaseAt, PointInTime};
 use crate::storage::BackupStorage;
 use chrono::Utc;
 use engine::store::ImportLog;
-use sea_orm::EntityTrait;
 
 /// Items written per transaction, and their bytes (the item that reaches the bound ends the
 /// batch).
@@ -331,7 +330,7 @@ async fn seed_writer(
     target: &str,
     chunks: ChunkBounds,
 ) -> Result<SnapshotWriter, BackupError> {
-    let seq = engine::entities::sequence::Entity::find_by_id(target.to_owned()).one(db).await?.map_or(0, |s| s.last_seq);
+    let seq = engine::changelog::last_seq(db, target).await?;
     let (meta, _) = crate::periodic::live_resources(db, target).await?;
     let key = kek.data_key(db, target).await?;
     SnapshotWriter::start(storage, key, target, seq, chunks, &meta).await

@@ -12,7 +12,7 @@
 //!
 //! The server runs it in its own leased worker, never inside the shipping pass.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::chunk::{ChunkBounds, SnapshotWriter};
 use crate::entities::{backup_segment, backup_snapshot};
@@ -55,21 +55,31 @@ pub async fn due(db: &DatabaseConnection, account_id: &str, policy: SnapshotPoli
         .one(db)
         .await?
         .map_or(0, |s| s.seq);
-    let segs = backup_segment::Entity::find()
-        .filter(backup_segment::Column::AccountId.eq(account_id))
-        .filter(backup_segment::Column::LastSeq.gt(last))
-        .order_by_asc(backup_segment::Column::FirstSeq)
-        .all(db)
-        .await?;
-    let mut bytes = 0;
-    for s in segs {
-        // Segments shipped before sizes were recorded count as stored.
-        bytes += if s.entry_bytes > 0 { s.entry_bytes } else { s.bytes };
-        if s.last_seq - last >= policy.every.max(1) || bytes >= policy.log_bytes {
-            return Ok(Some(s.last_seq));
+    // A page of segment rows at a time: a worker that fell behind has many, and the first that
+    // reaches a bound ends the search.
+    const PAGE: u64 = 256;
+    let (mut bytes, mut after) = (0, last);
+    loop {
+        let segs = backup_segment::Entity::find()
+            .filter(backup_segment::Column::AccountId.eq(account_id))
+            .filter(backup_segment::Column::LastSeq.gt(after))
+            .order_by_asc(backup_segment::Column::FirstSeq)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let full = segs.len() as u64 == PAGE;
+        for s in segs {
+            // Segments shipped before sizes were recorded count as stored.
+            bytes += if s.entry_bytes > 0 { s.entry_bytes } else { s.bytes };
+            if s.last_seq - last >= policy.every.max(1) || bytes >= policy.log_bytes {
+                return Ok(Some(s.last_seq));
+            }
+            after = s.last_seq;
+        }
+        if !full {
+            return Ok(None);
         }
     }
-    Ok(None)
 }
 
 /// Takes the base snapshot of `account_id` that is [`due`], if any; returns its change.

@@ -53,6 +53,14 @@ pub struct Change {
     pub body: Option<String>,
 }
 
+/// The last change number issued to `account_id` (0 before its first change).
+///
+/// # Errors
+/// Database errors.
+pub async fn last_seq(db: &impl ConnectionTrait, account_id: &str) -> Result<i64, EngineError> {
+    Ok(crate::entities::sequence::Entity::find_by_id(account_id.to_owned()).one(db).await?.map_or(0, |s| s.last_seq))
+}
+
 /// Takes the account's next sequence number. Must be the transaction's first statement.
 ///
 /// # Errors
