@@ -310,6 +310,21 @@ pub mod ssr {
         pub ttl_disabled: bool,
     }
 
+    impl StartRestore {
+        /// From the restore form's fields (`ttl_disabled` is its checkbox: `on` when ticked).
+        pub fn from_form(
+            subscription_id: String,
+            source_account_id: String,
+            restore_at: String,
+            target_name: String,
+            resources: String,
+            ttl_disabled: Option<String>,
+        ) -> Self {
+            let ttl_disabled = matches!(ttl_disabled.as_deref(), Some("on" | "true" | "1"));
+            Self { subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled }
+        }
+    }
+
     /// Authorizes a restore of `input` into a new account and plans it; returns the source and
     /// the plan, and the audit scope and resource.
     async fn plan_new_account(
@@ -562,10 +577,8 @@ pub async fn start_restore(
     resources: String,
     ttl_disabled: Option<String>,
 ) -> Result<RestoreJob, AppError> {
-    let ttl_disabled = matches!(ttl_disabled.as_deref(), Some("on" | "true" | "1"));
-    crate::request::respond(
-        ssr::start(ssr::StartRestore { subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled }).await,
-    )
+    let form = ssr::StartRestore::from_form(subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled);
+    crate::request::respond(ssr::start(form).await)
 }
 
 /// The plan of a restore into a new account (the same inputs as `start_restore`), checked as
@@ -579,10 +592,8 @@ pub async fn preview_restore(
     resources: String,
     ttl_disabled: Option<String>,
 ) -> Result<RestorePlan, AppError> {
-    let ttl_disabled = matches!(ttl_disabled.as_deref(), Some("on" | "true" | "1"));
-    crate::request::respond(
-        ssr::preview(ssr::StartRestore { subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled }).await,
-    )
+    let form = ssr::StartRestore::from_form(subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled);
+    crate::request::respond(ssr::preview(form).await)
 }
 
 /// An account's database and container events from its backup, newest first, with which

@@ -13,7 +13,7 @@
 //! Memory is the process's peak resident set during the phase (Linux `VmHWM`, reset before
 //! each phase) above its resident set when the phase began.
 //!
-//! `cargo run --release -p rewind-bench --bin size -- [--gib 1] [--item-kib 1] [--postgres URL]`
+//! `cargo run --release -p rewind-bench --bin size -- [--gib 1] [--item-kib 1] [--postgres URL] [--no-restic]`
 
 use anyhow::{Context, Result, bail};
 use backup::chunk::ChunkBounds;
@@ -39,12 +39,19 @@ struct Args {
     gib: f64,
     item_kib: usize,
     postgres: Option<String>,
+    /// Leave out the restic references (their export and restored copy need about three times
+    /// the data's size in disk).
+    no_restic: bool,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { gib: 1.0, item_kib: 1, postgres: None };
+    let mut a = Args { gib: 1.0, item_kib: 1, postgres: None, no_restic: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--no-restic" {
+            a.no_restic = true;
+            continue;
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--gib" => a.gib = value.parse()?,
@@ -170,7 +177,7 @@ async fn connect(a: &Args, dir: &std::path::Path) -> Result<(DatabaseConnection,
 
 async fn ship_all(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey, account: &str) -> Result<()> {
     loop {
-        let last = engine::entities::sequence::Entity::find_by_id(account.to_owned()).one(db).await?.map_or(0, |s| s.last_seq);
+        let last = engine::changelog::last_seq(db, account).await?;
         let s = backup::ship::ship_account(db, storage, kek, account, backup::ship::SegmentBounds::DEFAULT).await?;
         while engine::changelog::prune(db, account, s.shipped_seq, 10_000).await? > 0 {}
         if s.shipped_seq >= last {
@@ -235,30 +242,36 @@ async fn main() -> Result<()> {
     row("periodic full backup (consistent read)", &took, data, Some(n as f64));
 
     // restic, of the same items exported as JSON lines.
-    let export = dir.path().join("export");
-    std::fs::create_dir_all(&export)?;
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(export.join("items.jsonl"))?);
-        let mut after = None;
-        loop {
-            let (_, _, batch) = store::list_items(&db, SOURCE, "bench", "items", after, 2_000, 16 << 20).await?;
-            for i in &batch.items {
-                out.write_all(i.body.as_bytes())?;
-                out.write_all(b"\n")?;
-            }
-            after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
-            if !batch.more {
-                break;
+    let restic = if a.no_restic {
+        None
+    } else {
+        let export = dir.path().join("export");
+        std::fs::create_dir_all(&export)?;
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(export.join("items.jsonl"))?);
+            let mut after = None;
+            loop {
+                let (_, _, batch) = store::list_items(&db, SOURCE, "bench", "items", after, 2_000, 16 << 20).await?;
+                for i in &batch.items {
+                    out.write_all(i.body.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                after = batch.items.last().map(|l| engine::scan::Position { pk: l.pk.clone(), id: l.id.clone() });
+                if !batch.more {
+                    break;
+                }
             }
         }
-    }
-    let repo = dir.path().join("restic");
-    let repo = repo.to_string_lossy();
-    let env = [("RESTIC_PASSWORD", "bench"), ("RESTIC_CACHE_DIR", "/tmp/restic-cache-bench")];
-    external("restic", &["init", "--repo", &repo, "--quiet"], &env)?;
-    let took = external("restic", &["backup", "--repo", &repo, "--quiet", &export.to_string_lossy()], &env)?;
-    row("reference: restic backup (JSON lines)", &took, data, Some(n as f64));
-    let restic_backup_mbs = took.mbs(data);
+        let repo = dir.path().join("restic");
+        let repo = repo.to_string_lossy();
+        let env = [("RESTIC_PASSWORD", "bench"), ("RESTIC_CACHE_DIR", "/tmp/restic-cache-bench")];
+        external("restic", &["init", "--repo", &repo, "--quiet"], &env)?;
+        let took = external("restic", &["backup", "--repo", &repo, "--quiet", &export.to_string_lossy()], &env)?;
+        row("reference: restic backup (JSON lines)", &took, data, Some(n as f64));
+        // The export is not needed again; its room is.
+        std::fs::remove_dir_all(&export)?;
+        Some((repo.to_string(), env, took.mbs(data)))
+    };
 
     // Restore.
     println!("restoring");
@@ -324,20 +337,23 @@ async fn main() -> Result<()> {
         let took = external("psql", &[&url, "-q", "-c", &copy], &[])?;
         row("reference: PostgreSQL COPY (psql \\copy)", &took, data, Some(n as f64));
     }
-    let target = dir.path().join("restic-restored");
-    let took = external("restic", &["restore", "latest", "--repo", &repo, "--quiet", "--target", &target.to_string_lossy()], &env)?;
-    row("reference: restic restore", &took, data, Some(n as f64));
-    println!(
-        "  full snapshot merge vs restic backup: {:.0} vs {:.0} MB/s; per core {:.0} MB/s (goal ≥ 200)",
-        snap.mbs(data),
-        restic_backup_mbs,
-        snap.per_core(data)
-    );
-    std::fs::remove_dir_all(&export)?;
-    std::fs::remove_dir_all(&target)?;
+    if let Some((repo, env, restic_backup_mbs)) = &restic {
+        let target = dir.path().join("restic-restored");
+        let took = external("restic", &["restore", "latest", "--repo", repo, "--quiet", "--target", &target.to_string_lossy()], env)?;
+        row("reference: restic restore", &took, data, Some(n as f64));
+        std::fs::remove_dir_all(&target)?;
+        println!(
+            "  full snapshot merge vs restic backup: {:.0} vs {:.0} MB/s; per core {:.0} MB/s (goal ≥ 200)",
+            snap.mbs(data),
+            restic_backup_mbs,
+            snap.per_core(data)
+        );
+    } else {
+        println!("  full snapshot merge: {:.0} MB/s; per core {:.0} MB/s (goal ≥ 200)", snap.mbs(data), snap.per_core(data));
+    }
 
     // The restore page with this much history.
-    let changes = engine::entities::sequence::Entity::find_by_id(SOURCE.to_owned()).one(&db).await?.map_or(0, |s| s.last_seq);
+    let changes = engine::changelog::last_seq(&db, SOURCE).await?;
     let mut feed = Vec::new();
     let mut at = Vec::new();
     for _ in 0..7 {
