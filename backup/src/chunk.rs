@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use sha2::{Digest, Sha256};
 
+use crate::cpu;
 use crate::entities::{backup_snapshot, backup_snapshot_chunk};
 use crate::error::BackupError;
 use crate::keys::DataKey;
@@ -239,7 +240,7 @@ impl SnapshotWriter {
             let name = chunk_key(&account_id, seq, idx);
             let aad = chunk_aad(&account_id, seq, idx, &database, &container);
             let sealing_aad = aad.clone();
-            let (sealed, sha, plain, key) = segment::off_runtime(move || {
+            let (sealed, sha, plain, key) = cpu::run(move || {
                 let sealed = segment::seal_plain(&key, &sealing_aad, &plain)?;
                 let sha = hex::encode(Sha256::digest(&sealed));
                 Ok((sealed, sha, plain, key))
@@ -470,7 +471,7 @@ async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk
     let bytes = storage.get(&c.object_key).await?;
     let (key, aad, name, sha) =
         (key.clone(), chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
-    segment::off_runtime(move || {
+    cpu::run(move || {
         segment::check_hash(&name, &bytes, &sha)?;
         segment::open_plain(&key, &aad, &name, bytes)
     })

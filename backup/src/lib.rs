@@ -17,6 +17,7 @@
 
 pub mod catalog;
 pub mod chunk;
+mod cpu;
 pub mod entities;
 pub mod error;
 pub mod keys;

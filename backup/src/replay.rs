@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chunk::{ChunkCursor, Item, Row, Snapshot};
+use crate::cpu;
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::{DataKey, KeyWrapKey};
@@ -154,7 +155,7 @@ pub async fn fetch(
     let bytes = storage.get(&s.object_key).await?;
     let len = bytes.len() as u64;
     let (key, row) = (key.clone(), s.clone());
-    let entries = segment::off_runtime(move || {
+    let entries = cpu::run(move || {
         segment::check_hash(&row.object_key, &bytes, &row.sha256)?;
         segment::open(&key, &row.account_id, row.first_seq, row.last_seq, bytes)
     })

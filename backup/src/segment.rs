@@ -154,20 +154,6 @@ pub(crate) fn check_hash(name: &str, bytes: &[u8], sha256_hex: &str) -> Result<(
     Ok(())
 }
 
-/// Backup's CPU-heavy work (sealing, opening) runs one piece at a time in the process: backups
-/// and restores take at most one core for it, and the data plane keeps the others.
-static SEALING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-
-/// Runs CPU-heavy sealing or opening off the async workers, so a large chunk does not stall
-/// requests sharing the runtime, and one at a time (see [`SEALING`]).
-///
-/// # Errors
-/// The closure's error, or [`BackupError::Invalid`] if its task died.
-pub(crate) async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackupError> + Send + 'static) -> Result<T, BackupError> {
-    let _turn = SEALING.acquire().await.map_err(|e| BackupError::Invalid(format!("sealing is shut down: {e}")))?;
-    tokio::task::spawn_blocking(f).await.map_err(|e| BackupError::Invalid(format!("a sealing task failed: {e}")))?
-}
-
 /// Compresses and encrypts `plain` under `aad` (the object's identity), in one buffer.
 pub(crate) fn seal_plain(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, BackupError> {
     let header = MAGIC.len() + NONCE_LEN;
