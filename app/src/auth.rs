@@ -10,7 +10,7 @@ mod limiter;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
-pub mod session;
+pub use control::session;
 
 #[cfg(feature = "ssr")]
 pub use limiter::{LimiterPolicy, LoginLimiter};
@@ -117,9 +117,9 @@ mod ssr {
 
         // Rotate: whatever session the browser presented ends, a new one begins.
         if let Some(old) = session::presented_hash(&parts.headers) {
-            session::end(&state, &old).await?;
+            session::end(&state.db, &old).await?;
         }
-        let token = session::create(&state, &user.id, &ip).await?;
+        let token = session::create(&state.db, &user.id, &ip).await?;
         request::set_header(http::header::SET_COOKIE, &session::set_cookie(&token, &state.sessions));
         tracing::info!(user = %user.name, %ip, "signed in");
         audit_login(&state, &user.id, &user.name, &ip, Outcome::Succeeded, "").await;
@@ -129,7 +129,7 @@ mod ssr {
     pub async fn logout() -> Result<(), AppError> {
         let state = AppState::current()?;
         if let Ok(caller) = Caller::current_allowing_password_change().await {
-            session::end(&state, &caller.session_hash).await?;
+            session::end(&state.db, &caller.session_hash).await?;
             let resource = format!("/users/{}", caller.user.name);
             caller.audit(LOGOUT, &Scope::Root, &resource, Outcome::Succeeded, "").await;
         }
@@ -140,7 +140,7 @@ mod ssr {
     pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
         let state = AppState::current()?;
         let parts = request::parts()?;
-        Ok(session::authenticate(&state, &parts.headers).await?.map(|a| CurrentUser::from(&a.user)))
+        Ok(session::authenticate(&state.db, &state.sessions, &parts.headers).await?.map(|a| CurrentUser::from(&a.user)))
     }
 
     pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), AppError> {
@@ -169,7 +169,7 @@ mod ssr {
         active.must_change_password = Set(false);
         active.password_changed_at = Set(Utc::now());
         active.update(&state.db).await?;
-        session::end_others(state, &user_id, &caller.session_hash).await?;
+        session::end_others(&state.db, &user_id, &caller.session_hash).await?;
         Ok(())
     }
 }

@@ -5,23 +5,12 @@
 
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::audit::Bursts;
 use crate::auth::LoginLimiter;
 use crate::crypto::MasterKey;
 use crate::error::AppError;
-
-/// How long sign-in sessions live and how their cookie is marked.
-#[derive(Debug, Clone)]
-pub struct SessionPolicy {
-    /// A session unused for this long ends.
-    pub idle_timeout: Duration,
-    /// A session ends this long after sign-in, however active.
-    pub absolute_timeout: Duration,
-    /// Mark the cookie `Secure` (the portal is served over TLS).
-    pub secure_cookie: bool,
-}
+pub use control::session::SessionPolicy;
 
 /// Shared server state, cheap to clone.
 #[derive(Debug, Clone)]

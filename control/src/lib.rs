@@ -1,12 +1,15 @@
 //! Rewind's control plane, server-only and free of Leptos: the database rows, the service master
-//! key, the audit ledger, account keys and the life of a restore. The portal's server functions
+//! key, the audit ledger, sessions, authorization (the one [`authz::Caller::authorize`]), account
+//! keys and the life of a restore. The portal's server functions
 //! and the server's workers call into it; nothing here knows about pages or requests.
 
 pub mod account_keys;
 pub mod audit;
+pub mod authz;
 pub mod crypto;
 pub mod db;
 pub mod restore;
+pub mod session;
 
 pub use ctx::Ctx;
 

@@ -27,7 +27,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::GET || !is_page(&path) {
         return next.run(req).await;
     }
-    let auth = match session::authenticate(&state, req.headers()).await {
+    let auth = match session::authenticate(&state.db, &state.sessions, req.headers()).await {
         Ok(a) => a,
         Err(_) => return next.run(req).await,
     };

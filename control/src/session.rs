@@ -4,14 +4,25 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use domain::error::AppError;
 use http::HeaderMap;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 use crate::db::{session, user};
-use crate::error::AppError;
-use crate::state::{AppState, SessionPolicy};
+
+/// How long sign-in sessions live and how their cookie is marked.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_timeout: Duration,
+    /// Mark the cookie `Secure` (the portal is served over TLS).
+    pub secure_cookie: bool,
+}
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "rewind_session";
@@ -27,7 +38,7 @@ pub struct Authenticated {
 ///
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
-pub async fn create(state: &AppState, user_id: &str, client_ip: &str) -> Result<String, AppError> {
+pub async fn create(db: &DatabaseConnection, user_id: &str, client_ip: &str) -> Result<String, AppError> {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = URL_SAFE_NO_PAD.encode(raw);
@@ -39,7 +50,7 @@ pub async fn create(state: &AppState, user_id: &str, client_ip: &str) -> Result<
         last_seen_at: Set(now),
         client_ip: Set(client_ip.to_owned()),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok(token)
 }
@@ -49,24 +60,24 @@ pub async fn create(state: &AppState, user_id: &str, client_ip: &str) -> Result<
 ///
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Authenticated>, AppError> {
+pub async fn authenticate(db: &DatabaseConnection, policy: &SessionPolicy, headers: &HeaderMap) -> Result<Option<Authenticated>, AppError> {
     let Some(token) = token_from_headers(headers) else {
         return Ok(None);
     };
     let id_hash = hash_token(&token);
-    let Some((s, Some(u))) = session::Entity::find_by_id(id_hash.clone()).find_also_related(user::Entity).one(&state.db).await? else {
+    let Some((s, Some(u))) = session::Entity::find_by_id(id_hash.clone()).find_also_related(user::Entity).one(db).await? else {
         return Ok(None);
     };
     let now = Utc::now();
-    if is_expired(&s, now, &state.sessions) || u.disabled {
-        session::Entity::delete_by_id(id_hash).exec(&state.db).await?;
+    if is_expired(&s, now, policy) || u.disabled {
+        session::Entity::delete_by_id(id_hash).exec(db).await?;
         return Ok(None);
     }
     // Touch at most once a minute: enough precision for a 30-minute idle timeout, far fewer writes.
     if now - s.last_seen_at > chrono::Duration::seconds(60) {
         let mut active: session::ActiveModel = s.into();
         active.last_seen_at = Set(now);
-        active.update(&state.db).await?;
+        active.update(db).await?;
     }
     Ok(Some(Authenticated { user: u, session_hash: id_hash }))
 }
@@ -75,8 +86,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Optio
 ///
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
-pub async fn end(state: &AppState, session_hash: &str) -> Result<(), AppError> {
-    session::Entity::delete_by_id(session_hash.to_owned()).exec(&state.db).await?;
+pub async fn end(db: &DatabaseConnection, session_hash: &str) -> Result<(), AppError> {
+    session::Entity::delete_by_id(session_hash.to_owned()).exec(db).await?;
     Ok(())
 }
 
@@ -84,12 +95,8 @@ pub async fn end(state: &AppState, session_hash: &str) -> Result<(), AppError> {
 ///
 /// # Errors
 /// Database errors, as [`AppError::Internal`].
-pub async fn end_others(state: &AppState, user_id: &str, keep: &str) -> Result<(), AppError> {
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::IdHash.ne(keep))
-        .exec(&state.db)
-        .await?;
+pub async fn end_others(db: &DatabaseConnection, user_id: &str, keep: &str) -> Result<(), AppError> {
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).filter(session::Column::IdHash.ne(keep)).exec(db).await?;
     Ok(())
 }
 
@@ -137,7 +144,6 @@ fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn policy() -> SessionPolicy {
         SessionPolicy { idle_timeout: Duration::from_secs(1800), absolute_timeout: Duration::from_secs(43200), secure_cookie: false }
