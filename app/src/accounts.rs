@@ -4,11 +4,14 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::authz::ssr::Caller;
 use crate::domain::{AccountState, BackupPolicy, KeyKind};
 use crate::error::AppError;
 
 /// An account as the portal shows it (no key material).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: String,
     pub subscription_id: String,
@@ -105,9 +108,8 @@ pub mod ssr {
         }
     }
 
-    pub async fn list(subscription_id: String) -> Result<Vec<Account>, AppError> {
-        let caller = Caller::current().await?;
-        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+    pub async fn list(caller: &Caller, subscription_id: String) -> Result<Vec<Account>, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
         subscriptions::ssr::find(&caller.state.db, &subscription_id).await?;
         let rows = account::Entity::find()
             .filter(account::Column::SubscriptionId.eq(&subscription_id))
@@ -124,25 +126,22 @@ pub mod ssr {
         Ok(out)
     }
 
-    pub async fn get(subscription_id: String, name: String) -> Result<Account, AppError> {
-        let caller = Caller::current().await?;
-        let row = authorized_account(&caller, actions::ACCOUNTS_READ, &subscription_id, &name).await?;
+    pub async fn get(caller: &Caller, subscription_id: String, name: String) -> Result<Account, AppError> {
+        let row = authorized_account(caller, actions::ACCOUNTS_READ, &subscription_id, &name).await?;
         to_wire(&caller.state, row)
     }
 
-    pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
-        let caller = Caller::current().await?;
+    pub async fn list_keys(caller: &Caller, subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
         let action = actions::ACCOUNTS_LIST_KEYS;
-        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let row = authorized_account(caller, action, &subscription_id, &name).await?;
         let keys = open_keys(&caller.state.master_key, &row);
         let scope = account_scope(&row);
         caller.audited(action, &scope, &scope.to_string(), keys).await
     }
 
-    pub async fn regenerate_key(subscription_id: String, name: String, kind: KeyKind) -> Result<AccountKeys, AppError> {
-        let caller = Caller::current().await?;
+    pub async fn regenerate_key(caller: &Caller, subscription_id: String, name: String, kind: KeyKind) -> Result<AccountKeys, AppError> {
         let action = actions::ACCOUNTS_REGENERATE_KEY;
-        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let row = authorized_account(caller, action, &subscription_id, &name).await?;
         let scope = account_scope(&row);
         let result = async {
             let mut keys = open_keys(&caller.state.master_key, &row)?;
@@ -171,12 +170,11 @@ pub mod ssr {
         pub policy: BackupPolicyInput,
     }
 
-    pub async fn create(input: CreateAccount) -> Result<Account, AppError> {
-        let caller = Caller::current().await?;
+    pub async fn create(caller: &Caller, input: CreateAccount) -> Result<Account, AppError> {
         let scope = Scope::Subscription(input.subscription_id.clone());
         let resource = format!("{scope}/accounts/{}", input.name.trim());
         caller.authorize(actions::ACCOUNTS_WRITE, &scope, &resource).await?;
-        let result = create_inner(&caller, input).await;
+        let result = create_inner(caller, input).await;
         caller.audited(actions::ACCOUNTS_WRITE, &scope, &resource, result).await
     }
 
@@ -220,12 +218,11 @@ pub mod ssr {
         to_wire(state, row)
     }
 
-    pub async fn delete(subscription_id: String, name: String) -> Result<(), AppError> {
-        let caller = Caller::current().await?;
+    pub async fn delete(caller: &Caller, subscription_id: String, name: String) -> Result<(), AppError> {
         let action = actions::ACCOUNTS_DELETE;
-        let row = authorized_account(&caller, action, &subscription_id, &name).await?;
+        let row = authorized_account(caller, action, &subscription_id, &name).await?;
         let scope = account_scope(&row);
-        let result = delete_inner(&caller, row).await;
+        let result = delete_inner(caller, row).await;
         caller.audited(action, &scope, &scope.to_string(), result).await
     }
 
@@ -247,25 +244,25 @@ pub mod ssr {
 /// The live accounts of a subscription, by name.
 #[server(endpoint = "list_accounts")]
 pub async fn list_accounts(subscription_id: String) -> Result<Vec<Account>, AppError> {
-    crate::request::respond(ssr::list(subscription_id).await)
+    crate::request::respond(async move { ssr::list(&Caller::current().await?, subscription_id).await }.await)
 }
 
 /// One live account.
 #[server(endpoint = "get_account")]
 pub async fn get_account(subscription_id: String, name: String) -> Result<Account, AppError> {
-    crate::request::respond(ssr::get(subscription_id, name).await)
+    crate::request::respond(async move { ssr::get(&Caller::current().await?, subscription_id, name).await }.await)
 }
 
 /// The account's keys.
 #[server(endpoint = "list_keys")]
 pub async fn list_keys(subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
-    crate::request::respond(ssr::list_keys(subscription_id, name).await)
+    crate::request::respond(async move { ssr::list_keys(&Caller::current().await?, subscription_id, name).await }.await)
 }
 
 /// Replaces one of the account's keys with a fresh one; the old key stops working at once.
 #[server(endpoint = "regenerate_key")]
 pub async fn regenerate_key(subscription_id: String, name: String, kind: KeyKind) -> Result<AccountKeys, AppError> {
-    crate::request::respond(ssr::regenerate_key(subscription_id, name, kind).await)
+    crate::request::respond(async move { ssr::regenerate_key(&Caller::current().await?, subscription_id, name, kind).await }.await)
 }
 
 /// Creates an account. Empty policy fields take Cosmos DB's defaults (periodic, 4 h, 8 h, Geo).
@@ -280,11 +277,13 @@ pub async fn create_account(
     redundancy: Option<String>,
 ) -> Result<Account, AppError> {
     let policy = crate::domain::BackupPolicyInput { mode, interval_hours, retention_hours, redundancy };
-    crate::request::respond(ssr::create(ssr::CreateAccount { subscription_id, name, region, policy }).await)
+    crate::request::respond(
+        async move { ssr::create(&Caller::current().await?, ssr::CreateAccount { subscription_id, name, region, policy }).await }.await,
+    )
 }
 
 /// Deletes an account: it leaves the live list but stays on record, restorable.
 #[server(endpoint = "delete_account")]
 pub async fn delete_account(subscription_id: String, name: String) -> Result<(), AppError> {
-    crate::request::respond(ssr::delete(subscription_id, name).await)
+    crate::request::respond(async move { ssr::delete(&Caller::current().await?, subscription_id, name).await }.await)
 }

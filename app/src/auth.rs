@@ -128,8 +128,10 @@ mod ssr {
 
     pub async fn logout() -> Result<(), AppError> {
         let state = AppState::current()?;
-        if let Ok(caller) = Caller::current_allowing_password_change().await {
-            session::end(&state.db, &caller.session_hash).await?;
+        if let Ok(caller) = Caller::current_allowing_password_change().await
+            && let Some(hash) = caller.session_hash()
+        {
+            session::end(&state.db, hash).await?;
             let resource = format!("/users/{}", caller.user.name);
             caller.audit(LOGOUT, &Scope::Root, &resource, Outcome::Succeeded, "").await;
         }
@@ -169,7 +171,7 @@ mod ssr {
         active.must_change_password = Set(false);
         active.password_changed_at = Set(Utc::now());
         active.update(&state.db).await?;
-        session::end_others(&state.db, &user_id, &caller.session_hash).await?;
+        session::end_others(&state.db, &user_id, caller.session_hash().unwrap_or_default()).await?;
         Ok(())
     }
 }

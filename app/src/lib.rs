@@ -13,6 +13,7 @@ pub mod explorer;
 mod pages;
 pub mod restore;
 pub mod subscriptions;
+pub mod tokens;
 pub mod users;
 
 #[cfg(feature = "ssr")]
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=pages::UsersPage/>
                     <Route path=path!("audit") view=pages::AuditPage/>
                     <Route path=path!("password") view=pages::PasswordPage/>
+                    <Route path=path!("tokens") view=pages::TokensPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -12,6 +12,7 @@ mod restore;
 mod restore_account;
 mod subscription;
 mod subscriptions;
+mod tokens;
 mod users;
 
 pub use access::AccessPage;
@@ -26,4 +27,5 @@ pub use restore::RestorePage;
 pub use restore_account::RestoreAccountPage;
 pub use subscription::SubscriptionPage;
 pub use subscriptions::SubscriptionsPage;
+pub use tokens::TokensPage;
 pub use users::UsersPage;

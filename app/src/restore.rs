@@ -9,12 +9,15 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::authz::ssr::Caller;
 use crate::domain::AccountState;
 use crate::domain::restore::{JobPhase, JobState};
 use crate::error::AppError;
 
 /// An account that can be restored (continuous backup), live or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorableAccount {
     pub id: String,
     pub name: String,
@@ -39,6 +42,7 @@ pub struct RestorableAccount {
 
 /// One periodic full backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BackupPoint {
     pub taken_at: DateTime<Utc>,
     pub items: i64,
@@ -47,6 +51,7 @@ pub struct BackupPoint {
 
 /// A container as it was at the chosen time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorableContainer {
     pub id: String,
     pub partition_key: String,
@@ -56,6 +61,7 @@ pub struct RestorableContainer {
 
 /// A database as it was at the chosen time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorableDatabase {
     pub id: String,
     /// Shared throughput: such a database is restored whole.
@@ -65,6 +71,7 @@ pub struct RestorableDatabase {
 
 /// A restore job as the portal shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreJob {
     pub id: String,
     pub source_account_id: String,
@@ -92,6 +99,7 @@ pub struct RestoreJob {
 
 /// What a restore will do, before it is filed (a dry run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestorePlan {
     pub restore_at: DateTime<Utc>,
     pub target_account_name: String,
@@ -109,6 +117,7 @@ pub struct RestorePlan {
 
 /// A database or container event from an account's backup (newest first in lists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResourceEvent {
     pub at: DateTime<Utc>,
     /// `Create`, `Replace` or `Delete`.
@@ -220,15 +229,14 @@ pub mod ssr {
         Ok(row)
     }
 
-    pub async fn list_restorable(subscription_id: String) -> Result<Vec<RestorableAccount>, AppError> {
-        let caller = Caller::current().await?;
-        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+    pub async fn list_restorable(caller: &Caller, subscription_id: String) -> Result<Vec<RestorableAccount>, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
         subscriptions::ssr::find(&caller.state.db, &subscription_id).await?;
         let db = &caller.state.db;
         let may_create = caller.can(actions::ACCOUNTS_WRITE, &Scope::Subscription(subscription_id.clone())).await?;
         let now = Utc::now();
         let mut out = Vec::new();
-        for row in accounts_of(&caller, &subscription_id).await? {
+        for row in accounts_of(caller, &subscription_id).await? {
             // An account still being restored, or whose restore failed, never held data anyone
             // could see: it is not restorable.
             let since = online_since(db, &row).await?;
@@ -272,9 +280,13 @@ pub mod ssr {
         Ok(out)
     }
 
-    pub async fn resources_at(subscription_id: String, account_id: String, at: String) -> Result<Vec<RestorableDatabase>, AppError> {
-        let caller = Caller::current().await?;
-        let row = source_account(&caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
+    pub async fn resources_at(
+        caller: &Caller,
+        subscription_id: String,
+        account_id: String,
+        at: String,
+    ) -> Result<Vec<RestorableDatabase>, AppError> {
+        let row = source_account(caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
         let at = parse_restore_time(&at)?;
         plan::check_window(&caller.state.db, &row, at).await?;
         let ctx = caller.state.ctx();
@@ -355,17 +367,15 @@ pub mod ssr {
     }
 
     /// A dry run: the plan of a restore into a new account, filed nowhere.
-    pub async fn preview(input: StartRestore) -> Result<RestorePlan, AppError> {
-        let caller = Caller::current().await?;
-        let (_, planned, _, _) = plan_new_account(&caller, input).await?;
+    pub async fn preview(caller: &Caller, input: StartRestore) -> Result<RestorePlan, AppError> {
+        let (_, planned, _, _) = plan_new_account(caller, input).await?;
         Ok(plan_to_wire(&planned?))
     }
 
-    pub async fn start(input: StartRestore) -> Result<RestoreJob, AppError> {
-        let caller = Caller::current().await?;
-        let (row, planned, scope, resource) = plan_new_account(&caller, input).await?;
+    pub async fn start(caller: &Caller, input: StartRestore) -> Result<RestoreJob, AppError> {
+        let (row, planned, scope, resource) = plan_new_account(caller, input).await?;
         let result = match planned {
-            Ok(p) => plan::file(&caller.state.ctx(), requester(&caller), &row, &p).await.map(|j| to_wire(j, &row.name)),
+            Ok(p) => plan::file(&caller.state.ctx(), requester(caller), &row, &p).await.map(|j| to_wire(j, &row.name)),
             Err(e) => Err(e),
         };
         caller.audited(actions::RESTORE, &scope, &resource, result).await
@@ -415,9 +425,8 @@ pub mod ssr {
         }
     }
 
-    pub async fn events(subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
-        let caller = Caller::current().await?;
-        let row = source_account(&caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
+    pub async fn events(caller: &Caller, subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
+        let row = source_account(caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
         let ctx = caller.state.ctx();
         let events = backup::catalog::events(ctx.db, ctx.backup_storage, &ctx.backup_kek(), &row.id).await.map_err(backup_error)?;
         let live = row.deleted_at.is_none() && row.state == AccountState::Online.as_str();
@@ -450,13 +459,13 @@ pub mod ssr {
     }
 
     pub async fn in_place(
+        caller: &Caller,
         subscription_id: String,
         account_id: String,
         restore_at: String,
         resources: String,
     ) -> Result<RestoreJob, AppError> {
-        let caller = Caller::current().await?;
-        let row = source_account(&caller, actions::RESTORE, &subscription_id, &account_id).await?;
+        let row = source_account(caller, actions::RESTORE, &subscription_id, &account_id).await?;
         let scope = account_scope(&row);
         let resource = format!("{scope} (in place: {})", resources.trim());
         caller.authorize(actions::ACCOUNTS_WRITE, &scope, &resource).await?;
@@ -468,15 +477,14 @@ pub mod ssr {
             };
             let ctx = caller.state.ctx();
             let p = plan::plan(&ctx, &row, options).await?;
-            plan::file(&ctx, requester(&caller), &row, &p).await.map(|j| to_wire(j, &row.name))
+            plan::file(&ctx, requester(caller), &row, &p).await.map(|j| to_wire(j, &row.name))
         }
         .await;
         caller.audited(actions::RESTORE, &scope, &resource, result).await
     }
 
-    pub async fn backups(subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
-        let caller = Caller::current().await?;
-        let row = source_account(&caller, actions::RESTORE_REQUESTS_READ, &subscription_id, &account_id).await?;
+    pub async fn backups(caller: &Caller, subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
+        let row = source_account(caller, actions::RESTORE_REQUESTS_READ, &subscription_id, &account_id).await?;
         let retention = plan::periodic_retention(&row)?;
         Ok(plan::periodic_backups(&caller.state.db, &row, retention, Utc::now())
             .await?
@@ -486,14 +494,14 @@ pub mod ssr {
     }
 
     pub async fn request(
+        caller: &Caller,
         subscription_id: String,
         account_id: String,
         backup_at: String,
         target_name: String,
         resources: String,
     ) -> Result<RestoreJob, AppError> {
-        let caller = Caller::current().await?;
-        let row = source_account(&caller, actions::RESTORE_REQUESTS_WRITE, &subscription_id, &account_id).await?;
+        let row = source_account(caller, actions::RESTORE_REQUESTS_WRITE, &subscription_id, &account_id).await?;
         let scope = account_scope(&row);
         let resource = format!("{scope} (restore request)");
         let result = async {
@@ -505,34 +513,38 @@ pub mod ssr {
             };
             let ctx = caller.state.ctx();
             let p = plan::plan(&ctx, &row, options).await?;
-            plan::file(&ctx, requester(&caller), &row, &p).await.map(|j| to_wire(j, &row.name))
+            plan::file(&ctx, requester(caller), &row, &p).await.map(|j| to_wire(j, &row.name))
         }
         .await;
         caller.audited(actions::RESTORE_REQUESTS_WRITE, &scope, &resource, result).await
     }
 
-    pub async fn decide(subscription_id: String, job_id: String, approve: bool, reason: String) -> Result<RestoreJob, AppError> {
-        let caller = Caller::current().await?;
-        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+    pub async fn decide(
+        caller: &Caller,
+        subscription_id: String,
+        job_id: String,
+        approve: bool,
+        reason: String,
+    ) -> Result<RestoreJob, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
         let job = restore_job::Entity::find_by_id(job_id.clone())
             .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
             .one(&caller.state.db)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("restore request {job_id:?} not found in subscription {subscription_id:?}")))?;
-        let source = source_account(&caller, actions::RESTORE_REQUESTS_APPROVE, &subscription_id, &job.source_account_id).await?;
+        let source = source_account(caller, actions::RESTORE_REQUESTS_APPROVE, &subscription_id, &job.source_account_id).await?;
         let scope = account_scope(&source);
         let resource = format!("{scope} (restore request {job_id} -> accounts/{})", job.target_name);
-        let result = plan::decide(&caller.state.ctx(), requester(&caller), &source, job, approve, reason.trim())
+        let result = plan::decide(&caller.state.ctx(), requester(caller), &source, job, approve, reason.trim())
             .await
             .map(|j| to_wire(j, &source.name));
         caller.audited(actions::RESTORE_REQUESTS_APPROVE, &scope, &resource, result).await
     }
 
-    pub async fn list_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
-        let caller = Caller::current().await?;
-        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+    pub async fn list_jobs(caller: &Caller, subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
         let accounts: HashMap<String, account::Model> =
-            accounts_of(&caller, &subscription_id).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+            accounts_of(caller, &subscription_id).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
         let jobs = restore_job::Entity::find()
             .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
             .order_by_desc(restore_job::Column::CreatedAt)
@@ -541,15 +553,43 @@ pub mod ssr {
         let mut out = Vec::new();
         for j in jobs {
             let Some(source) = accounts.get(&j.source_account_id) else { continue };
-            let scope = account_scope(source);
-            if caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
-                let awaiting = j.state == JobState::AwaitingApproval && j.requested_by_id != caller.user.id;
-                let mut wire = to_wire(j, &source.name);
-                wire.can_decide = awaiting && caller.can(actions::RESTORE_REQUESTS_APPROVE, &scope).await?;
+            if let Some(wire) = visible_job(caller, j, source).await? {
                 out.push(wire);
             }
         }
         Ok(out)
+    }
+
+    /// One restore job of the subscription, under the same rule as [`list_jobs`].
+    ///
+    /// # Errors
+    /// 404 when there is no such job or the caller may not see it.
+    pub async fn job(caller: &Caller, subscription_id: String, job_id: String) -> Result<RestoreJob, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
+        let not_found = || AppError::NotFound(format!("restore job {job_id:?} not found in subscription {subscription_id:?}"));
+        let Some(j) = restore_job::Entity::find_by_id(job_id.clone())
+            .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
+            .one(&caller.state.db)
+            .await?
+        else {
+            return Err(not_found());
+        };
+        let Some(source) = account::Entity::find_by_id(j.source_account_id.clone()).one(&caller.state.db).await? else {
+            return Err(not_found());
+        };
+        visible_job(caller, j, &source).await?.ok_or_else(not_found)
+    }
+
+    /// A job as `caller` sees it, if they may see jobs of its source account.
+    async fn visible_job(caller: &Caller, j: restore_job::Model, source: &account::Model) -> Result<Option<RestoreJob>, AppError> {
+        let scope = account_scope(source);
+        if !(caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await?) {
+            return Ok(None);
+        }
+        let awaiting = j.state == JobState::AwaitingApproval && j.requested_by_id != caller.user.id;
+        let mut wire = to_wire(j, &source.name);
+        wire.can_decide = awaiting && caller.can(actions::RESTORE_REQUESTS_APPROVE, &scope).await?;
+        Ok(Some(wire))
     }
 }
 
@@ -557,13 +597,13 @@ pub mod ssr {
 /// points of, with their restorable windows.
 #[server(endpoint = "list_restorable_accounts")]
 pub async fn list_restorable_accounts(subscription_id: String) -> Result<Vec<RestorableAccount>, AppError> {
-    crate::request::respond(ssr::list_restorable(subscription_id).await)
+    crate::request::respond(async move { ssr::list_restorable(&Caller::current().await?, subscription_id).await }.await)
 }
 
 /// The databases and containers that existed in an account at a time, read from its backup.
 #[server(endpoint = "restorable_resources")]
 pub async fn restorable_resources(subscription_id: String, account_id: String, at: String) -> Result<Vec<RestorableDatabase>, AppError> {
-    crate::request::respond(ssr::resources_at(subscription_id, account_id, at).await)
+    crate::request::respond(async move { ssr::resources_at(&Caller::current().await?, subscription_id, account_id, at).await }.await)
 }
 
 /// Starts a restore of an account (or of some databases/containers, `resources`: `db` or
@@ -578,7 +618,7 @@ pub async fn start_restore(
     ttl_disabled: Option<String>,
 ) -> Result<RestoreJob, AppError> {
     let form = ssr::StartRestore::from_form(subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled);
-    crate::request::respond(ssr::start(form).await)
+    crate::request::respond(async move { ssr::start(&Caller::current().await?, form).await }.await)
 }
 
 /// The plan of a restore into a new account (the same inputs as `start_restore`), checked as
@@ -593,14 +633,14 @@ pub async fn preview_restore(
     ttl_disabled: Option<String>,
 ) -> Result<RestorePlan, AppError> {
     let form = ssr::StartRestore::from_form(subscription_id, source_account_id, restore_at, target_name, resources, ttl_disabled);
-    crate::request::respond(ssr::preview(form).await)
+    crate::request::respond(async move { ssr::preview(&Caller::current().await?, form).await }.await)
 }
 
 /// An account's database and container events from its backup, newest first, with which
 /// deletions can be undone in place.
 #[server(endpoint = "list_resource_events")]
 pub async fn list_resource_events(subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
-    crate::request::respond(ssr::events(subscription_id, account_id).await)
+    crate::request::respond(async move { ssr::events(&Caller::current().await?, subscription_id, account_id).await }.await)
 }
 
 /// Restores deleted databases or containers (`resources`: `db` or `db/container`, comma-separated)
@@ -612,13 +652,15 @@ pub async fn restore_in_place(
     restore_at: String,
     resources: String,
 ) -> Result<RestoreJob, AppError> {
-    crate::request::respond(ssr::in_place(subscription_id, account_id, restore_at, resources).await)
+    crate::request::respond(
+        async move { ssr::in_place(&Caller::current().await?, subscription_id, account_id, restore_at, resources).await }.await,
+    )
 }
 
 /// A periodic-mode account's full backups within retention, newest first.
 #[server(endpoint = "list_backups")]
 pub async fn list_backups(subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
-    crate::request::respond(ssr::backups(subscription_id, account_id).await)
+    crate::request::respond(async move { ssr::backups(&Caller::current().await?, subscription_id, account_id).await }.await)
 }
 
 /// Files a request to restore one of a periodic account's backups (`backup_at`: its time) into a
@@ -631,7 +673,9 @@ pub async fn request_restore(
     target_name: String,
     resources: String,
 ) -> Result<RestoreJob, AppError> {
-    crate::request::respond(ssr::request(subscription_id, account_id, backup_at, target_name, resources).await)
+    crate::request::respond(
+        async move { ssr::request(&Caller::current().await?, subscription_id, account_id, backup_at, target_name, resources).await }.await,
+    )
 }
 
 /// Approves (`approve` = `true`) or rejects a restore request awaiting approval.
@@ -643,13 +687,13 @@ pub async fn decide_restore_request(
     reason: String,
 ) -> Result<RestoreJob, AppError> {
     let approve = matches!(approve.as_str(), "true" | "on" | "1" | "approve");
-    crate::request::respond(ssr::decide(subscription_id, job_id, approve, reason).await)
+    crate::request::respond(async move { ssr::decide(&Caller::current().await?, subscription_id, job_id, approve, reason).await }.await)
 }
 
 /// The subscription's restore jobs the caller may see, newest first.
 #[server(endpoint = "list_restore_jobs")]
 pub async fn list_restore_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
-    crate::request::respond(ssr::list_jobs(subscription_id).await)
+    crate::request::respond(async move { ssr::list_jobs(&Caller::current().await?, subscription_id).await }.await)
 }
 
 #[cfg(test)]

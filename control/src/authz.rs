@@ -9,6 +9,7 @@ use http::HeaderMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashSet;
 
+use crate::api_tokens;
 use crate::audit::{Record, append_all};
 use crate::db::{account, role, role_assignment, subscription, user};
 use crate::session::{self, SessionPolicy};
@@ -22,8 +23,17 @@ pub struct Caller {
     /// The service database (a cheap handle), where grants are read and the audit is written.
     pub db: DatabaseConnection,
     pub user: user::Model,
-    pub session_hash: String,
+    pub via: Credential,
     pub ip: String,
+}
+
+/// How the caller signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The portal's session cookie (the hash of its token).
+    Session { hash: String },
+    /// An API token, by id and name.
+    Token { id: String, name: String },
 }
 
 impl Caller {
@@ -33,8 +43,33 @@ impl Caller {
     /// 401 without a valid session.
     pub async fn from_session(db: &DatabaseConnection, policy: &SessionPolicy, headers: &HeaderMap, ip: String) -> Result<Self, AppError> {
         match session::authenticate(db, policy, headers).await? {
-            Some(auth) => Ok(Self { db: db.clone(), user: auth.user, session_hash: auth.session_hash, ip }),
+            Some(auth) => Ok(Self { db: db.clone(), user: auth.user, via: Credential::Session { hash: auth.session_hash }, ip }),
             None => Err(AppError::Unauthenticated("your session has ended; sign in again".into())),
+        }
+    }
+
+    /// The user behind the request's `Authorization: Bearer` API token, coming from `ip`.
+    ///
+    /// # Errors
+    /// 401 without a token, or with one that is unknown, revoked, expired or whose user is
+    /// disabled (one message for all: a guess learns nothing).
+    pub async fn from_token(db: &DatabaseConnection, headers: &HeaderMap, ip: String) -> Result<Self, AppError> {
+        let Some(secret) = api_tokens::presented(headers) else {
+            return Err(AppError::Unauthenticated("send an API token as Authorization: Bearer rwd_…".into()));
+        };
+        match api_tokens::authenticate(db, secret).await? {
+            Some(auth) => {
+                Ok(Self { db: db.clone(), user: auth.user, via: Credential::Token { id: auth.token.id, name: auth.token.name }, ip })
+            }
+            None => Err(AppError::Unauthenticated("the API token is unknown, revoked or expired".into())),
+        }
+    }
+
+    /// The session this caller came with, if it came with one (not with a token).
+    pub fn session_hash(&self) -> Option<&str> {
+        match &self.via {
+            Credential::Session { hash } => Some(hash),
+            Credential::Token { .. } => None,
         }
     }
 
@@ -109,8 +144,14 @@ impl Caller {
         Ok(if exists && self.sees_subscription(sub).await? { target.clone() } else { Scope::Root })
     }
 
-    /// Records an entry; a failure to record is logged, never shown to the caller.
+    /// Records an entry; a failure to record is logged, never shown to the caller. What a token
+    /// did says which token in its detail.
     pub async fn audit(&self, action: &str, target: &Scope, resource: &str, outcome: Outcome, detail: &str) {
+        let detail = match &self.via {
+            Credential::Session { .. } => detail.to_owned(),
+            Credential::Token { name, .. } if detail.is_empty() => format!("with API token {name:?}"),
+            Credential::Token { name, .. } => format!("with API token {name:?}: {detail}"),
+        };
         let rec = Record {
             user_id: self.user.id.clone(),
             user_name: self.user.name.clone(),
@@ -119,7 +160,7 @@ impl Caller {
             scope: target.to_string(),
             resource: resource.to_owned(),
             outcome,
-            detail: detail.to_owned(),
+            detail,
         };
         append_all(&self.db, vec![rec]).await;
     }

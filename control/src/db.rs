@@ -2,6 +2,7 @@
 //! module turns them into its own wire types.
 
 pub mod account;
+pub mod api_token;
 pub mod audit_entry;
 pub mod role;
 pub mod role_assignment;

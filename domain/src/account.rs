@@ -9,6 +9,7 @@ use crate::error::AppError;
 
 /// Where an account is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccountState {
     Creating,
     Online,
@@ -60,6 +61,7 @@ pub enum KeyKind {
 
 /// What a restored account was restored from (`createMode: Restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RestoreParameters {
     pub source_account_id: String,
     pub source_account_name: String,

@@ -8,6 +8,7 @@ use crate::error::AppError;
 
 /// How many copies of backup storage there are and where (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Redundancy {
     /// One store.
     Local,
@@ -19,6 +20,7 @@ pub enum Redundancy {
 
 /// Continuous backup retention tiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContinuousTier {
     Continuous7Days,
     Continuous30Days,
@@ -36,6 +38,7 @@ impl ContinuousTier {
 
 /// A validated backup policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum BackupPolicy {
     /// A full backup every `interval_hours`, kept `retention_hours`.

@@ -62,6 +62,19 @@ impl AppError {
         }
     }
 
+    /// A stable name for the kind of error, for scripts (the REST API's `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "Unauthenticated",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::Invalid(_) => "BadRequest",
+            AppError::NotFound(_) => "NotFound",
+            AppError::Conflict(_) => "Conflict",
+            AppError::TooManyRequests(_) => "TooManyRequests",
+            AppError::Internal | AppError::ServerFn(_) => "InternalError",
+        }
+    }
+
     /// Shorthand for an [`AppError::Invalid`] from any message.
     pub fn invalid(msg: impl Into<String>) -> Self {
         AppError::Invalid(msg.into())

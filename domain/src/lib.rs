@@ -5,6 +5,7 @@
 //! server-function encoding is the `server-fn` feature, its database conversions the `db` one).
 
 mod account;
+pub mod api_token;
 pub mod audit;
 mod backup_policy;
 pub mod error;

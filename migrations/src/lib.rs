@@ -12,6 +12,7 @@ mod m20261125_000006_items_in_byte_order;
 mod m20261125_000007_resource_events;
 mod m20261126_000008_snapshot_chunks;
 mod m20261126_000009_restore_plan;
+mod m20261126_000010_api_tokens;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_resource_events::Migration),
             Box::new(m20261126_000008_snapshot_chunks::Migration),
             Box::new(m20261126_000009_restore_plan::Migration),
+            Box::new(m20261126_000010_api_tokens::Migration),
         ]
     }
 }

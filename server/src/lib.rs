@@ -8,6 +8,7 @@ pub mod config;
 pub mod csrf;
 pub mod dataplane;
 pub mod page_guard;
+pub mod rest;
 pub mod startup;
 pub mod telemetry;
 pub mod workers;

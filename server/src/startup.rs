@@ -131,6 +131,7 @@ fn router(settings: &Settings, addr: SocketAddr, state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(exports)
+        .merge(crate::rest::router(state.clone()))
         .merge(dataplane::router(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();

@@ -44,6 +44,7 @@ pub fn Layout() -> impl IntoView {
                             <div class="user-menu">
                                 <span class="user-name" data-testid="user-name">{user.name.clone()}</span>
                                 <A href="/password">"Change password"</A>
+                                <A href="/tokens">"API tokens"</A>
                                 <ActionForm action=logout>
                                     <button type="submit" class="link">"Sign out"</button>
                                 </ActionForm>

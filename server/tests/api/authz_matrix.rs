@@ -1,6 +1,7 @@
-//! The authorization matrix: for every server function, every built-in role, assigned at the
-//! subscription, at one account, or at another subscription, the call is allowed or refused with
-//! 403 exactly as this table says. A server function missing from the table fails the test.
+//! The authorization matrix: for every server function and every REST endpoint, every built-in
+//! role, assigned at the subscription, at one account, or at another subscription, the call is
+//! allowed or refused with 403 exactly as these tables say. A server function or an endpoint of
+//! the OpenAPI document missing from its table fails the test.
 
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeSet;
@@ -81,7 +82,66 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_backups", Check::Account(&["Owner", "Restore Operator", "Support", "Reader"])),
     ("request_restore", Check::Account(&["Owner", "Restore Operator"])),
     ("decide_restore_request", Check::SeesSubscription),
+    // One's own API tokens.
+    ("create_api_token", Check::SignedIn),
+    ("list_api_tokens", Check::SignedIn),
+    ("revoke_api_token", Check::SignedIn),
 ];
+
+/// Every REST endpoint (method, path under `/api/v1`) and its check: the same as the server
+/// function it shares its operation with. An operation of the OpenAPI document without a row
+/// here fails the test.
+const REST_MATRIX: &[(&str, &str, Check)] = &[
+    ("GET", "/subscriptions/{subscription}/accounts", Check::SeesSubscription),
+    ("GET", "/subscriptions/{subscription}/accounts/{account}", Check::Account(ALL)),
+    ("GET", "/subscriptions/{subscription}/restorableDatabaseAccounts", Check::SeesSubscription),
+    (
+        "GET",
+        "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/restorableSqlResources",
+        Check::Account(&["Owner", "Restore Operator"]),
+    ),
+    ("GET", "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/events", Check::Account(&["Owner", "Restore Operator"])),
+    ("POST", "/subscriptions/{subscription}/restores", Check::Subscription(&["Owner"])),
+    ("GET", "/subscriptions/{subscription}/restores", Check::SeesSubscription),
+    ("GET", "/subscriptions/{subscription}/restores/{job}", Check::SeesSubscription),
+    ("GET", "/tokens", Check::SignedIn),
+    ("DELETE", "/tokens/{token}", Check::SignedIn),
+];
+
+/// The operations the served OpenAPI document describes, as `METHOD path`.
+async fn described_operations(app: &TestApp) -> BTreeSet<String> {
+    let doc: serde_json::Value = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    out
+}
+
+/// Calls a REST endpoint of the matrix as the fixture's user, with their API token.
+async fn call_rest(app: &TestApp, token: &str, method: &str, path: &str, f: &Fixture) -> reqwest::Response {
+    // Accounts are named by name under `accounts/`, by id under `restorableDatabaseAccounts/`.
+    let account = if path.contains("restorableDatabaseAccounts/") { &f.account_id } else { &f.account };
+    let path = path
+        .replace("{subscription}", &f.sub)
+        .replace("{account}", account)
+        .replace("{job}", "no-such-job")
+        .replace("{token}", "no-such-token");
+    let url = format!("{}/api/v1{path}", app.base);
+    let client = Client::new();
+    let req = match method {
+        "GET" => client.get(&url).query(&[("restoreTimestamp", "2026-01-01T00:00:00Z")]),
+        "DELETE" => client.delete(&url),
+        _ => client.post(&url).json(&serde_json::json!({
+            "sourceAccountId": f.account_id,
+            "restoreTimestamp": "2026-01-01T00:00:00Z",
+            "targetAccountName": format!("rest-restored-{}", f.user),
+        })),
+    };
+    req.bearer_auth(token).send().await.unwrap()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 /// Where the role under test is held.
@@ -185,6 +245,8 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
             vec![sub(), ("account_id", String::new()), ("user_name", f.user.clone()), ("role_id", "builtin:Reader".into())]
         }
         "delete_role_assignment" => vec![sub(), ("account_id", String::new()), ("assignment_id", "no-such-assignment".into())],
+        "create_api_token" => vec![("name", "from-the-matrix".into()), ("days", "0".into())],
+        "revoke_api_token" => vec![("id", "no-such-token".into())],
         "list_audit" => vec![
             sub(),
             ("from", String::new()),
@@ -199,12 +261,34 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
 
 async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
     app.login().await;
+    let listed: BTreeSet<String> = REST_MATRIX.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+    let described = described_operations(&app).await;
+    assert_eq!(listed, described, "REST_MATRIX must list exactly the operations of the OpenAPI document");
     let mut failures = Vec::new();
     let mut n = 0;
     for role in ALL {
         for held in [Held::Subscription, Held::Account, Held::OtherSubscription] {
             n += 1;
             let (fx, client) = fixture(&app, role, held, n).await;
+            let made = app.call_with(&client, "create_api_token", &[("name", "matrix"), ("days", "1")]).await;
+            let token = made.json::<serde_json::Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+            for (method, path, check) in REST_MATRIX {
+                let res = call_rest(&app, &token, method, path, &fx).await;
+                let status = res.status();
+                let allowed = expected_allowed(*check, role, held);
+                let ok = if allowed {
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED
+                } else {
+                    status == StatusCode::FORBIDDEN
+                };
+                if !ok {
+                    let body = res.text().await.unwrap_or_default();
+                    failures.push(format!(
+                        "REST {method} {path} as {role} {held:?}: expected {}, got {status} {body}",
+                        if allowed { "allowed" } else { "403" }
+                    ));
+                }
+            }
             // Destructive calls last (signing out the very last), so the others see the fixture intact.
             const LAST: [&str; 2] = ["delete_account", "logout"];
             let order =

@@ -15,6 +15,7 @@ mod cosmos;
 mod csrf;
 mod hostile;
 mod rate_limit;
+mod rest;
 mod restore;
 mod subscriptions;
 mod users;
