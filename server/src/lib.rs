@@ -4,6 +4,7 @@
 
 pub mod audit_export;
 pub mod bootstrap;
+pub mod cli;
 pub mod config;
 pub mod csrf;
 pub mod dataplane;

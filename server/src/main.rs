@@ -1,22 +1,12 @@
-//! `rewind`: load the configuration, build the application, serve until a signal arrives.
+//! `rewind`: the server (`rewind serve`, the default), local administration (`rewind migrate`)
+//! and a command line for a running server's REST API (see `rewind --help`).
 
-use anyhow::Context;
-use rewind_server::{Application, Settings, telemetry};
-use tokio_util::sync::CancellationToken;
+use clap::Parser;
+use std::process::ExitCode;
+
+use rewind_server::cli::{Cli, run};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let settings = Settings::load().context("loading configuration")?;
-    telemetry::init(&settings.log);
-    let app = Application::build(settings).await.context("starting Rewind")?;
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            telemetry::wait_for_signal().await;
-            shutdown.cancel();
-        }
-    });
-    app.run_until_stopped(shutdown).await
+async fn main() -> ExitCode {
+    run(Cli::parse()).await
 }

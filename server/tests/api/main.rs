@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod authz_matrix;
 mod bootstrap;
+mod cli;
 mod cosmos;
 mod csrf;
 mod hostile;

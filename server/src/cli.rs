@@ -1,0 +1,184 @@
+//! The `rewind` command line: `rewind serve` (the default) and `rewind migrate` run here, on the
+//! machine; every other command talks to a running server over the REST API with an API token
+//! (`--server`/`REWIND_URL`, `--token`/`REWIND_TOKEN`).
+//!
+//! Exit codes, for scripts: 0 done; 1 the server refused the call (400, 409, 5xx) or could not
+//! be reached; 2 a usage error; 3 not signed in or not allowed (401, 403); 4 not found (404);
+//! 5 the restore failed; 6 a wait timed out.
+
+mod api;
+mod commands;
+mod output;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+pub use commands::run;
+
+#[derive(Debug, Parser)]
+#[command(name = "rewind", version, about = "Rewind: a document database with online backup and point-in-time restore")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default): settings from rewind.toml and REWIND_* variables.
+    Serve,
+    /// Apply the service database's migrations and exit.
+    Migrate,
+    /// Database accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Restorable accounts and what they held (Cosmos DB's restorable resources).
+    Restorable {
+        #[command(subcommand)]
+        command: RestorableCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Start, follow and wait for restores.
+    Restore {
+        #[command(subcommand)]
+        command: RestoreCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Restore jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// Where the server is, who calls it, and how answers are shown.
+#[derive(Debug, Args)]
+pub struct Remote {
+    /// The server's base URL.
+    #[arg(long, env = "REWIND_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    pub server: String,
+    /// An API token (make one on the portal's API tokens page).
+    #[arg(long, env = "REWIND_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// The subscription's id.
+    #[arg(long, short = 's', env = "REWIND_SUBSCRIPTION", global = true)]
+    pub subscription: Option<String>,
+    /// How answers are printed.
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Table, global = true)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// The subscription's accounts.
+    List,
+    /// One account, by name.
+    Show { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RestorableCommand {
+    /// Accounts that can be restored, with their restorable windows.
+    List,
+    /// The databases and containers an account held at a time.
+    Resources {
+        /// The account's id (see `rewind restorable list`).
+        account_id: String,
+        /// The time (RFC 3339, e.g. 2026-11-26T07:00:00Z).
+        #[arg(long)]
+        at: String,
+    },
+    /// The account's database and container events, newest first.
+    Events { account_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RestoreCommand {
+    /// Restore an account (or some of its databases and containers) as of a time into a new account.
+    Start(StartArgs),
+    /// A restore job's state and progress.
+    Status { job_id: String },
+    /// Wait for a restore job to finish, showing its progress; exits 5 if it failed.
+    Wait {
+        job_id: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The source account's id (see `rewind restorable list`).
+    #[arg(long)]
+    pub source: String,
+    /// The time to restore to (RFC 3339), inside the source's restorable window.
+    #[arg(long)]
+    pub at: String,
+    /// The new account's name.
+    #[arg(long)]
+    pub target: String,
+    /// A database or database/container to restore (repeat; none restores the whole account).
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
+    /// Restore with time-to-live off.
+    #[arg(long)]
+    pub disable_ttl: bool,
+    /// Only check and show the plan; start nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait for the restore to finish, showing its progress.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub wait_args: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Give up waiting after this many seconds (exit 6; the restore goes on).
+    #[arg(long, default_value_t = 3600)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The subscription's restore jobs, newest first.
+    List,
+}
+
+/// How a command ended, as the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Done,
+    Refused,
+    NotAllowed,
+    NotFound,
+    RestoreFailed,
+    TimedOut,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(match e {
+            Exit::Done => 0,
+            Exit::Refused => 1,
+            Exit::NotAllowed => 3,
+            Exit::NotFound => 4,
+            Exit::RestoreFailed => 5,
+            Exit::TimedOut => 6,
+        })
+    }
+}

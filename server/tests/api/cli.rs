@@ -1,0 +1,82 @@
+//! The `rewind` command line against a running server, as an operator's script runs it: list
+//! what can be restored, check a plan, start a restore and wait for it, with JSON or table
+//! output and exit codes that say what happened.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, json_ok, spawn_app};
+use crate::restore::{backed_up_through, contents, continuous_account, stamp};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `rewind ARGS` with the server's URL, `token` and the subscription in its environment.
+async fn rewind(app: &TestApp, token: &str, sub: &str, args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"));
+    cmd.args(args).env("REWIND_URL", &app.base).env("REWIND_TOKEN", token).env("REWIND_SUBSCRIPTION", sub);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json_of(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_restores_from_the_command_line() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let src = continuous_account(&app, &sub, "src").await;
+    let db = &app.state.db;
+    engine::store::create_database(db, &src, "shop", None).await.unwrap();
+    let spec = engine::store::ContainerSpec::from_body(&json!({"id": "orders", "partitionKey": {"paths": ["/tenant"]}})).unwrap();
+    engine::store::create_container(db, &src, "shop", spec).await.unwrap();
+    for i in 0..10 {
+        let doc = json!({"id": format!("o{i}"), "tenant": "t", "n": i});
+        engine::store::write_item(db, &src, "shop", "orders", None, doc, engine::store::WriteMode::Create).await.unwrap();
+    }
+    let at = Utc::now();
+    backed_up_through(&app, &sub, "src", at).await;
+    let expected = contents(&app, &src).await;
+    let made = json_ok(app.call("create_api_token", &[("name", "cli"), ("days", "1")]).await).await;
+    let token = made["secret"].as_str().unwrap();
+
+    let listed = json_of(&rewind(&app, token, &sub, &["restorable", "list", "-o", "json"]).await);
+    assert!(listed.as_array().unwrap().iter().any(|a| a["id"] == src), "{listed}");
+    let table = rewind(&app, token, &sub, &["restorable", "resources", &src, "--at", &stamp(at)]).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.starts_with("DATABASE") && table.stdout.contains("orders"), "{}", table.stdout);
+
+    let start = ["restore", "start", "--source", &src, "--at", &stamp(at), "--target", "from-cli", "-o", "json"];
+    let plan = json_of(&rewind(&app, token, &sub, &[&start[..], &["--dry-run"]].concat()).await);
+    assert_eq!(plan["resources"], json!(["shop/orders"]));
+    let job = json_of(&rewind(&app, token, &sub, &[&start[..], &["--wait", "--timeout", "60"]].concat()).await);
+    assert_eq!(job["state"], "Succeeded", "{job}");
+    let target = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "from-cli")]).await).await;
+    assert_eq!(contents(&app, target["id"].as_str().unwrap()).await, expected);
+
+    let jobs = rewind(&app, token, &sub, &["jobs", "list"]).await;
+    assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+    assert!(jobs.stdout.starts_with("JOB") && jobs.stdout.contains("from-cli") && jobs.stdout.contains("Succeeded"), "{}", jobs.stdout);
+    let status = json_of(&rewind(&app, token, &sub, &["restore", "status", job["id"].as_str().unwrap(), "-o", "json"]).await);
+    assert_eq!(status["id"], job["id"]);
+
+    // Exit codes: refused (1), not allowed (3), not found (4), a usage error (2).
+    let taken = rewind(&app, token, &sub, &start).await;
+    assert_eq!(taken.code, 1, "{}", taken.stderr);
+    assert!(taken.stderr.contains("409"), "{}", taken.stderr);
+    assert_eq!(rewind(&app, "rwd_not-a-token", &sub, &["accounts", "list"]).await.code, 3);
+    let missing = rewind(&app, token, &sub, &["accounts", "show", "missing"]).await;
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+    assert_eq!(rewind(&app, token, &sub, &["restore", "start", "--source", &src]).await.code, 2);
+}
