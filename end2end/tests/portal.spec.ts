@@ -75,3 +75,31 @@ async function createAccountExpectingError(page: import('@playwright/test').Page
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('alert')).toContainText(message);
 }
+
+test('a user makes an API token, sees its secret once, uses it, and revokes it', async ({ page, request }) => {
+  await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+  await page.getByRole('link', { name: 'API tokens' }).click();
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Name').fill('e2e-script');
+  await page.getByLabel('Expires after (days; 0 = never)').fill('7');
+  await page.getByRole('button', { name: 'Make token' }).click();
+  const secret = (await page.getByTestId('token-secret').innerText()).trim();
+  expect(secret).toMatch(/^rwd_/);
+  await expect(page.getByTestId('tokens')).toContainText('e2e-script');
+
+  // The token works on the REST API, and its reference page is linked.
+  const tokens = await request.get('/api/v1/tokens', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(tokens.status()).toBe(200);
+  expect(JSON.stringify(await tokens.json())).not.toContain(secret);
+  await expect(page.getByRole('link', { name: 'reference' })).toHaveAttribute('href', '/api/docs');
+
+  // Shown once: after a reload only the name is left; revoked, it stops working.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('token-secret')).toHaveCount(0);
+  await page.getByTestId('tokens').getByRole('row', { name: /e2e-script/ }).getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByTestId('tokens')).not.toContainText('e2e-script');
+  const after = await request.get('/api/v1/tokens', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(after.status()).toBe(401);
+});
