@@ -52,6 +52,7 @@ impl fmt::Display for AccountState {
 
 /// The four account keys Cosmos DB issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KeyKind {
     PrimaryMaster,
     SecondaryMaster,
@@ -73,6 +74,7 @@ pub struct RestoreParameters {
 
 /// The account's four keys, each 64 random bytes in base64, as Cosmos DB issues them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountKeys {
     pub primary_master_key: String,

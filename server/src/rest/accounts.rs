@@ -1,9 +1,15 @@
-//! `/subscriptions/{subscription}/accounts`: the database accounts the caller may see.
+//! `/subscriptions/{subscription}/accounts`: database accounts — list, read, create, delete,
+//! read and regenerate keys.
 
 use axum::Json;
 use axum::extract::Path;
+use axum::extract::rejection::JsonRejection;
+use http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-use app::accounts::{Account, ssr};
+use app::accounts::{Account, AccountKeys, ssr};
+use domain::{BackupPolicyInput, KeyKind};
 
 use super::auth::Authed;
 use super::error::{ApiResult, ErrorBody};
@@ -39,4 +45,125 @@ pub async fn list(Authed(caller): Authed, Path(subscription): Path<String>) -> A
 )]
 pub async fn get(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Account>> {
     Ok(Json(ssr::get(&caller, subscription, account).await?))
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAccountBody {
+    /// 3–44 lowercase letters, digits and hyphens.
+    name: String,
+    region: String,
+    #[serde(default)]
+    backup_policy: PolicyBody,
+}
+
+/// The backup policy; absent fields take Cosmos DB's defaults (periodic, every 4 h, kept 8 h, Geo).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyBody {
+    /// `Periodic`, `Continuous7Days` or `Continuous30Days`.
+    #[serde(default)]
+    mode: String,
+    interval_hours: Option<u32>,
+    retention_hours: Option<u32>,
+    /// `Local`, `Zone` or `Geo`.
+    redundancy: Option<String>,
+}
+
+/// Creates an account in the subscription.
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/accounts",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id")),
+    request_body = CreateAccountBody,
+    responses(
+        (status = 201, description = "Created", body = Account),
+        (status = 400, description = "A bad name, region or policy, named", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/write in the subscription", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    Authed(caller): Authed,
+    Path(subscription): Path<String>,
+    body: Result<Json<CreateAccountBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Account>)> {
+    let Json(body) = body?;
+    let p = body.backup_policy;
+    let policy = BackupPolicyInput {
+        mode: p.mode,
+        interval_hours: p.interval_hours.map(|h| h.to_string()),
+        retention_hours: p.retention_hours.map(|h| h.to_string()),
+        redundancy: p.redundancy,
+    };
+    let input = ssr::CreateAccount { subscription_id: subscription, name: body.name, region: body.region, policy };
+    Ok((StatusCode::CREATED, Json(ssr::create(&caller, input).await?)))
+}
+
+/// Deletes an account: it leaves the live list and stays restorable for its retention.
+#[utoipa::path(
+    delete,
+    path = "/subscriptions/{subscription}/accounts/{account}",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account name")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/delete on it", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn delete(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    ssr::delete(&caller, subscription, account).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account's four keys (audited).
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/accounts/{account}/listKeys",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account name")),
+    responses(
+        (status = 200, description = "The keys", body = AccountKeys),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/listKeys/action on it", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn list_keys(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<AccountKeys>> {
+    Ok(Json(ssr::list_keys(&caller, subscription, account).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegenerateKeyBody {
+    key_kind: KeyKind,
+}
+
+/// Replaces one key with a fresh one; the old one stops working at once. Answers all four.
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/accounts/{account}/regenerateKey",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account name")),
+    request_body = RegenerateKeyBody,
+    responses(
+        (status = 200, description = "The keys after the change", body = AccountKeys),
+        (status = 400, description = "An unknown key kind", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/regenerateKey/action on it", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn regenerate_key(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+    body: Result<Json<RegenerateKeyBody>, JsonRejection>,
+) -> ApiResult<Json<AccountKeys>> {
+    let Json(body) = body?;
+    Ok(Json(ssr::regenerate_key(&caller, subscription, account, body.key_kind).await?))
 }

@@ -1,6 +1,7 @@
 //! Restorable resources in Cosmos DB's model (restorable database accounts, what existed at a
-//! timestamp, the database and container event feed) and restores: start one into a new account
-//! (or check its plan first with `dryRun`), list and read jobs.
+//! timestamp, the database and container event feed, periodic backups) and restores: start one
+//! into a new account (or check its plan first with `dryRun`), in place, or by request for a
+//! periodic backup (approve, reject); list and read jobs.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -11,7 +12,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use app::restore::ssr::{self, StartRestore};
-use app::restore::{ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan};
+use app::restore::{BackupPoint, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan};
 use domain::error::AppError;
 
 use super::auth::Authed;
@@ -138,18 +139,13 @@ pub async fn start(
 ) -> ApiResult<Response> {
     let Query(dry) = dry?;
     let Json(body) = body?;
-    if body.resources.len() > MAX_RESOURCES {
-        return Err(ApiError(AppError::invalid(format!(
-            "a restore names at most {MAX_RESOURCES} resources (got {})",
-            body.resources.len()
-        ))));
-    }
+    let resources = bounded(&body.resources)?;
     let input = StartRestore {
         subscription_id: subscription,
         source_account_id: body.source_account_id,
         restore_at: body.restore_timestamp,
         target_name: body.target_account_name,
-        resources: body.resources.join("\n"),
+        resources,
         ttl_disabled: body.disable_ttl,
     };
     Ok(if dry.dry_run {
@@ -189,4 +185,173 @@ pub async fn list(Authed(caller): Authed, Path(subscription): Path<String>) -> A
 )]
 pub async fn get(Authed(caller): Authed, Path((subscription, job)): Path<(String, String)>) -> ApiResult<Json<RestoreJob>> {
     Ok(Json(ssr::job(&caller, subscription, job).await?))
+}
+
+/// Deleted databases or containers brought back into their own (live) account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InPlaceBody {
+    /// A second before the deletion (see the events), inside the restorable window.
+    restore_timestamp: String,
+    /// `db` or `db/container` entries, each deleted now and existing then.
+    resources: Vec<String>,
+}
+
+fn bounded(resources: &[String]) -> Result<String, ApiError> {
+    if resources.len() > MAX_RESOURCES {
+        return Err(ApiError(AppError::invalid(format!("a restore names at most {MAX_RESOURCES} resources (got {})", resources.len()))));
+    }
+    Ok(resources.join("\n"))
+}
+
+/// Restores deleted databases or containers into the same account (202 with the job).
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/restoreInPlace",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account id")),
+    request_body = InPlaceBody,
+    responses(
+        (status = 202, description = "Filed; the job", body = RestoreJob),
+        (status = 400, description = "A resource that is live or did not exist then, a time outside the window", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without the restore action and accounts/write on the account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn restore_in_place(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+    body: Result<Json<InPlaceBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
+    let Json(body) = body?;
+    let resources = bounded(&body.resources)?;
+    Ok((StatusCode::ACCEPTED, Json(ssr::in_place(&caller, subscription, account, body.restore_timestamp, resources).await?)))
+}
+
+/// A periodic-mode account's full backups (its restore points), newest first.
+#[utoipa::path(
+    get,
+    path = "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/backups",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Backups", body = Vec<BackupPoint>),
+        (status = 400, description = "The account uses continuous backup", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restoreRequests/read on the account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn backups(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Vec<BackupPoint>>> {
+    Ok(Json(ssr::backups(&caller, subscription, account).await?))
+}
+
+/// A request to restore a periodic backup, for someone else to approve.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RestoreRequestBody {
+    source_account_id: String,
+    /// The backup's time, as listed by `backups`.
+    backup_timestamp: String,
+    target_account_name: String,
+    #[serde(default)]
+    resources: Vec<String>,
+}
+
+/// Files a restore request for a periodic backup (202 with the job, `AwaitingApproval`).
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/restoreRequests",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id")),
+    request_body = RestoreRequestBody,
+    responses(
+        (status = 202, description = "Filed; the job awaiting approval", body = RestoreJob),
+        (status = 400, description = "No such backup, a bad name or selection", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restoreRequests/write on the account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn request(
+    Authed(caller): Authed,
+    Path(subscription): Path<String>,
+    body: Result<Json<RestoreRequestBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
+    let Json(b) = body?;
+    let resources = bounded(&b.resources)?;
+    let job = ssr::request(&caller, subscription, b.source_account_id, b.backup_timestamp, b.target_account_name, resources).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionBody {
+    /// Why (required to reject; kept on the job and in the audit log).
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    caller: &app::authz::ssr::Caller,
+    subscription: String,
+    job: String,
+    approve: bool,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> ApiResult<Json<RestoreJob>> {
+    // An empty body is an empty reason.
+    let reason = match body {
+        Ok(Json(b)) => b.reason,
+        Err(JsonRejection::MissingJsonContentType(_)) => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Json(ssr::decide(caller, subscription, job, approve, reason).await?))
+}
+
+/// Approves a restore request filed by someone else; the restore then runs.
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/restores/{job}/approve",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("job" = String, Path, description = "Job id")),
+    request_body(content = DecisionBody, description = "Optional"),
+    responses(
+        (status = 200, description = "The job, now pending", body = RestoreJob),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restoreRequests/approve/action, or one's own request", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "Not awaiting approval", body = ErrorBody),
+    )
+)]
+pub async fn approve(
+    Authed(caller): Authed,
+    Path((subscription, job)): Path<(String, String)>,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> ApiResult<Json<RestoreJob>> {
+    decide(&caller, subscription, job, true, body).await
+}
+
+/// Rejects a restore request, with a reason.
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/restores/{job}/reject",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("job" = String, Path, description = "Job id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The job, now rejected", body = RestoreJob),
+        (status = 400, description = "No reason given", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restoreRequests/approve/action", body = ErrorBody),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "Not awaiting approval", body = ErrorBody),
+    )
+)]
+pub async fn reject(
+    Authed(caller): Authed,
+    Path((subscription, job)): Path<(String, String)>,
+    body: Result<Json<DecisionBody>, JsonRejection>,
+) -> ApiResult<Json<RestoreJob>> {
+    decide(&caller, subscription, job, false, body).await
 }

@@ -106,7 +106,30 @@ const REST_MATRIX: &[(&str, &str, Check)] = &[
     ("GET", "/subscriptions/{subscription}/restores/{job}", Check::SeesSubscription),
     ("GET", "/tokens", Check::SignedIn),
     ("DELETE", "/tokens/{token}", Check::SignedIn),
+    ("POST", "/subscriptions/{subscription}/accounts", Check::Subscription(&["Owner", "Account Contributor", "Account Operator"])),
+    ("DELETE", "/subscriptions/{subscription}/accounts/{account}", Check::Account(&["Owner", "Account Contributor", "Account Operator"])),
+    ("POST", "/subscriptions/{subscription}/accounts/{account}/listKeys", Check::Account(&["Owner", "Account Contributor"])),
+    ("POST", "/subscriptions/{subscription}/accounts/{account}/regenerateKey", Check::Account(&["Owner", "Account Contributor"])),
+    (
+        "GET",
+        "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/backups",
+        Check::Account(&["Owner", "Restore Operator", "Support", "Reader"]),
+    ),
+    ("POST", "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/restoreInPlace", Check::Account(&["Owner"])),
+    ("POST", "/subscriptions/{subscription}/restoreRequests", Check::Account(&["Owner", "Restore Operator"])),
+    ("POST", "/subscriptions/{subscription}/restores/{job}/approve", Check::SeesSubscription),
+    ("POST", "/subscriptions/{subscription}/restores/{job}/reject", Check::SeesSubscription),
 ];
+
+/// REST calls that change the fixture for the calls after them: made last, next to the server
+/// functions that do the same.
+const REST_LAST: &[(&str, &str)] = &[("DELETE", "/subscriptions/{subscription}/accounts/{account}")];
+
+/// One call of the matrix: a REST operation or a server function.
+enum Call {
+    Rest(&'static (&'static str, &'static str, Check)),
+    ServerFn(&'static (&'static str, Check)),
+}
 
 /// The operations the served OpenAPI document describes, as `METHOD path`.
 async fn described_operations(app: &TestApp) -> BTreeSet<String> {
@@ -131,14 +154,24 @@ async fn call_rest(app: &TestApp, token: &str, method: &str, path: &str, f: &Fix
         .replace("{token}", "no-such-token");
     let url = format!("{}/api/v1{path}", app.base);
     let client = Client::new();
+    let at = "2026-01-01T00:00:00Z";
+    let body = if url.ends_with("/restores") {
+        serde_json::json!({"sourceAccountId": f.account_id, "restoreTimestamp": at, "targetAccountName": format!("rest-restored-{}", f.user)})
+    } else if url.ends_with("/restoreRequests") {
+        serde_json::json!({"sourceAccountId": f.account_id, "backupTimestamp": at, "targetAccountName": format!("rest-req-{}", f.user)})
+    } else if url.ends_with("/restoreInPlace") {
+        serde_json::json!({"restoreTimestamp": at, "resources": ["d"]})
+    } else if url.ends_with("/accounts") {
+        serde_json::json!({"name": format!("rest-made-{}", f.user), "region": "x"})
+    } else if url.ends_with("/regenerateKey") {
+        serde_json::json!({"keyKind": "SecondaryReadonly"})
+    } else {
+        serde_json::json!({"reason": "matrix"})
+    };
     let req = match method {
-        "GET" => client.get(&url).query(&[("restoreTimestamp", "2026-01-01T00:00:00Z")]),
+        "GET" => client.get(&url).query(&[("restoreTimestamp", at)]),
         "DELETE" => client.delete(&url),
-        _ => client.post(&url).json(&serde_json::json!({
-            "sourceAccountId": f.account_id,
-            "restoreTimestamp": "2026-01-01T00:00:00Z",
-            "targetAccountName": format!("rest-restored-{}", f.user),
-        })),
+        _ => client.post(&url).json(&body),
     };
     req.bearer_auth(token).send().await.unwrap()
 }
@@ -272,33 +305,29 @@ async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
             let (fx, client) = fixture(&app, role, held, n).await;
             let made = app.call_with(&client, "create_api_token", &[("name", "matrix"), ("days", "1")]).await;
             let token = made.json::<serde_json::Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
-            for (method, path, check) in REST_MATRIX {
-                let res = call_rest(&app, &token, method, path, &fx).await;
-                let status = res.status();
-                let allowed = expected_allowed(*check, role, held);
-                let ok = if allowed {
-                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED
-                } else {
-                    status == StatusCode::FORBIDDEN
-                };
-                if !ok {
-                    let body = res.text().await.unwrap_or_default();
-                    failures.push(format!(
-                        "REST {method} {path} as {role} {held:?}: expected {}, got {status} {body}",
-                        if allowed { "allowed" } else { "403" }
-                    ));
-                }
-            }
-            // Destructive calls last (signing out the very last), so the others see the fixture intact.
+            // REST first (what changes the fixture last), then the server functions (destructive
+            // ones last, signing out the very last), so every call sees the fixture intact.
+            let (rest_last, rest_first): (Vec<_>, Vec<_>) = REST_MATRIX.iter().partition(|(m, p, _)| REST_LAST.contains(&(*m, *p)));
             const LAST: [&str; 2] = ["delete_account", "logout"];
-            let order =
-                MATRIX.iter().filter(|(e, _)| !LAST.contains(e)).chain(LAST.iter().filter_map(|l| MATRIX.iter().find(|(e, _)| e == l)));
-            for (endpoint, check) in order {
-                let a = args(endpoint, &fx);
-                let pairs: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let res = app.call_with(&client, endpoint, &pairs).await;
+            let calls = rest_first
+                .into_iter()
+                .map(Call::Rest)
+                .chain(MATRIX.iter().filter(|(e, _)| !LAST.contains(e)).map(Call::ServerFn))
+                .chain(rest_last.into_iter().map(Call::Rest))
+                .chain(LAST.iter().filter_map(|l| MATRIX.iter().find(|(e, _)| e == l)).map(Call::ServerFn));
+            for call in calls {
+                let (what, check, res) = match call {
+                    Call::Rest((method, path, check)) => {
+                        (format!("REST {method} {path}"), *check, call_rest(&app, &token, method, path, &fx).await)
+                    }
+                    Call::ServerFn((endpoint, check)) => {
+                        let a = args(endpoint, &fx);
+                        let pairs: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        ((*endpoint).to_owned(), *check, app.call_with(&client, endpoint, &pairs).await)
+                    }
+                };
                 let status = res.status();
-                let allowed = expected_allowed(*check, role, held);
+                let allowed = expected_allowed(check, role, held);
                 let ok = if allowed {
                     status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED
                 } else {
@@ -307,7 +336,7 @@ async fn every_role_at_every_scope_gets_exactly_its_permissions(app: TestApp) {
                 if !ok {
                     let body = res.text().await.unwrap_or_default();
                     failures.push(format!(
-                        "{endpoint} as {role} {held:?}: expected {}, got {status} {body}",
+                        "{what} as {role} {held:?}: expected {}, got {status} {body}",
                         if allowed { "allowed" } else { "403" }
                     ));
                 }

@@ -180,6 +180,39 @@ async fn a_script_restores_with_a_token(app: TestApp) {
             .await;
     assert!(msg.contains("restorableAccounts/restore/action"), "{msg}");
 
+    // Accounts are made, keyed and deleted over REST as in the portal.
+    let accounts_url = url(&app, &format!("/subscriptions/{sub}/accounts"));
+    let made = api
+        .post(&accounts_url)
+        .bearer_auth(&token)
+        .json(&json!({"name": "rest-made", "region": "local", "backupPolicy": {"mode": "Continuous7Days"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    assert_eq!(made.json::<Value>().await.unwrap()["backup_policy"]["type"], "Continuous");
+    let dup = json!({"name": "rest-made", "region": "local"});
+    api_error(api.post(&accounts_url).bearer_auth(&token).json(&dup).send().await.unwrap(), StatusCode::CONFLICT, "Conflict").await;
+    let keys: Value =
+        api.post(format!("{accounts_url}/rest-made/listKeys")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(keys["primaryMasterKey"].as_str().unwrap().len(), 88, "{keys}");
+    let regenerated: Value = api
+        .post(format!("{accounts_url}/rest-made/regenerateKey"))
+        .bearer_auth(&token)
+        .json(&json!({"keyKind": "PrimaryMaster"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(regenerated["primaryMasterKey"], keys["primaryMasterKey"]);
+    assert_eq!(regenerated["secondaryMasterKey"], keys["secondaryMasterKey"]);
+    let res = api.delete(format!("{accounts_url}/rest-made")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    api_error(api.get(format!("{accounts_url}/rest-made")).bearer_auth(&token).send().await.unwrap(), StatusCode::NOT_FOUND, "NotFound")
+        .await;
+
     // Tokens are listed without secrets; a revoked or expired one stops working at once.
     let mine: Value = api.get(url(&app, "/tokens")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(mine.as_array().unwrap().len(), 1);
