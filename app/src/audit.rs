@@ -8,9 +8,7 @@ use crate::error::AppError;
 pub use domain::audit::{AuditEntry, AuditFilter, ChainReport, Outcome};
 
 #[cfg(feature = "ssr")]
-mod bursts;
-#[cfg(feature = "ssr")]
-pub use bursts::Bursts;
+pub use control::audit_bursts::Bursts;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

@@ -6,14 +6,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-mod limiter;
-#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub use control::session;
 
 #[cfg(feature = "ssr")]
-pub use limiter::{LimiterPolicy, LoginLimiter};
+pub use control::login_limiter::{LimiterPolicy, LoginLimiter};
 
 /// The signed-in user as the portal sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

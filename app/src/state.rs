@@ -6,10 +6,10 @@
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
-use crate::audit::Bursts;
-use crate::auth::LoginLimiter;
-use crate::crypto::MasterKey;
 use crate::error::AppError;
+use control::audit_bursts::Bursts;
+use control::crypto::MasterKey;
+use control::login_limiter::LoginLimiter;
 pub use control::session::SessionPolicy;
 
 /// Shared server state, cheap to clone.

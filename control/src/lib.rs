@@ -6,9 +6,11 @@
 pub mod account_keys;
 pub mod api_tokens;
 pub mod audit;
+pub mod audit_bursts;
 pub mod authz;
 pub mod crypto;
 pub mod db;
+pub mod login_limiter;
 pub mod restore;
 pub mod session;
 

@@ -1,6 +1,6 @@
 //! The data plane's audit trail: database and container changes made through the REST API (who:
 //! which account key), and requests refused for their key (401, 403) — those counted into one
-//! row per kind and window (`app::audit::Bursts`), so that a stream of bad requests cannot grow
+//! row per kind and window (`control::audit_bursts::Bursts`), so that a stream of bad requests cannot grow
 //! the log.
 
 use app::audit::Outcome;

@@ -1,5 +1,5 @@
 //! Writes the counted rows that sum up bursts of repeated failures once their window has closed
-//! (see `app::audit::Bursts`). The counts are this process's own, so every replica runs this for
+//! (see `control::audit_bursts::Bursts`). The counts are this process's own, so every replica runs this for
 //! itself; no lease is needed.
 
 use app::state::AppState;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use control::audit::Record;
+use crate::audit::Record;
 
 /// Keys tracked at once; beyond it, new kinds of event share one overflow count.
 const MAX_KEYS: usize = 10_000;
@@ -104,7 +104,7 @@ fn summary(b: Burst) -> Option<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::Outcome;
+    use domain::audit::Outcome;
 
     fn rec(detail: &str) -> Record {
         Record {
