@@ -22,6 +22,11 @@ fn url(app: &TestApp, path: &str) -> String {
     format!("{}/api/v1{path}", app.base)
 }
 
+/// GETs `url` with the token and answers the JSON body.
+async fn get_json(api: &Client, url: impl reqwest::IntoUrl, token: &str) -> Value {
+    api.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 /// Asserts the status and the one error shape; returns the message.
 async fn api_error(res: reqwest::Response, status: StatusCode, code: &str) -> String {
     assert_eq!(res.status(), status);
@@ -67,22 +72,12 @@ async fn a_script_restores_with_a_token(app: TestApp) {
     )
     .await;
 
-    let accounts: Value =
-        api.get(url(&app, &format!("/subscriptions/{sub}/accounts"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let accounts: Value = get_json(&api, url(&app, &format!("/subscriptions/{sub}/accounts")), &token).await;
     assert!(accounts.as_array().unwrap().iter().any(|a| a["name"] == "src"), "{accounts}");
-    let account: Value =
-        api.get(url(&app, &format!("/subscriptions/{sub}/accounts/src"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let account: Value = get_json(&api, url(&app, &format!("/subscriptions/{sub}/accounts/src")), &token).await;
     assert_eq!(account["id"], src);
 
-    let restorable: Value = api
-        .get(url(&app, &format!("/subscriptions/{sub}/restorableDatabaseAccounts")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let restorable: Value = get_json(&api, url(&app, &format!("/subscriptions/{sub}/restorableDatabaseAccounts")), &token).await;
     assert!(restorable.as_array().unwrap().iter().any(|a| a["id"] == src && a["can_restore"] == true), "{restorable}");
     let resources: Value = api
         .get(url(&app, &format!("/subscriptions/{sub}/restorableDatabaseAccounts/{src}/restorableSqlResources")))
@@ -96,15 +91,7 @@ async fn a_script_restores_with_a_token(app: TestApp) {
         .unwrap();
     assert_eq!(resources[0]["id"], "shop");
     assert_eq!(resources[0]["containers"][0]["id"], "orders");
-    let events: Value = api
-        .get(url(&app, &format!("/subscriptions/{sub}/restorableDatabaseAccounts/{src}/events")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events: Value = get_json(&api, url(&app, &format!("/subscriptions/{sub}/restorableDatabaseAccounts/{src}/events")), &token).await;
     assert_eq!(events.as_array().unwrap().len(), 2, "{events}");
 
     let restores = url(&app, &format!("/subscriptions/{sub}/restores"));
@@ -125,7 +112,7 @@ async fn a_script_restores_with_a_token(app: TestApp) {
     assert_eq!(res.status(), StatusCode::OK);
     let plan: Value = res.json().await.unwrap();
     assert_eq!(plan["resources"], json!(["shop/orders"]));
-    let jobs: Value = api.get(&restores).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let jobs: Value = get_json(&api, &restores, &token).await;
     assert_eq!(jobs, json!([]));
 
     let res = api.post(&restores).bearer_auth(&token).json(&body).send().await.unwrap();
@@ -134,7 +121,7 @@ async fn a_script_restores_with_a_token(app: TestApp) {
     let job_url = format!("{restores}/{}", job["id"].as_str().unwrap());
     let mut done = Value::Null;
     for _ in 0..300 {
-        done = api.get(&job_url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        done = get_json(&api, &job_url, &token).await;
         if matches!(done["state"].as_str(), Some("Succeeded" | "Failed")) {
             break;
         }
@@ -214,7 +201,7 @@ async fn a_script_restores_with_a_token(app: TestApp) {
         .await;
 
     // Tokens are listed without secrets; a revoked or expired one stops working at once.
-    let mine: Value = api.get(url(&app, "/tokens")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let mine: Value = get_json(&api, url(&app, "/tokens"), &token).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert!(mine[0].get("secret").is_none() && mine[0]["last_used_at"].is_string(), "{mine}");
     let (other, other_id) = token_for(&app, &app.client, "short-lived", "1").await;
