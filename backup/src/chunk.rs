@@ -15,6 +15,12 @@
 //! container, and is listed with its hash and item count in `backup_snapshot_chunks`; the
 //! snapshot's row goes in with its chunk list in one transaction, after every chunk is stored.
 //!
+//! Chunk boundaries are content-defined: a chunk ends after an item whose key hashes below a
+//! threshold (once the chunk holds half the bound; always at twice it), so a change to one item
+//! moves the boundaries of its own chunk only. That lets a full merge list a previous chunk that
+//! no change touched as it is — same object, sealed identity recorded in its row — instead of
+//! rewriting it (see [`crate::replay::Merge`]): a merge costs what changed, not the account.
+//!
 //! Chunk names are fixed by the snapshot and index, and a run's chunk boundaries are fixed by
 //! its input, so a run that died part-way is simply run again: a chunk that is already stored
 //! is kept if it holds exactly what this run would write.
@@ -31,8 +37,7 @@ use crate::replay::AccountAt;
 use crate::segment::{self, Entry};
 use crate::storage::{BackupStorage, Put};
 
-/// How large a chunk grows before it is sealed (plain bytes; the item that reaches the bound
-/// ends its chunk).
+/// How large chunks grow (plain bytes): `bytes` on average, between half and twice that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChunkBounds {
     pub bytes: usize,
@@ -41,6 +46,37 @@ pub struct ChunkBounds {
 impl ChunkBounds {
     /// What the service uses: tens of MiB keep the chunk count small and a chunk's memory modest.
     pub const DEFAULT: Self = Self { bytes: 16 * 1024 * 1024 };
+
+    /// Whether a chunk holding `len` bytes ends after its last row (`row` bytes, keyed
+    /// `pk`/`id`). Past half the bound, each row ends it with a chance of its size over the
+    /// other half, decided by its key's hash: the same rows cut in the same places whatever
+    /// came before them, and a chunk averages `bytes` whatever the item size.
+    fn ends_after(self, len: usize, row: usize, pk: &str, id: &str) -> bool {
+        let min = self.bytes / 2;
+        if len >= self.bytes.saturating_mul(2) {
+            return true;
+        }
+        if len < min {
+            return false;
+        }
+        let span = (self.bytes - min).max(1) as u128;
+        ((u128::from(key_hash(pk, id)) * span) >> 64) < row as u128
+    }
+}
+
+/// A fixed, well-mixed 64-bit hash of an item's key (FNV-1a, then SplitMix64's finaliser):
+/// where chunks end must not change between versions or processes.
+fn key_hash(pk: &str, id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pk.bytes().chain([0xff]).chain(id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// One item of a snapshot.
@@ -111,6 +147,8 @@ pub struct SnapshotWriter {
     chunks: Vec<backup_snapshot_chunk::Model>,
     /// The container the open chunk belongs to.
     open: Option<(String, String)>,
+    /// The key of the open chunk's first row.
+    first: Option<(String, String)>,
     buf: Vec<u8>,
     buf_items: i64,
     /// The chunk being sealed and stored (at most one); it hands its buffer back for the next.
@@ -162,6 +200,7 @@ impl SnapshotWriter {
             parent_seq,
             chunks: Vec::new(),
             open: None,
+            first: None,
             buf: Vec::new(),
             buf_items: 0,
             in_flight: None,
@@ -203,6 +242,11 @@ impl SnapshotWriter {
     /// # Errors
     /// Storage errors; [`BackupError::Invalid`] for a body that is not compact JSON.
     pub async fn push_row(&mut self, database: &str, container: &str, pk: &str, id: &str, body: Option<&str>) -> Result<(), BackupError> {
+        // Rows come from memory and rarely make the task wait, so without this a snapshot would
+        // hold its runtime thread for a whole chunk, and a data-plane request woken on that
+        // thread would wait behind it. A unit of the task's budget per row lets it run its
+        // share and then step aside.
+        tokio::task::coop::consume_budget().await;
         if self.open.as_ref().is_some_and(|(d, c)| d != database || c != container) {
             self.seal().await?;
         }
@@ -213,6 +257,10 @@ impl SnapshotWriter {
         if memchr::memchr2(b'\n', b'\t', body.as_bytes()).is_some() || (self.parent_seq.is_none() && body.is_empty()) {
             return Err(BackupError::Invalid(format!("item {id:?} is not compact JSON")));
         }
+        if self.first.is_none() {
+            self.first = Some((pk.to_owned(), id.to_owned()));
+        }
+        let start = self.buf.len();
         push_json_string(&mut self.buf, pk)?;
         self.buf.push(b'\t');
         push_json_string(&mut self.buf, id)?;
@@ -220,9 +268,41 @@ impl SnapshotWriter {
         self.buf.extend_from_slice(body.as_bytes());
         self.buf.push(b'\n');
         self.buf_items += 1;
-        if self.buf.len() >= self.bounds.bytes {
+        if self.bounds.ends_after(self.buf.len(), self.buf.len() - start, pk, id) {
             self.seal().await?;
         }
+        Ok(())
+    }
+
+    /// Whether the next row of `database`/`container` would start a chunk.
+    pub fn at_boundary(&self, database: &str, container: &str) -> bool {
+        self.open.as_ref().is_none_or(|(d, c)| d != database || c != container)
+    }
+
+    /// Lists `chunk` of an earlier snapshot (of the same account and container, holding exactly
+    /// the rows that come next) as this snapshot's next chunk, without rewriting it. Only at a
+    /// boundary.
+    ///
+    /// # Errors
+    /// Those of storing the chunk before; [`BackupError::Invalid`] when a chunk is open.
+    pub async fn reuse(&mut self, chunk: &backup_snapshot_chunk::Model) -> Result<(), BackupError> {
+        if !self.at_boundary(&chunk.database_id, &chunk.container_id) || chunk.account_id != self.account_id || chunk.idx == 0 {
+            return Err(BackupError::Invalid(format!("{} cannot be carried over here", chunk.object_key)));
+        }
+        // Another container's open chunk ends here.
+        self.seal().await?;
+        let idx = self.next_idx;
+        self.next_idx = idx.checked_add(1).ok_or_else(|| BackupError::Invalid("too many chunks in one snapshot".into()))?;
+        // The list stays in order: the chunk being stored goes first.
+        self.wait().await?;
+        let (sealed_seq, sealed_idx) = chunk.sealed_as();
+        self.chunks.push(backup_snapshot_chunk::Model {
+            seq: self.seq,
+            idx,
+            sealed_seq: Some(sealed_seq),
+            sealed_idx: Some(sealed_idx),
+            ..chunk.clone()
+        });
         Ok(())
     }
 
@@ -234,6 +314,7 @@ impl SnapshotWriter {
         let next = self.spare.take().unwrap_or_else(|| Vec::with_capacity(self.bounds.bytes.min(64 << 20)));
         let plain = std::mem::replace(&mut self.buf, next);
         let items = std::mem::take(&mut self.buf_items);
+        let (first_pk, first_id) = self.first.take().unzip();
         self.wait().await?;
         let (storage, key, account_id, seq) = (self.storage.clone(), self.key.clone(), self.account_id.clone(), self.seq);
         self.in_flight = Some(AbortOnDrop(tokio::spawn(async move {
@@ -270,6 +351,10 @@ impl SnapshotWriter {
                 bytes: i64::try_from(len).unwrap_or(i64::MAX),
                 sha256: sha,
                 object_key: name,
+                first_pk,
+                first_id,
+                sealed_seq: None,
+                sealed_idx: None,
             };
             Ok((row, plain))
         })));
@@ -328,12 +413,16 @@ impl SnapshotWriter {
     }
 }
 
-/// The hash a snapshot's row holds of its chunk list (`index hash` lines, in order), so that a
-/// chunk list cut short, reordered or pointed at other objects is noticed.
+/// The hash a snapshot's row holds of its chunk list (`index hash` lines, in order, with the
+/// sealed identity of a chunk carried over), so that a chunk list cut short, reordered or
+/// pointed at other objects is noticed.
 fn list_hash(chunks: &[backup_snapshot_chunk::Model]) -> String {
     let mut list = String::new();
     for c in chunks {
-        list.push_str(&format!("{} {}\n", c.idx, c.sha256));
+        match (c.sealed_seq, c.sealed_idx) {
+            (Some(seq), Some(idx)) => list.push_str(&format!("{} {} {seq}/{idx}\n", c.idx, c.sha256)),
+            _ => list.push_str(&format!("{} {}\n", c.idx, c.sha256)),
+        }
     }
     hex::encode(Sha256::digest(list.as_bytes()))
 }
@@ -377,6 +466,13 @@ impl Snapshot {
             .iter()
             .filter(|c| c.database_id == database && c.container_id == container)
             .fold((0, 0), |(n, b), c| (n + 1, b + c.bytes.unsigned_abs()))
+    }
+
+    /// Whether every chunk of `database`/`container` records where it starts, so a merge can
+    /// carry untouched ones over (not so for chunks written before that was recorded).
+    pub(crate) fn can_carry_over(&self, database: &str, container: &str) -> bool {
+        self.row.chunks > 0
+            && self.chunks.iter().filter(|c| c.database_id == database && c.container_id == container).all(|c| c.first_key().is_some())
     }
 
     /// The snapshot's databases and containers, and (for a delta) the containers reset since its
@@ -469,8 +565,9 @@ fn line(i: &Item) -> String {
 
 async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk::Model) -> Result<Vec<u8>, BackupError> {
     let bytes = storage.get(&c.object_key).await?;
+    let (seq, idx) = c.sealed_as();
     let (key, aad, name, sha) =
-        (key.clone(), chunk_aad(&c.account_id, c.seq, c.idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
+        (key.clone(), chunk_aad(&c.account_id, seq, idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
     cpu::run(move || {
         segment::check_hash(&name, &bytes, &sha)?;
         segment::open_plain(&key, &aad, &name, bytes)
@@ -510,24 +607,66 @@ impl ChunkCursor {
     /// [`BackupError::Integrity`] for a chunk that is missing, altered, unreadable or holds
     /// another number of items than its manifest line says.
     pub async fn next(&mut self) -> Result<Option<Row>, BackupError> {
-        while self.pos >= self.plain.len() {
-            if let Some(c) = self.current.take()
-                && c.items != self.seen
-            {
-                return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
+        loop {
+            if let Some(row) = self.next_in_chunk()? {
+                return Ok(Some(row));
             }
-            let Some(c) = self.pending.pop() else { return Ok(None) };
-            self.plain = match self.prefetch.take() {
-                Some(task) => task.join().await??,
-                None => fetch(&self.storage, &self.key, &c).await?,
-            };
-            if let Some(next) = self.pending.last().cloned().filter(|_| self.read_ahead) {
-                let (storage, key) = (self.storage.clone(), self.key.clone());
-                self.prefetch = Some(AbortOnDrop(tokio::spawn(async move { fetch(&storage, &key, &next).await })));
+            if !self.open_next().await? {
+                return Ok(None);
             }
-            self.pos = 0;
-            self.seen = 0;
-            self.current = Some(c);
+        }
+    }
+
+    /// The chunk that [`Self::open_next`] would open, and the one after it.
+    pub(crate) fn upcoming(&self) -> (Option<&backup_snapshot_chunk::Model>, Option<&backup_snapshot_chunk::Model>) {
+        let n = self.pending.len();
+        (self.pending.last(), n.checked_sub(2).and_then(|i| self.pending.get(i)))
+    }
+
+    /// Passes over the upcoming chunk without reading it.
+    pub(crate) fn skip(&mut self) -> Option<backup_snapshot_chunk::Model> {
+        self.prefetch = None;
+        self.pending.pop()
+    }
+
+    /// Whether opening a chunk starts fetching the one after it.
+    pub(crate) fn set_read_ahead(&mut self, on: bool) {
+        self.read_ahead = on;
+    }
+
+    /// Opens the upcoming chunk (the current one must be read to its end); `false` when none
+    /// is left.
+    ///
+    /// # Errors
+    /// As [`Self::next`].
+    pub(crate) async fn open_next(&mut self) -> Result<bool, BackupError> {
+        if let Some(c) = self.current.take()
+            && c.items != self.seen
+        {
+            return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
+        }
+        let Some(c) = self.pending.pop() else { return Ok(false) };
+        self.plain = match self.prefetch.take() {
+            Some(task) => task.join().await??,
+            None => fetch(&self.storage, &self.key, &c).await?,
+        };
+        if let Some(next) = self.pending.last().cloned().filter(|_| self.read_ahead) {
+            let (storage, key) = (self.storage.clone(), self.key.clone());
+            self.prefetch = Some(AbortOnDrop(tokio::spawn(async move { fetch(&storage, &key, &next).await })));
+        }
+        self.pos = 0;
+        self.seen = 0;
+        self.current = Some(c);
+        Ok(true)
+    }
+
+    /// The next row of the open chunk, or `None` at its end.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] for a row that does not parse.
+    pub(crate) fn next_in_chunk(&mut self) -> Result<Option<Row>, BackupError> {
+        if self.pos >= self.plain.len() {
+            return Ok(None);
         }
         let rest = &self.plain[self.pos..];
         let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
@@ -606,6 +745,57 @@ mod tests {
             ids.push(i.id);
         }
         assert_eq!(ids, ["a", "b"], "items come sorted");
+    }
+
+    /// Where a run of (key, row size) is cut by `bounds`: the byte offsets after each chunk.
+    fn cuts(bounds: ChunkBounds, rows: &[(String, usize)]) -> Vec<usize> {
+        let (mut out, mut len, mut at) = (Vec::new(), 0, 0);
+        for (id, size) in rows {
+            len += size;
+            at += size;
+            if bounds.ends_after(len, *size, "[\"p\"]", id) {
+                out.push(at);
+                len = 0;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_average_their_bound_whatever_the_item_size_and_stay_within_half_and_twice_it() {
+        let bounds = ChunkBounds { bytes: 64 * 1024 };
+        for size in [100, 1_000, 10_000] {
+            let rows: Vec<(String, usize)> = (0..(20_000_000 / size)).map(|i| (format!("item-{i:09}"), size)).collect();
+            let ends = cuts(bounds, &rows);
+            let lens: Vec<usize> = ends.iter().scan(0, |prev, &e| Some(e - std::mem::replace(prev, e))).collect();
+            let mean = lens.iter().sum::<usize>() as f64 / lens.len() as f64;
+            assert!((0.8..1.25).contains(&(mean / bounds.bytes as f64)), "{size}-byte items: mean chunk {mean}");
+            assert!(lens.iter().all(|&l| l >= bounds.bytes / 2 && l < bounds.bytes * 2 + size), "{size}-byte items");
+        }
+    }
+
+    #[test]
+    fn a_changed_item_moves_the_boundaries_near_it_only() {
+        let bounds = ChunkBounds { bytes: 16 * 1024 };
+        let mut rows: Vec<(String, usize)> = (0..50_000).map(|i| (format!("item-{i:09}"), 200)).collect();
+        let before = cuts(bounds, &rows);
+        rows[20_000].1 = 3_000; // one item grows
+        rows.insert(30_000, ("item-000030000a".into(), 200)); // one is added
+        let after = cuts(bounds, &rows);
+        let shifted: std::collections::BTreeSet<usize> = after
+            .iter()
+            .map(|&e| {
+                if e > 30_000 * 200 + 2_800 {
+                    e - 3_000
+                } else if e > 20_000 * 200 {
+                    e - 2_800
+                } else {
+                    e
+                }
+            })
+            .collect();
+        let same = before.iter().filter(|e| shifted.contains(e)).count();
+        assert!(same + 6 >= before.len(), "{same} of {} boundaries stay where they were", before.len());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::chunk::{ChunkCursor, Item, Row, Snapshot};
 use crate::cpu;
-use crate::entities::{backup_segment, backup_snapshot};
+use crate::entities::{backup_segment, backup_snapshot, backup_snapshot_chunk};
 use crate::error::BackupError;
 use crate::keys::{DataKey, KeyWrapKey};
 use crate::restore::DatabaseSelection;
@@ -469,22 +469,58 @@ impl PointInTime {
     /// # Errors
     /// Reading the snapshots (a container that did not exist then streams nothing).
     pub async fn items(&self, database: &str, container: &str) -> Result<ItemStream<'_>, BackupError> {
-        let body = self.meta.databases.get(database).and_then(|d| d.containers.get(container)).map(|c| &c.body);
+        let default_ttl = self.container_body(database, container).and_then(|b| b.get("defaultTtl")).and_then(Value::as_i64);
+        Ok(ItemStream {
+            merge: self.merge_of(database, container, false).await?,
+            expire_at: self.expire_at.filter(|_| default_ttl.is_some()).map(|t| (t.timestamp(), default_ttl.unwrap_or(-1))),
+        })
+    }
+
+    /// The items of `database`/`container` for a full snapshot: as [`Self::items`] (no expiry
+    /// applied), except that chunks of the full snapshot it starts from that no change touches
+    /// come as they are, when the writer is at a chunk boundary.
+    ///
+    /// # Errors
+    /// As [`Self::items`].
+    pub(crate) async fn merge(&self, database: &str, container: &str) -> Result<Merge<'_>, BackupError> {
+        self.merge_of(database, container, true).await
+    }
+
+    fn container_body(&self, database: &str, container: &str) -> Option<&Value> {
+        self.meta.databases.get(database).and_then(|d| d.containers.get(container)).map(|c| &c.body)
+    }
+
+    async fn merge_of(&self, database: &str, container: &str, carry_over: bool) -> Result<Merge<'_>, BackupError> {
+        let exists = self.container_body(database, container).is_some();
+        let mut base = None;
+        let mut carry = false;
         let mut sources = Vec::new();
-        if let (Some(key), Some(_)) = (&self.key, body) {
-            // The first (largest) snapshot reads ahead; the deltas on it hold a chunk each.
-            for (i, l) in self.layers_of(database, container).iter().enumerate() {
+        if let (Some(key), true) = (&self.key, exists) {
+            let layers = self.layers_of(database, container);
+            for (i, l) in layers.iter().enumerate() {
                 let cursor = l.snapshot.items(&self.storage, key, database, container).await?;
-                sources.push(Source { cursor: if i == 0 { cursor } else { cursor.one_at_a_time() }, head: None });
+                if i == 0 {
+                    // The first (largest) snapshot reads ahead; the deltas on it hold a chunk each.
+                    // Only a full snapshot's chunks (no deletions in them) carry over.
+                    carry = carry_over
+                        && std::ptr::eq(l, &self.layers[0])
+                        && l.snapshot.row.parent_seq.is_none()
+                        && l.snapshot.can_carry_over(database, container);
+                    base = Some(cursor);
+                } else {
+                    sources.push(Source { cursor: cursor.one_at_a_time(), head: None });
+                }
             }
         }
         let delta = self.deltas.get(&(database.to_owned(), container.to_owned()));
-        let default_ttl = body.and_then(|b| b.get("defaultTtl")).and_then(Value::as_i64);
-        Ok(ItemStream {
-            sources,
-            started: false,
-            tail: delta.filter(|_| body.is_some()).map(|d| d.items.iter().peekable()),
-            expire_at: self.expire_at.filter(|_| default_ttl.is_some()).map(|t| (t.timestamp(), default_ttl.unwrap_or(-1))),
+        Ok(Merge {
+            base,
+            carry,
+            // Without carrying over, the base is read through as one run of rows.
+            in_chunk: !carry,
+            head: None,
+            opened_last: false,
+            changes: Changes { sources, started: false, tail: delta.filter(|_| exists).map(|d| d.items.iter().peekable()), head: None },
         })
     }
 }
@@ -497,14 +533,193 @@ struct Source {
 
 type TailIter<'a> = std::iter::Peekable<std::collections::btree_map::Iter<'a, (String, String), Option<String>>>;
 
+/// What changed in a container since the snapshot it starts from: the rows of the deltas on
+/// it merged with the tail's changes by (partition key, id), the newest version of each key
+/// only, deletions kept (a `None` body).
+struct Changes<'a> {
+    /// The deltas, oldest first.
+    sources: Vec<Source>,
+    started: bool,
+    tail: Option<TailIter<'a>>,
+    /// The next change, once peeked.
+    head: Option<Row>,
+}
+
+impl Changes<'_> {
+    async fn peek(&mut self) -> Result<Option<&Row>, BackupError> {
+        if self.head.is_none() {
+            self.head = self.advance().await?;
+        }
+        Ok(self.head.as_ref())
+    }
+
+    async fn pop(&mut self) -> Result<Option<Row>, BackupError> {
+        self.peek().await?;
+        Ok(self.head.take())
+    }
+
+    async fn advance(&mut self) -> Result<Option<Row>, BackupError> {
+        if !self.started {
+            self.started = true;
+            for s in &mut self.sources {
+                s.head = s.cursor.next().await?;
+            }
+        }
+        // The smallest key anywhere.
+        let mut min: Option<(String, String)> = None;
+        let heads = self.sources.iter().filter_map(|s| s.head.as_ref().map(|r| (&r.pk, &r.id)));
+        let tail = self.tail.as_mut().and_then(|t| t.peek().map(|((pk, id), _)| (pk, id)));
+        for (pk, id) in heads.chain(tail) {
+            if min.as_ref().is_none_or(|(mp, mi)| (pk, id) < (mp, mi)) {
+                min = Some((pk.clone(), id.clone()));
+            }
+        }
+        let Some((pk, id)) = min else { return Ok(None) };
+        // The newest version wins: the tail's, else the newest delta's; every source holding
+        // the key moves past it.
+        let mut newest = None;
+        for s in &mut self.sources {
+            if s.head.as_ref().is_some_and(|r| r.pk == pk && r.id == id) {
+                newest = s.head.take().map(|r| r.body);
+                s.head = s.cursor.next().await?;
+            }
+        }
+        if let Some(t) = self.tail.as_mut()
+            && t.peek().is_some_and(|((p, i), _)| *p == pk && *i == id)
+        {
+            newest = t.next().map(|(_, body)| body.clone());
+        }
+        Ok(Some(Row { pk, id, body: newest.flatten() }))
+    }
+}
+
+/// What a [`Merge`] gives next.
+pub(crate) enum Step {
+    /// A chunk of the base snapshot that no change touches, to be listed as it is.
+    CarryOver(backup_snapshot_chunk::Model),
+    Item(Item),
+}
+
+/// Where the next row comes from.
+enum Next {
+    Base,
+    Change,
+    /// Both hold the key: the change wins, the base row goes.
+    Both,
+    /// Neither, within the open chunk.
+    None,
+}
+
+/// One container's rows at an instant: the base snapshot's rows merged with the [`Changes`]
+/// on it. Used to carry chunks over ([`PointInTime::merge`]), the base is read a chunk at a
+/// time, and each change goes with the chunk whose range holds it (up to the next chunk's
+/// first key); a chunk no change falls in is passed on whole.
+pub(crate) struct Merge<'a> {
+    base: Option<ChunkCursor>,
+    carry: bool,
+    /// Whether a base chunk (without carrying over: the whole base) is being read.
+    in_chunk: bool,
+    /// Its next row, once read.
+    head: Option<Row>,
+    /// Whether the last base chunk was opened rather than carried over: then the next one is
+    /// read ahead as this one opens (changes that touch one chunk tend to touch the next).
+    opened_last: bool,
+    changes: Changes<'a>,
+}
+
+fn key_of(r: &Row) -> (&str, &str) {
+    (&r.pk, &r.id)
+}
+
+impl Merge<'_> {
+    /// The next chunk to carry over (only if `at_boundary`: the writer would start a chunk with
+    /// the next row) or the next item; `None` after the last.
+    ///
+    /// # Errors
+    /// As [`ChunkCursor::next`].
+    pub(crate) async fn next(&mut self, at_boundary: bool) -> Result<Option<Step>, BackupError> {
+        // As in `SnapshotWriter::push_row`: a run of rows from memory steps aside now and then.
+        tokio::task::coop::consume_budget().await;
+        loop {
+            if self.in_chunk {
+                if self.head.is_none()
+                    && let Some(base) = self.base.as_mut()
+                {
+                    self.head = if self.carry { base.next_in_chunk()? } else { base.next().await? };
+                }
+                let upper = if self.carry { self.base.as_ref().and_then(|b| b.upcoming().0).and_then(|c| c.first_key()) } else { None };
+                let change = self.changes.peek().await?.filter(|c| upper.is_none_or(|u| key_of(c) < u));
+                let next = match (self.head.as_ref(), change) {
+                    (None, None) => Next::None,
+                    (Some(_), None) => Next::Base,
+                    (None, Some(_)) => Next::Change,
+                    (Some(b), Some(c)) => match key_of(b).cmp(&key_of(c)) {
+                        std::cmp::Ordering::Less => Next::Base,
+                        std::cmp::Ordering::Greater => Next::Change,
+                        std::cmp::Ordering::Equal => Next::Both,
+                    },
+                };
+                let row = match next {
+                    Next::None => {
+                        self.in_chunk = false;
+                        continue;
+                    }
+                    Next::Base => self.head.take(),
+                    Next::Change => self.changes.pop().await?,
+                    Next::Both => {
+                        self.head = None;
+                        self.changes.pop().await?
+                    }
+                };
+                if let Some(Row { pk, id, body: Some(body) }) = row {
+                    return Ok(Some(Step::Item(Item { pk, id, body })));
+                }
+                continue;
+            }
+            let (next, after) = self.base.as_ref().map_or((None, None), |b| b.upcoming());
+            let Some(next) = next else {
+                // No base chunk left: the changes after the last.
+                match self.changes.pop().await? {
+                    None => return Ok(None),
+                    Some(Row { pk, id, body: Some(body) }) => return Ok(Some(Step::Item(Item { pk, id, body }))),
+                    Some(_) => continue,
+                }
+            };
+            // Carrying over, every chunk records its first key (see `merge_of`).
+            let first =
+                next.first_key().ok_or_else(|| BackupError::Integrity(format!("{} does not record where it starts", next.object_key)))?;
+            let (first, after) =
+                ((first.0.to_owned(), first.1.to_owned()), after.and_then(|c| c.first_key()).map(|(p, i)| (p.to_owned(), i.to_owned())));
+            let change = self.changes.peek().await?.map(|c| (c.pk.clone(), c.id.clone()));
+            if change.as_ref().is_some_and(|c| *c < first) {
+                // A change before the chunk's range (between the previous chunk and this one).
+                if let Some(Row { pk, id, body: Some(body) }) = self.changes.pop().await? {
+                    return Ok(Some(Step::Item(Item { pk, id, body })));
+                }
+                continue;
+            }
+            let untouched = change.is_none_or(|c| after.is_some_and(|a| c >= a));
+            let Some(base) = self.base.as_mut() else { continue };
+            if at_boundary && untouched {
+                self.opened_last = false;
+                if let Some(chunk) = base.skip() {
+                    return Ok(Some(Step::CarryOver(chunk)));
+                }
+                continue;
+            }
+            base.set_read_ahead(self.opened_last);
+            base.open_next().await?;
+            self.opened_last = true;
+            self.in_chunk = true;
+        }
+    }
+}
+
 /// One container's items at an instant, streamed: the snapshots' rows merged by (partition
 /// key, id) with the tail's changes, the newest version of each item winning and deletions
 /// dropping it. See [`PointInTime::items`].
 pub struct ItemStream<'a> {
-    /// Oldest (the full snapshot) first.
-    sources: Vec<Source>,
-    started: bool,
-    tail: Option<TailIter<'a>>,
+    merge: Merge<'a>,
     /// (instant, container default TTL) when items that had expired by then are left out.
     expire_at: Option<(i64, i64)>,
 }
@@ -516,51 +731,18 @@ impl ItemStream<'_> {
     /// As [`ChunkCursor::next`].
     pub async fn next(&mut self) -> Result<Option<Item>, BackupError> {
         loop {
-            let Some(item) = self.merged().await? else { return Ok(None) };
+            let item = match self.merge.next(false).await? {
+                None => return Ok(None),
+                Some(Step::Item(item)) => item,
+                // Only offered at a boundary, which this never claims.
+                Some(Step::CarryOver(_)) => continue,
+            };
             if let Some((now, default_ttl)) = self.expire_at
                 && expired(&item.body, now, default_ttl)
             {
                 continue;
             }
             return Ok(Some(item));
-        }
-    }
-
-    async fn merged(&mut self) -> Result<Option<Item>, BackupError> {
-        if !self.started {
-            self.started = true;
-            for s in &mut self.sources {
-                s.head = s.cursor.next().await?;
-            }
-        }
-        loop {
-            // The smallest key anywhere.
-            let mut min: Option<(String, String)> = None;
-            let heads = self.sources.iter().filter_map(|s| s.head.as_ref().map(|r| (&r.pk, &r.id)));
-            let tail = self.tail.as_mut().and_then(|t| t.peek().map(|((pk, id), _)| (pk, id)));
-            for (pk, id) in heads.chain(tail) {
-                if min.as_ref().is_none_or(|(mp, mi)| (pk, id) < (mp, mi)) {
-                    min = Some((pk.clone(), id.clone()));
-                }
-            }
-            let Some((pk, id)) = min else { return Ok(None) };
-            // The newest version wins: the tail's, else the newest snapshot's; every source
-            // holding the key moves past it.
-            let mut newest: Option<Option<String>> = None;
-            for s in &mut self.sources {
-                if s.head.as_ref().is_some_and(|r| r.pk == pk && r.id == id) {
-                    newest = s.head.take().map(|r| r.body);
-                    s.head = s.cursor.next().await?;
-                }
-            }
-            if let Some(t) = self.tail.as_mut()
-                && t.peek().is_some_and(|((p, i), _)| *p == pk && *i == id)
-            {
-                newest = t.next().map(|(_, body)| body.clone());
-            }
-            if let Some(Some(body)) = newest {
-                return Ok(Some(Item { pk, id, body }));
-            }
         }
     }
 }

@@ -7,8 +7,9 @@
 //! change — a cost that follows the log, not the account. Once the deltas on the last full
 //! snapshot add up to a share of it (or stack too deep), a *full* one is written: the previous
 //! snapshots' chunks merged, container by container, with the log since, streamed, holding a
-//! chunk per snapshot and the log since the last one. So an account is rewritten about once per
-//! that share of its size in changes, and a restore reads at most a few snapshots.
+//! chunk per snapshot and the log since the last one. A chunk of the previous full snapshot that
+//! no change falls in is listed again, not rewritten, so a full snapshot costs the chunks that
+//! changed. A restore reads at most a few snapshots.
 //!
 //! The server runs it in its own leased worker, never inside the shipping pass.
 
@@ -18,7 +19,7 @@ use crate::chunk::{ChunkBounds, SnapshotWriter};
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
-use crate::replay::{Bound, Items, PointInTime};
+use crate::replay::{Bound, Items, PointInTime, Step};
 use crate::storage::BackupStorage;
 
 /// When a base snapshot is due, and how it is cut.
@@ -153,9 +154,12 @@ pub async fn take(
             let mut writer = SnapshotWriter::start(storage, key, account_id, seq, policy.chunks, pit.resources()).await?;
             for (db_id, d) in &pit.resources().databases {
                 for coll_id in d.containers.keys() {
-                    let mut items = pit.items(db_id, coll_id).await?;
-                    while let Some(item) = items.next().await? {
-                        writer.push(db_id, coll_id, &item).await?;
+                    let mut merge = pit.merge(db_id, coll_id).await?;
+                    while let Some(step) = merge.next(writer.at_boundary(db_id, coll_id)).await? {
+                        match step {
+                            Step::CarryOver(chunk) => writer.reuse(&chunk).await?,
+                            Step::Item(item) => writer.push(db_id, coll_id, &item).await?,
+                        }
                     }
                 }
             }

@@ -1,7 +1,8 @@
 //! Chunked base snapshots and streaming restores: a container spans many chunks; a merge killed
 //! part-way is run again and keeps what it stored (nothing lost, nothing stored twice); a
 //! container deleted and made again after a snapshot does not bring the old items back; an
-//! altered or dropped chunk is named, and nothing is restored from it.
+//! altered or dropped chunk is named, and nothing is restored from it; a full merge carries the
+//! chunks no change touched over as they are.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -165,6 +166,84 @@ async fn merges_carry_changes_and_a_container_made_again_starts_empty() {
     let kinds: Vec<Option<i64>> = backup_snapshot::Entity::find().all(&db).await.unwrap().into_iter().map(|s| s.parent_seq).collect();
     assert_eq!(kinds.len(), 3);
     assert_eq!((kinds[0], kinds[1].is_some(), kinds[2]), (None, true, None), "full, delta, full");
+}
+
+#[tokio::test]
+async fn a_full_merge_rewrites_only_the_chunks_that_changed() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    for c in ["c", "still"] {
+        store::create_container(&db, ACCOUNT, "db", spec(c)).await.unwrap();
+        load(&db, c, 3_000).await;
+    }
+    ship(&db, &storage, &kek).await;
+    // Chunks of about 20 items: with only two or three, boundaries take several chunks to
+    // realign after a change.
+    let full = SnapshotPolicy { max_deltas: 0, chunks: ChunkBounds { bytes: 4096 }, ..POLICY };
+    let first = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap().unwrap();
+    let files = walk(&dir.path().join("b/accounts/a/snapshots")).len();
+
+    // A few changes in one container: an update, a deletion, a new item between two others.
+    store::write_item(&db, ACCOUNT, "db", "c", None, json!({"id": "i01500", "k": "p2", "n": -1}), WriteMode::Upsert).await.unwrap();
+    store::delete_item(&db, ACCOUNT, "db", "c", "[\"p5\"]", "i02000", None).await.unwrap();
+    store::write_item(&db, ACCOUNT, "db", "c", None, json!({"id": "i00700x", "k": "p0"}), WriteMode::Create).await.unwrap();
+    ship(&db, &storage, &kek).await;
+    let second = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap().unwrap();
+    let chunks = |seq: i64| {
+        let db = db.clone();
+        async move {
+            let all = backup_snapshot_chunk::Entity::find().all(&db).await.unwrap();
+            all.into_iter().filter(|c| c.seq == seq && c.idx > 0).collect::<Vec<_>>()
+        }
+    };
+    let (before, after) = (chunks(first).await, chunks(second).await);
+    let written = after.iter().filter(|c| c.sealed_seq.is_none()).count();
+    let carried = after.iter().filter(|c| c.sealed_seq == Some(first)).count();
+    assert!(before.len() > 200, "6 000 items in 4 KiB chunks: {}", before.len());
+    assert_eq!(written + carried, after.len());
+    assert!(
+        written <= 12,
+        "three changes rewrite the chunks they fall in (and the next, where boundaries realign): {written} of {}",
+        after.len()
+    );
+    assert_eq!(walk(&dir.path().join("b/accounts/a/snapshots")).len(), files + written + 1, "only those and chunk 0 are stored");
+    for c in after.iter().filter(|c| c.sealed_seq.is_some()) {
+        let origin = before.iter().find(|b| b.idx == c.sealed_idx.unwrap()).unwrap();
+        assert_eq!((&c.object_key, &c.sha256, c.items), (&origin.object_key, &origin.sha256, origin.items));
+    }
+    // Exact from the merged snapshot, which holds no log after it.
+    let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
+    assert_eq!(pit.stats().entries, 0);
+    for c in ["c", "still"] {
+        assert_eq!(restored(&db, &storage, &kek, c).await, live(&db, c).await, "{c}");
+    }
+
+    // Chunks carried over twice keep the identity they were sealed with; a delta in between
+    // changes nothing about that.
+    store::write_item(&db, ACCOUNT, "db", "still", None, json!({"id": "i00001", "k": "p1", "n": -2}), WriteMode::Upsert).await.unwrap();
+    ship(&db, &storage, &kek).await;
+    backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, SnapshotPolicy { chunks: full.chunks, ..POLICY }).await.unwrap().unwrap();
+    store::delete_item(&db, ACCOUNT, "db", "c", "[\"p0\"]", "i00700x", None).await.unwrap();
+    ship(&db, &storage, &kek).await;
+    let third = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap().unwrap();
+    let from_first = chunks(third).await.iter().filter(|c| c.sealed_seq == Some(first)).count();
+    assert!(from_first * 10 > before.len() * 9, "most chunks are still the first snapshot's objects: {from_first} of {}", before.len());
+    for c in ["c", "still"] {
+        assert_eq!(restored(&db, &storage, &kek, c).await, live(&db, c).await, "{c}");
+    }
+
+    // A carried-over chunk pointed at another object is caught by the snapshot's list hash.
+    let victim = chunks(third).await.into_iter().find(|c| c.sealed_seq == Some(first)).unwrap();
+    let other = before.iter().find(|b| b.idx != victim.sealed_idx.unwrap() && b.container_id == victim.container_id).unwrap();
+    let mut altered: backup_snapshot_chunk::ActiveModel = victim.clone().into();
+    altered.sealed_idx = sea_orm::ActiveValue::Set(Some(other.idx));
+    altered.object_key = sea_orm::ActiveValue::Set(other.object_key.clone());
+    altered.sha256 = sea_orm::ActiveValue::Set(other.sha256.clone());
+    sea_orm::ActiveModelTrait::update(altered, &db).await.unwrap();
+    let err = stream_all(&db, &storage, &kek).await.unwrap_err().to_string();
+    assert!(err.contains("does not match its manifest"), "{err}");
 }
 
 #[tokio::test]

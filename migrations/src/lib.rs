@@ -13,6 +13,7 @@ mod m20261125_000007_resource_events;
 mod m20261126_000008_snapshot_chunks;
 mod m20261126_000009_restore_plan;
 mod m20261126_000010_api_tokens;
+mod m20261126_000011_chunk_reuse;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_snapshot_chunks::Migration),
             Box::new(m20261126_000009_restore_plan::Migration),
             Box::new(m20261126_000010_api_tokens::Migration),
+            Box::new(m20261126_000011_chunk_reuse::Migration),
         ]
     }
 }

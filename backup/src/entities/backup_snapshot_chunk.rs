@@ -1,5 +1,7 @@
 //! One chunk of a snapshot: a sealed run of one container's items in (partition key, id)
-//! order, or (index 0) the snapshot's databases and containers.
+//! order, or (index 0) the snapshot's databases and containers. A chunk that no change touched
+//! since the previous full snapshot is listed again rather than rewritten (see
+//! [`crate::chunk`]).
 
 use sea_orm::entity::prelude::*;
 
@@ -22,7 +24,28 @@ pub struct Model {
     pub bytes: i64,
     /// SHA-256 (hex) of the object as stored.
     pub sha256: String,
+    /// The object; for a chunk carried over from an earlier snapshot, that snapshot's.
     pub object_key: String,
+    /// The key (partition key, id) of the chunk's first item: where its range starts. `None`
+    /// for chunk 0 and for chunks written before chunks were reused.
+    pub first_pk: Option<String>,
+    pub first_id: Option<String>,
+    /// For a chunk carried over unchanged from an earlier snapshot: the snapshot and index it
+    /// was sealed as, which its authenticated identity names. `None`: sealed as this row.
+    pub sealed_seq: Option<i64>,
+    pub sealed_idx: Option<i32>,
+}
+
+impl Model {
+    /// The snapshot and index the object was sealed as.
+    pub fn sealed_as(&self) -> (i64, i32) {
+        (self.sealed_seq.unwrap_or(self.seq), self.sealed_idx.unwrap_or(self.idx))
+    }
+
+    /// The key of the chunk's first item, if recorded.
+    pub fn first_key(&self) -> Option<(&str, &str)> {
+        Some((self.first_pk.as_deref()?, self.first_id.as_deref()?))
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
