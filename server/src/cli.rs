@@ -87,6 +87,39 @@ pub enum AccountsCommand {
     List,
     /// One account, by name.
     Show { name: String },
+    /// Create an account (the server checks the name, region and policy).
+    Create(CreateArgs),
+    /// Delete an account: it stays restorable for its backup retention.
+    Delete { name: String },
+    /// The account's four keys (audited).
+    Keys { name: String },
+    /// Replace one key; the old one stops working at once.
+    RegenerateKey {
+        name: String,
+        /// PrimaryMaster, SecondaryMaster, PrimaryReadonly or SecondaryReadonly.
+        #[arg(long)]
+        kind: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// 3–44 lowercase letters, digits and hyphens.
+    pub name: String,
+    #[arg(long)]
+    pub region: String,
+    /// Periodic (the default), Continuous7Days or Continuous30Days.
+    #[arg(long, default_value = "Periodic")]
+    pub backup: String,
+    /// Periodic: hours between full backups (1–24; default 4).
+    #[arg(long)]
+    pub interval_hours: Option<u32>,
+    /// Periodic: hours each backup is kept (default 8).
+    #[arg(long)]
+    pub retention_hours: Option<u32>,
+    /// Local, Zone or Geo (the default).
+    #[arg(long)]
+    pub redundancy: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +136,8 @@ pub enum RestorableCommand {
     },
     /// The account's database and container events, newest first.
     Events { account_id: String },
+    /// A periodic-mode account's full backups (its restore points), newest first.
+    Backups { account_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +152,44 @@ pub enum RestoreCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Restore deleted databases or containers back into the same account.
+    InPlace(InPlaceArgs),
+    /// Ask for a periodic backup to be restored into a new account; someone else approves.
+    Request(RequestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InPlaceArgs {
+    /// The account's id.
+    #[arg(long)]
+    pub account: String,
+    /// A second before the deletion (see `rewind restorable events`), RFC 3339.
+    #[arg(long)]
+    pub at: String,
+    /// A deleted database or database/container (repeat).
+    #[arg(long = "resource", required = true)]
+    pub resources: Vec<String>,
+    /// Wait for the restore to finish, showing its progress.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub wait_args: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// The source account's id.
+    #[arg(long)]
+    pub source: String,
+    /// The backup's time, as `rewind restorable backups` lists it.
+    #[arg(long)]
+    pub backup: String,
+    /// The new account's name.
+    #[arg(long)]
+    pub target: String,
+    /// A database or database/container to restore (repeat; none restores the whole account).
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +230,18 @@ pub struct WaitArgs {
 pub enum JobsCommand {
     /// The subscription's restore jobs, newest first.
     List,
+    /// Approve a restore request filed by someone else; the restore then runs.
+    Approve {
+        job_id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reject a restore request, saying why.
+    Reject {
+        job_id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// How a command ended, as the process's exit code.

@@ -59,6 +59,10 @@ impl Api {
         self.call(Method::POST, path, query, Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str) -> Result<Value, Failure> {
+        self.call(Method::DELETE, path, &[], None).await
+    }
+
     async fn call(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, Failure> {
         let url = format!("{}/api/v1{path}", self.base);
         let mut req = self.http.request(method, &url).query(query).bearer_auth(&self.token);

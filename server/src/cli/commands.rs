@@ -12,7 +12,10 @@ use domain::restore::JobState;
 
 use super::api::{Api, Failure};
 use super::output::{Column, print};
-use super::{AccountsCommand, Cli, Command, Exit, JobsCommand, Remote, RestorableCommand, RestoreCommand, StartArgs, WaitArgs};
+use super::{
+    AccountsCommand, Cli, Command, CreateArgs, Exit, InPlaceArgs, JobsCommand, Remote, RequestArgs, RestorableCommand, RestoreCommand,
+    StartArgs, WaitArgs,
+};
 use crate::{Application, Settings, bootstrap, telemetry};
 
 const JOB_COLUMNS: &[Column] = &[
@@ -34,7 +37,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Accounts { command, remote } => accounts(command, &remote).await,
         Command::Restorable { command, remote } => restorable(command, &remote).await,
         Command::Restore { command, remote } => restore(command, &remote).await,
-        Command::Jobs { command: JobsCommand::List, remote } => jobs(&remote).await,
+        Command::Jobs { command, remote } => jobs(command, &remote).await,
     };
     match result {
         Ok(exit) => exit.into(),
@@ -94,9 +97,49 @@ async fn accounts(command: AccountsCommand, remote: &Remote) -> Result<Exit, Fai
     let value = match command {
         AccountsCommand::List => api.get(&format!("{sub}/accounts"), &[]).await?,
         AccountsCommand::Show { name } => api.get(&format!("{sub}/accounts/{name}"), &[]).await?,
+        AccountsCommand::Create(args) => api.post(&format!("{sub}/accounts"), &[], &create_body(args)).await?,
+        AccountsCommand::Delete { name } => {
+            api.delete(&format!("{sub}/accounts/{name}")).await?;
+            if remote.output == super::Output::Table {
+                println!("account {name} deleted; it stays restorable for its backup retention");
+            }
+            return Ok(Exit::Done);
+        }
+        AccountsCommand::Keys { name } => {
+            let keys = api.post(&format!("{sub}/accounts/{name}/listKeys"), &[], &json!({})).await?;
+            print_keys(remote, &keys);
+            return Ok(Exit::Done);
+        }
+        AccountsCommand::RegenerateKey { name, kind } => {
+            let keys = api.post(&format!("{sub}/accounts/{name}/regenerateKey"), &[], &json!({ "keyKind": kind })).await?;
+            print_keys(remote, &keys);
+            return Ok(Exit::Done);
+        }
     };
     print(remote.output, &value, columns);
     Ok(Exit::Done)
+}
+
+/// The REST body for `accounts create`; the server checks every field and names a bad one.
+fn create_body(args: CreateArgs) -> Value {
+    let mut policy = json!({ "mode": args.backup });
+    for (field, value) in [("intervalHours", args.interval_hours.map(Value::from)), ("retentionHours", args.retention_hours.map(Value::from))] {
+        if let Some(v) = value {
+            policy[field] = v;
+        }
+    }
+    if let Some(r) = args.redundancy {
+        policy["redundancy"] = Value::from(r);
+    }
+    json!({ "name": args.name, "region": args.region, "backupPolicy": policy })
+}
+
+/// Keys as a KEY/VALUE table (one row per key), or as the server sent them.
+fn print_keys(remote: &Remote, keys: &Value) {
+    let rows: Vec<Value> =
+        keys.as_object().into_iter().flatten().map(|(kind, key)| json!({ "kind": kind, "key": key })).collect();
+    let shown = if remote.output == super::Output::Json { keys.clone() } else { Value::Array(rows) };
+    print(remote.output, &shown, &[("KEY", "/kind"), ("VALUE", "/key")]);
 }
 
 async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit, Failure> {
@@ -144,6 +187,10 @@ async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit,
                 &[("AT", "/at"), ("EVENT", "/kind"), ("TYPE", "/resource_type"), ("DATABASE", "/database"), ("CONTAINER", "/container")];
             print(remote.output, &value, columns);
         }
+        RestorableCommand::Backups { account_id } => {
+            let value = api.get(&format!("{sub}/restorableDatabaseAccounts/{account_id}/backups"), &[]).await?;
+            print(remote.output, &value, &[("TAKEN AT", "/taken_at"), ("ITEMS", "/items"), ("BYTES", "/bytes")]);
+        }
     }
     Ok(Exit::Done)
 }
@@ -158,7 +205,39 @@ async fn restore(command: RestoreCommand, remote: &Remote) -> Result<Exit, Failu
             Ok(Exit::Done)
         }
         RestoreCommand::Wait { job_id, wait } => wait_for(&api, remote, &job_id, &wait).await,
+        RestoreCommand::InPlace(args) => in_place(&api, remote, args).await,
+        RestoreCommand::Request(args) => request(&api, remote, args).await,
     }
+}
+
+async fn in_place(api: &Api, remote: &Remote, args: InPlaceArgs) -> Result<Exit, Failure> {
+    let path = format!("{}/restorableDatabaseAccounts/{}/restoreInPlace", api.subscription_path()?, args.account);
+    let job = api.post(&path, &[], &json!({ "restoreTimestamp": args.at, "resources": args.resources })).await?;
+    filed(api, remote, &job, args.wait.then_some(&args.wait_args)).await
+}
+
+async fn request(api: &Api, remote: &Remote, args: RequestArgs) -> Result<Exit, Failure> {
+    let body = json!({
+        "sourceAccountId": args.source,
+        "backupTimestamp": args.backup,
+        "targetAccountName": args.target,
+        "resources": args.resources,
+    });
+    let job = api.post(&format!("{}/restoreRequests", api.subscription_path()?), &[], &body).await?;
+    filed(api, remote, &job, None).await
+}
+
+/// A job just filed: printed, or (with `wait`) followed to its end.
+async fn filed(api: &Api, remote: &Remote, job: &Value, wait: Option<&WaitArgs>) -> Result<Exit, Failure> {
+    let Some(wait) = wait else {
+        print(remote.output, job, JOB_COLUMNS);
+        return Ok(Exit::Done);
+    };
+    let id = job["id"].as_str().unwrap_or_default();
+    if remote.output == super::Output::Table {
+        eprintln!("restore job {id} filed; waiting for it");
+    }
+    wait_for(api, remote, id, wait).await
 }
 
 async fn start(api: &Api, remote: &Remote, args: StartArgs) -> Result<Exit, Failure> {
@@ -185,15 +264,7 @@ async fn start(api: &Api, remote: &Remote, args: StartArgs) -> Result<Exit, Fail
         return Ok(Exit::Done);
     }
     let job = api.post(&path, &[], &body).await?;
-    let id = job["id"].as_str().unwrap_or_default().to_owned();
-    if !args.wait {
-        print(remote.output, &job, JOB_COLUMNS);
-        return Ok(Exit::Done);
-    }
-    if remote.output == super::Output::Table {
-        eprintln!("restore job {id} filed; waiting for it");
-    }
-    wait_for(api, remote, &id, &args.wait_args).await
+    filed(api, remote, &job, args.wait.then_some(&args.wait_args)).await
 }
 
 fn state_of(job: &Value) -> Option<JobState> {
@@ -236,9 +307,14 @@ async fn wait_for(api: &Api, remote: &Remote, job_id: &str, wait: &WaitArgs) -> 
     }
 }
 
-async fn jobs(remote: &Remote) -> Result<Exit, Failure> {
+async fn jobs(command: JobsCommand, remote: &Remote) -> Result<Exit, Failure> {
     let api = Api::new(remote)?;
-    let value = api.get(&format!("{}/restores", api.subscription_path()?), &[]).await?;
+    let restores = format!("{}/restores", api.subscription_path()?);
+    let value = match command {
+        JobsCommand::List => api.get(&restores, &[]).await?,
+        JobsCommand::Approve { job_id, reason } => api.post(&format!("{restores}/{job_id}/approve"), &[], &json!({ "reason": reason })).await?,
+        JobsCommand::Reject { job_id, reason } => api.post(&format!("{restores}/{job_id}/reject"), &[], &json!({ "reason": reason })).await?,
+    };
     print(remote.output, &value, JOB_COLUMNS);
     Ok(Exit::Done)
 }

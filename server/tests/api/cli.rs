@@ -1,6 +1,7 @@
 //! The `rewind` command line against a running server, as an operator's script runs it: list
-//! what can be restored, check a plan, start a restore and wait for it, with JSON or table
-//! output and exit codes that say what happened.
+//! what can be restored, check a plan, start a restore and wait for it, bring a deleted
+//! container back in place, create and delete accounts and handle their keys, with JSON or
+//! table output and exit codes that say what happened.
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -71,6 +72,17 @@ async fn an_operator_restores_from_the_command_line() {
     let status = json_of(&rewind(&app, token, &sub, &["restore", "status", job["id"].as_str().unwrap(), "-o", "json"]).await);
     assert_eq!(status["id"], job["id"]);
 
+    // A container deleted by mistake comes back in place, found through the event feed.
+    engine::store::delete_container(db, &src, "shop", "orders").await.unwrap();
+    backed_up_through(&app, &sub, "src", Utc::now()).await;
+    let events = json_of(&rewind(&app, token, &sub, &["restorable", "events", &src, "-o", "json"]).await);
+    let deleted = events.as_array().unwrap().iter().find(|e| e["kind"] == "Delete" && e["container"] == "orders").unwrap().clone();
+    let point = deleted["restore_point"].as_str().unwrap();
+    let args = ["restore", "in-place", "--account", &src, "--at", point, "--resource", "shop/orders", "--wait", "-o", "json"];
+    let job = json_of(&rewind(&app, token, &sub, &args).await);
+    assert_eq!(job["state"], "Succeeded", "{job}");
+    assert_eq!(contents(&app, &src).await, expected, "the container is back as it was");
+
     // Exit codes: refused (1), not allowed (3), not found (4), a usage error (2).
     let taken = rewind(&app, token, &sub, &start).await;
     assert_eq!(taken.code, 1, "{}", taken.stderr);
@@ -79,4 +91,40 @@ async fn an_operator_restores_from_the_command_line() {
     let missing = rewind(&app, token, &sub, &["accounts", "show", "missing"]).await;
     assert_eq!(missing.code, 4, "{}", missing.stderr);
     assert_eq!(rewind(&app, token, &sub, &["restore", "start", "--source", &src]).await.code, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_manages_accounts_and_keys_from_the_command_line() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let made = json_ok(app.call("create_api_token", &[("name", "cli"), ("days", "1")]).await).await;
+    let token = made["secret"].as_str().unwrap();
+
+    let create = ["accounts", "create", "made-by-cli", "--region", "local", "--backup", "Continuous7Days", "-o", "json"];
+    let account = json_of(&rewind(&app, token, &sub, &create).await);
+    assert_eq!((account["name"].as_str(), account["backup_policy"]["type"].as_str()), (Some("made-by-cli"), Some("Continuous")), "{account}");
+    // The server's rules, named: a bad policy field, a taken name.
+    let bad = rewind(&app, token, &sub, &["accounts", "create", "other", "--region", "local", "--interval-hours", "99"]).await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("400") && bad.stderr.contains("interval"), "{}", bad.stderr);
+    let taken = rewind(&app, token, &sub, &create).await;
+    assert!(taken.code == 1 && taken.stderr.contains("409"), "{}", taken.stderr);
+
+    let keys = json_of(&rewind(&app, token, &sub, &["accounts", "keys", "made-by-cli", "-o", "json"]).await);
+    assert_eq!(keys.as_object().unwrap().len(), 4, "{keys}");
+    let table = rewind(&app, token, &sub, &["accounts", "keys", "made-by-cli"]).await;
+    assert!(table.stdout.starts_with("KEY") && table.stdout.lines().count() == 5, "{}", table.stdout);
+    let regenerated = rewind(&app, token, &sub, &["accounts", "regenerate-key", "made-by-cli", "--kind", "PrimaryMaster", "-o", "json"]).await;
+    let after = json_of(&regenerated);
+    let changed: Vec<&String> = keys.as_object().unwrap().iter().filter(|(k, v)| after[k.as_str()] != **v).map(|(k, _)| k).collect();
+    assert_eq!(changed.len(), 1, "exactly one key changed: {changed:?}");
+    let wrong = rewind(&app, token, &sub, &["accounts", "regenerate-key", "made-by-cli", "--kind", "Tertiary"]).await;
+    assert!(wrong.code == 1 && wrong.stderr.contains("400"), "{}", wrong.stderr);
+
+    let deleted = rewind(&app, token, &sub, &["accounts", "delete", "made-by-cli"]).await;
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert!(deleted.stdout.contains("deleted"), "{}", deleted.stdout);
+    assert_eq!(rewind(&app, token, &sub, &["accounts", "show", "made-by-cli"]).await.code, 4);
+    assert_eq!(rewind(&app, token, &sub, &["accounts", "delete", "made-by-cli"]).await.code, 4);
 }
