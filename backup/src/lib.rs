@@ -22,6 +22,7 @@ pub mod entities;
 pub mod error;
 pub mod keys;
 pub mod lease;
+pub mod pace;
 pub mod periodic;
 pub mod replay;
 pub mod restore;

@@ -11,13 +11,15 @@
 //! no change falls in is listed again, not rewritten, so a full snapshot costs the chunks that
 //! changed. A restore reads at most a few snapshots.
 //!
-//! The server runs it in its own leased worker, never inside the shipping pass.
+//! The server runs it in its own leased worker, never inside the shipping pass, and it yields to
+//! the data plane while that is busy ([`crate::pace`]).
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::chunk::{ChunkBounds, SnapshotWriter};
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
+use crate::pace::{Pace, PacePolicy};
 use crate::keys::KeyWrapKey;
 use crate::replay::{Bound, Items, PointInTime, Step};
 use crate::storage::BackupStorage;
@@ -35,12 +37,20 @@ pub struct SnapshotPolicy {
     pub max_deltas: usize,
     /// …or hold this share (per cent) of the full snapshot's size.
     pub full_after_percent: i64,
+    /// How a snapshot yields to the data plane while it is busy.
+    pub pace: PacePolicy,
 }
 
 impl SnapshotPolicy {
     /// What the service uses.
-    pub const DEFAULT: Self =
-        Self { every: 20_000, log_bytes: 32 * 1024 * 1024, chunks: ChunkBounds::DEFAULT, max_deltas: 8, full_after_percent: 25 };
+    pub const DEFAULT: Self = Self {
+        every: 20_000,
+        log_bytes: 32 * 1024 * 1024,
+        chunks: ChunkBounds::DEFAULT,
+        max_deltas: 8,
+        full_after_percent: 25,
+        pace: PacePolicy::DEFAULT,
+    };
 }
 
 /// The change a snapshot of `account_id` is due at, if one is: the end of the first shipped
@@ -126,6 +136,7 @@ pub async fn take(
         .ok_or_else(|| BackupError::Integrity(format!("no segment of account {account_id} ends at change {seq}")))?;
     let pit = PointInTime::open(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
     let key = kek.data_key(db, account_id).await?;
+    let mut pace = Pace::data_plane(policy.pace);
     let parent = pit.snapshots().filter(|s| s.deltas < policy.max_deltas && s.delta_bytes * 100 < s.full_bytes * policy.full_after_percent);
     let writer = match parent {
         Some(parent) => {
@@ -145,6 +156,7 @@ pub async fn take(
             for ((db_id, coll_id), delta) in pit.tail() {
                 for ((pk, id), body) in &delta.items {
                     writer.push_row(db_id, coll_id, pk, id, body.as_deref()).await?;
+                    pace.step().await;
                 }
             }
             writer
@@ -160,6 +172,7 @@ pub async fn take(
                             Step::CarryOver(chunk) => writer.reuse(&chunk).await?,
                             Step::Item(item) => writer.push(db_id, coll_id, &item).await?,
                         }
+                        pace.step().await;
                     }
                 }
             }

@@ -77,6 +77,9 @@ pub async fn next_seq(txn: &DatabaseTransaction, account_id: &str) -> Result<i64
 /// # Errors
 /// Database errors.
 pub async fn reserve(txn: &DatabaseTransaction, account_id: &str, n: i64) -> Result<i64, EngineError> {
+    // Every logged write starts here: the one place that tells background work the data plane
+    // is writing.
+    crate::activity::note();
     let backend = txn.get_database_backend();
     let sql = match backend {
         DatabaseBackend::Postgres => {

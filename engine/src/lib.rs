@@ -5,6 +5,7 @@
 //! The engine knows nothing of HTTP or the portal: the server's REST data plane and the portal's
 //! data explorer both call [`store`].
 
+pub mod activity;
 pub mod changelog;
 pub mod entities;
 pub mod error;

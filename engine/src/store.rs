@@ -36,9 +36,6 @@ fn new_etag() -> String {
     format!("\"{}\"", uuid::Uuid::new_v4())
 }
 
-/// Checks a database, container or item id against Cosmos DB's rules.
-///
-/// # Errors
 /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
 /// (`IMMEDIATE`), so a transaction that reads before it writes cannot fail with "database is
 /// locked" because another connection wrote meanwhile; elsewhere it is a plain transaction.
@@ -53,6 +50,9 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     .await
 }
 
+/// Checks a database, container or item id against Cosmos DB's rules.
+///
+/// # Errors
 /// [`EngineError::BadRequest`] naming the rule.
 pub fn check_id(kind: &str, id: &str) -> Result<(), EngineError> {
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
@@ -359,6 +359,8 @@ pub async fn get_container(
     db_id: &str,
     coll_id: &str,
 ) -> Result<(database::Model, container::Model), EngineError> {
+    // Every item operation — read, write, query, feed — starts by finding its container.
+    crate::activity::note();
     let d = get_database(c, account_id, db_id).await?;
     let coll = find_container(c, &d.rid, coll_id)
         .await?

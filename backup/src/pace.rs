@@ -1,0 +1,117 @@
+//! Background work that steps aside for the data plane. A snapshot merge can wait; requests
+//! cannot. While the data plane is busy (its operations counted by `engine::activity`) a merge
+//! runs at most a share of the time, in short slices with rests between them; while it is idle
+//! the merge runs flat out.
+//!
+//! Running the merge's sealing at the lowest CPU priority ([`crate::cpu`]) was not enough: on
+//! PostgreSQL a write is a chain of round trips, and what a merge costs it is latency at each
+//! wake-up, not a share of the CPU — so the merge must run less while writes happen, not only
+//! at a lower priority.
+
+use std::time::{Duration, Instant};
+
+/// The longest rest between two slices, so that a merge notices soon that the data plane went
+/// quiet.
+const MAX_REST: Duration = Duration::from_millis(250);
+
+/// How a merge yields to the data plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacePolicy {
+    /// The share of the time (per cent, 1–100) background work may run while the data plane is
+    /// busy; 100 never rests.
+    pub busy_share_percent: u32,
+    /// How long a slice of work runs before the pace is checked.
+    pub slice: Duration,
+}
+
+impl PacePolicy {
+    /// What the service uses: a tenth of the time while requests are being served.
+    pub const DEFAULT: Self = Self { busy_share_percent: 10, slice: Duration::from_millis(5) };
+    /// Never rests.
+    pub const FLAT_OUT: Self = Self { busy_share_percent: 100, slice: Duration::from_millis(5) };
+}
+
+/// Paces one piece of background work: call [`Pace::step`] between its small steps.
+pub struct Pace {
+    policy: PacePolicy,
+    /// How many data-plane operations have begun so far (`engine::activity::operations` in the
+    /// service).
+    busy: fn() -> u64,
+    slice_start: Instant,
+    seen: u64,
+}
+
+impl Pace {
+    pub fn new(policy: PacePolicy, busy: fn() -> u64) -> Self {
+        Self { policy, busy, slice_start: Instant::now(), seen: busy() }
+    }
+
+    /// Paces against the service's data plane.
+    pub fn data_plane(policy: PacePolicy) -> Self {
+        Self::new(policy, engine::activity::operations)
+    }
+
+    /// Once a slice has been worked: if the data plane did anything during it, rests long
+    /// enough that the slice was at most the policy's share of the time.
+    pub async fn step(&mut self) {
+        let worked = self.slice_start.elapsed();
+        if worked < self.policy.slice {
+            return;
+        }
+        let share = self.policy.busy_share_percent.clamp(1, 100);
+        if share < 100 && (self.busy)() != self.seen {
+            let rest = worked * (100 - share) / share;
+            tokio::time::sleep(rest.min(MAX_REST)).await;
+        }
+        self.seen = (self.busy)();
+        self.slice_start = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static OPS: AtomicU64 = AtomicU64::new(0);
+
+    fn ops() -> u64 {
+        OPS.load(Ordering::Relaxed)
+    }
+
+    /// Works `total` in 1 ms pieces, stepping between them; returns how long it took.
+    async fn work(pace: &mut Pace, total: Duration) -> Duration {
+        let start = Instant::now();
+        let mut done = Duration::ZERO;
+        while done < total {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(1) {
+                std::hint::spin_loop();
+            }
+            done += t.elapsed();
+            pace.step().await;
+        }
+        start.elapsed()
+    }
+
+    #[tokio::test]
+    async fn work_runs_flat_out_while_the_data_plane_is_idle_and_at_its_share_while_it_is_busy() {
+        let policy = PacePolicy { busy_share_percent: 20, slice: Duration::from_millis(5) };
+        let idle = work(&mut Pace::new(policy, ops), Duration::from_millis(100)).await;
+        assert!(idle < Duration::from_millis(150), "idle: {idle:?}");
+
+        let busy = tokio::spawn(async {
+            loop {
+                OPS.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        let paced = work(&mut Pace::new(policy, ops), Duration::from_millis(100)).await;
+        busy.abort();
+        // 100 ms of work at a fifth of the time: about 500 ms.
+        assert!(paced >= Duration::from_millis(400), "busy: {paced:?}");
+
+        let flat = work(&mut Pace::new(PacePolicy::FLAT_OUT, ops), Duration::from_millis(100)).await;
+        assert!(flat < Duration::from_millis(150), "flat out: {flat:?}");
+    }
+}
