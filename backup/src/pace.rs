@@ -100,14 +100,20 @@ mod tests {
         let idle = work(&mut Pace::new(policy, ops), Duration::from_millis(100)).await;
         assert!(idle < Duration::from_millis(150), "idle: {idle:?}");
 
-        let busy = tokio::spawn(async {
-            loop {
-                OPS.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(1)).await;
+        // Requests on a thread of their own, one a millisecond.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    OPS.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
             }
         });
         let paced = work(&mut Pace::new(policy, ops), Duration::from_millis(100)).await;
-        busy.abort();
+        stop.store(true, Ordering::Relaxed);
+        busy.join().unwrap();
         // 100 ms of work at a fifth of the time: about 500 ms.
         assert!(paced >= Duration::from_millis(400), "busy: {paced:?}");
 

@@ -19,8 +19,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::chunk::{ChunkBounds, SnapshotWriter};
 use crate::entities::{backup_segment, backup_snapshot};
 use crate::error::BackupError;
-use crate::pace::{Pace, PacePolicy};
 use crate::keys::KeyWrapKey;
+use crate::pace::{Pace, PacePolicy};
 use crate::replay::{Bound, Items, PointInTime, Step};
 use crate::storage::BackupStorage;
 

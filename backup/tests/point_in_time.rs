@@ -8,8 +8,8 @@
 
 use backup::chunk::ChunkBounds;
 use backup::keys::KeyWrapKey;
-use backup::replay::AccountAt;
 use backup::pace::PacePolicy;
+use backup::replay::AccountAt;
 use backup::snapshot::SnapshotPolicy;
 use backup::storage::BackupStorage;
 use chrono::{DateTime, Utc};
@@ -23,8 +23,14 @@ use std::collections::BTreeMap;
 const ACCOUNT: &str = "acct-pitr";
 /// A snapshot every 4 shipped changes, in chunks of about two items (containers span many
 /// chunks), deltas stacked up to two deep between full ones.
-const POLICY: SnapshotPolicy =
-    SnapshotPolicy { every: 4, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 300 }, max_deltas: 2, full_after_percent: 1_000, pace: PacePolicy::FLAT_OUT };
+const POLICY: SnapshotPolicy = SnapshotPolicy {
+    every: 4,
+    log_bytes: i64::MAX,
+    chunks: ChunkBounds { bytes: 300 },
+    max_deltas: 2,
+    full_after_percent: 1_000,
+    pace: PacePolicy::FLAT_OUT,
+};
 
 #[derive(Debug, Clone)]
 enum Op {

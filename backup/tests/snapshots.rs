@@ -9,9 +9,9 @@
 use backup::chunk::ChunkBounds;
 use backup::entities::{backup_snapshot, backup_snapshot_chunk};
 use backup::keys::KeyWrapKey;
+use backup::pace::PacePolicy;
 use backup::replay::{Bound, Items, PointInTime};
 use backup::ship::SegmentBounds;
-use backup::pace::PacePolicy;
 use backup::snapshot::SnapshotPolicy;
 use backup::storage::BackupStorage;
 use engine::store::{self, ContainerSpec, WriteMode};
@@ -36,8 +36,14 @@ fn spec(id: &str) -> ContainerSpec {
 
 /// Small chunks (a few items each) and a snapshot after every shipped change, deltas up to two
 /// deep.
-const POLICY: SnapshotPolicy =
-    SnapshotPolicy { every: 1, log_bytes: i64::MAX, chunks: ChunkBounds { bytes: 512 }, max_deltas: 2, full_after_percent: 1_000, pace: PacePolicy::FLAT_OUT };
+const POLICY: SnapshotPolicy = SnapshotPolicy {
+    every: 1,
+    log_bytes: i64::MAX,
+    chunks: ChunkBounds { bytes: 512 },
+    max_deltas: 2,
+    full_after_percent: 1_000,
+    pace: PacePolicy::FLAT_OUT,
+};
 
 async fn load(db: &DatabaseConnection, container: &str, n: usize) {
     let docs: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i:05}"), "k": format!("p{}", i % 7), "n": i})).collect();

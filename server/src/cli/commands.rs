@@ -123,7 +123,9 @@ async fn accounts(command: AccountsCommand, remote: &Remote) -> Result<Exit, Fai
 /// The REST body for `accounts create`; the server checks every field and names a bad one.
 fn create_body(args: CreateArgs) -> Value {
     let mut policy = json!({ "mode": args.backup });
-    for (field, value) in [("intervalHours", args.interval_hours.map(Value::from)), ("retentionHours", args.retention_hours.map(Value::from))] {
+    for (field, value) in
+        [("intervalHours", args.interval_hours.map(Value::from)), ("retentionHours", args.retention_hours.map(Value::from))]
+    {
         if let Some(v) = value {
             policy[field] = v;
         }
@@ -136,8 +138,7 @@ fn create_body(args: CreateArgs) -> Value {
 
 /// Keys as a KEY/VALUE table (one row per key), or as the server sent them.
 fn print_keys(remote: &Remote, keys: &Value) {
-    let rows: Vec<Value> =
-        keys.as_object().into_iter().flatten().map(|(kind, key)| json!({ "kind": kind, "key": key })).collect();
+    let rows: Vec<Value> = keys.as_object().into_iter().flatten().map(|(kind, key)| json!({ "kind": kind, "key": key })).collect();
     let shown = if remote.output == super::Output::Json { keys.clone() } else { Value::Array(rows) };
     print(remote.output, &shown, &[("KEY", "/kind"), ("VALUE", "/key")]);
 }
@@ -312,8 +313,12 @@ async fn jobs(command: JobsCommand, remote: &Remote) -> Result<Exit, Failure> {
     let restores = format!("{}/restores", api.subscription_path()?);
     let value = match command {
         JobsCommand::List => api.get(&restores, &[]).await?,
-        JobsCommand::Approve { job_id, reason } => api.post(&format!("{restores}/{job_id}/approve"), &[], &json!({ "reason": reason })).await?,
-        JobsCommand::Reject { job_id, reason } => api.post(&format!("{restores}/{job_id}/reject"), &[], &json!({ "reason": reason })).await?,
+        JobsCommand::Approve { job_id, reason } => {
+            api.post(&format!("{restores}/{job_id}/approve"), &[], &json!({ "reason": reason })).await?
+        }
+        JobsCommand::Reject { job_id, reason } => {
+            api.post(&format!("{restores}/{job_id}/reject"), &[], &json!({ "reason": reason })).await?
+        }
     };
     print(remote.output, &value, JOB_COLUMNS);
     Ok(Exit::Done)

@@ -103,7 +103,11 @@ async fn an_operator_manages_accounts_and_keys_from_the_command_line() {
 
     let create = ["accounts", "create", "made-by-cli", "--region", "local", "--backup", "Continuous7Days", "-o", "json"];
     let account = json_of(&rewind(&app, token, &sub, &create).await);
-    assert_eq!((account["name"].as_str(), account["backup_policy"]["type"].as_str()), (Some("made-by-cli"), Some("Continuous")), "{account}");
+    assert_eq!(
+        (account["name"].as_str(), account["backup_policy"]["type"].as_str()),
+        (Some("made-by-cli"), Some("Continuous")),
+        "{account}"
+    );
     // The server's rules, named: a bad policy field, a taken name.
     let bad = rewind(&app, token, &sub, &["accounts", "create", "other", "--region", "local", "--interval-hours", "99"]).await;
     assert_eq!(bad.code, 1, "{}", bad.stderr);
@@ -115,7 +119,8 @@ async fn an_operator_manages_accounts_and_keys_from_the_command_line() {
     assert_eq!(keys.as_object().unwrap().len(), 4, "{keys}");
     let table = rewind(&app, token, &sub, &["accounts", "keys", "made-by-cli"]).await;
     assert!(table.stdout.starts_with("KEY") && table.stdout.lines().count() == 5, "{}", table.stdout);
-    let regenerated = rewind(&app, token, &sub, &["accounts", "regenerate-key", "made-by-cli", "--kind", "PrimaryMaster", "-o", "json"]).await;
+    let regenerated =
+        rewind(&app, token, &sub, &["accounts", "regenerate-key", "made-by-cli", "--kind", "PrimaryMaster", "-o", "json"]).await;
     let after = json_of(&regenerated);
     let changed: Vec<&String> = keys.as_object().unwrap().iter().filter(|(k, v)| after[k.as_str()] != **v).map(|(k, _)| k).collect();
     assert_eq!(changed.len(), 1, "exactly one key changed: {changed:?}");
