@@ -10,9 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-/// The longest rest between two slices, so that a merge notices soon that the data plane went
-/// quiet.
-const MAX_REST: Duration = Duration::from_millis(250);
+/// A rest is taken in pieces this long, and ends early after a piece in which the data plane
+/// did nothing: a merge notices soon that it went quiet.
+const REST_PIECE: Duration = Duration::from_millis(20);
 
 /// How a merge yields to the data plane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +60,18 @@ impl Pace {
         }
         let share = self.policy.busy_share_percent.clamp(1, 100);
         if share < 100 && (self.busy)() != self.seen {
-            let rest = worked * (100 - share) / share;
-            tokio::time::sleep(rest.min(MAX_REST)).await;
+            // Not capped: a slice can be long (a step that waited for a chunk to be sealed),
+            // and the share must hold for it too.
+            let mut rest = worked * (100 - share) / share;
+            while !rest.is_zero() {
+                let piece = rest.min(REST_PIECE);
+                let before = (self.busy)();
+                tokio::time::sleep(piece).await;
+                rest -= piece;
+                if (self.busy)() == before {
+                    break;
+                }
+            }
         }
         self.seen = (self.busy)();
         self.slice_start = Instant::now();
@@ -79,19 +89,23 @@ mod tests {
         OPS.load(Ordering::Relaxed)
     }
 
-    /// Works `total` in 1 ms pieces, stepping between them; returns how long it took.
-    async fn work(pace: &mut Pace, total: Duration) -> Duration {
+    /// Works `total` in pieces of `piece`, stepping between them; returns how long it took.
+    async fn work_in(pace: &mut Pace, total: Duration, piece: Duration) -> Duration {
         let start = Instant::now();
         let mut done = Duration::ZERO;
         while done < total {
             let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(1) {
+            while t.elapsed() < piece {
                 std::hint::spin_loop();
             }
             done += t.elapsed();
             pace.step().await;
         }
         start.elapsed()
+    }
+
+    async fn work(pace: &mut Pace, total: Duration) -> Duration {
+        work_in(pace, total, Duration::from_millis(1)).await
     }
 
     #[tokio::test]
@@ -112,10 +126,14 @@ mod tests {
             }
         });
         let paced = work(&mut Pace::new(policy, ops), Duration::from_millis(100)).await;
+        // Steps far apart (as when one waits for a chunk to be sealed) keep the share too.
+        let long_steps = work_in(&mut Pace::new(policy, ops), Duration::from_millis(200), Duration::from_millis(100)).await;
         stop.store(true, Ordering::Relaxed);
         busy.join().unwrap();
         // 100 ms of work at a fifth of the time: about 500 ms.
         assert!(paced >= Duration::from_millis(400), "busy: {paced:?}");
+        // 200 ms of work in two 100 ms steps, each followed by 400 ms of rest.
+        assert!(long_steps >= Duration::from_millis(900), "busy, long steps: {long_steps:?}");
 
         let flat = work(&mut Pace::new(PacePolicy::FLAT_OUT, ops), Duration::from_millis(100)).await;
         assert!(flat < Duration::from_millis(150), "flat out: {flat:?}");
