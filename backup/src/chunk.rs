@@ -640,11 +640,7 @@ impl ChunkCursor {
     /// # Errors
     /// As [`Self::next`].
     pub(crate) async fn open_next(&mut self) -> Result<bool, BackupError> {
-        if let Some(c) = self.current.take()
-            && c.items != self.seen
-        {
-            return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
-        }
+        self.close()?;
         let Some(c) = self.pending.pop() else { return Ok(false) };
         self.plain = match self.prefetch.take() {
             Some(task) => task.join().await??,
@@ -658,6 +654,20 @@ impl ChunkCursor {
         self.seen = 0;
         self.current = Some(c);
         Ok(true)
+    }
+
+    /// Ends the open chunk (read to its end), checking it held as many items as its manifest
+    /// line says.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] when it did not.
+    pub(crate) fn close(&mut self) -> Result<(), BackupError> {
+        if let Some(c) = self.current.take()
+            && c.items != self.seen
+        {
+            return Err(BackupError::Integrity(format!("{} holds {} items, its manifest says {}", c.object_key, self.seen, c.items)));
+        }
+        Ok(())
     }
 
     /// The next row of the open chunk, or `None` at its end.

@@ -661,6 +661,11 @@ impl Merge<'_> {
                 };
                 let row = match next {
                     Next::None => {
+                        // The chunk is read: check it now, for a merge may carry the next one
+                        // over or end without opening another.
+                        if let Some(base) = self.base.as_mut().filter(|_| self.carry) {
+                            base.close()?;
+                        }
                         self.in_chunk = false;
                         continue;
                     }

@@ -254,6 +254,29 @@ async fn a_full_merge_rewrites_only_the_chunks_that_changed() {
 }
 
 #[tokio::test]
+async fn a_merge_checks_the_item_count_of_every_chunk_it_opens_also_the_last() {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
+    load(&db, "c", 500).await;
+    ship(&db, &storage, &kek).await;
+    let full = SnapshotPolicy { max_deltas: 0, chunks: ChunkBounds { bytes: 4096 }, ..POLICY };
+    backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap().unwrap();
+    // The last chunk's manifest line claims one item more than it holds (its hash does not
+    // cover the count), and a change falls in it: the merge opens it, and only it.
+    let last = backup_snapshot_chunk::Entity::find().all(&db).await.unwrap().into_iter().max_by_key(|c| c.idx).unwrap();
+    let mut altered: backup_snapshot_chunk::ActiveModel = last.clone().into();
+    altered.items = sea_orm::ActiveValue::Set(last.items + 1);
+    sea_orm::ActiveModelTrait::update(altered, &db).await.unwrap();
+    store::write_item(&db, ACCOUNT, "db", "c", None, json!({"id": "i99999", "k": "p6"}), WriteMode::Create).await.unwrap();
+    ship(&db, &storage, &kek).await;
+    let err = backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap_err().to_string();
+    assert!(err.contains(&last.object_key) && err.contains("its manifest says"), "{err}");
+}
+
+#[tokio::test]
 async fn an_altered_or_missing_chunk_is_named() {
     let (db, dir) = sqlite().await;
     let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
