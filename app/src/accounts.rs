@@ -185,15 +185,7 @@ pub mod ssr {
         let policy = input.policy.validate()?;
         subscriptions::ssr::find(&state.db, &input.subscription_id).await?;
 
-        let taken_message = format!("an account named {:?} already exists", name.as_str());
-        let taken = account::Entity::find()
-            .filter(account::Column::Name.eq(name.as_str()))
-            .filter(account::Column::DeletedAt.is_null())
-            .one(&state.db)
-            .await?;
-        if taken.is_some() {
-            return Err(AppError::Conflict(taken_message));
-        }
+        control::account_names::ensure_free(&state.db, name.as_str()).await?;
 
         let id = uuid::Uuid::new_v4().to_string();
         let row = account::ActiveModel {
@@ -213,7 +205,7 @@ pub mod ssr {
         }
         .insert(&state.db)
         .await
-        .map_err(|e| crate::error::conflict_on_unique(e, &taken_message))?;
+        .map_err(|e| crate::error::conflict_on_unique(e, &control::account_names::taken_message(name.as_str())))?;
         tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
         to_wire(state, row)
     }

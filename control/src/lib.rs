@@ -4,6 +4,7 @@
 //! and the server's workers call into it; nothing here knows about pages or requests.
 
 pub mod account_keys;
+pub mod account_names;
 pub mod api_tokens;
 pub mod audit;
 pub mod audit_bursts;

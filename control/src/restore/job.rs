@@ -10,10 +10,11 @@ use domain::error::{AppError, conflict_on_unique};
 use domain::{AccountName, AccountState, RestoreParameters};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
-use super::plan::{Plan, Target, name_taken, taken_message};
+use super::plan::{Plan, Target};
 use super::window::policy_of;
 use crate::Ctx;
 use crate::account_keys::seal_new_keys;
+use crate::account_names::{self, taken_message};
 use crate::db::account;
 
 /// What the restore summary lists as not brought back (SPEC §4b).
@@ -158,9 +159,7 @@ async fn reserve_target(
     plan: &Plan,
 ) -> Result<String, AppError> {
     let name = AccountName::parse(name)?;
-    if name_taken(txn, name.as_str()).await? {
-        return Err(AppError::Conflict(taken_message(name.as_str())));
-    }
+    account_names::ensure_free(txn, name.as_str()).await?;
     let params = RestoreParameters {
         source_account_id: source.id.clone(),
         source_account_name: source.name.clone(),

@@ -8,13 +8,13 @@ use backup::restore::{DatabaseSelection, check_free_in_place, select};
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::error::AppError;
 use domain::{AccountName, AccountState, BackupPolicy};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::job::backup_error;
 use super::window::{check_window, periodic_backups, periodic_retention, policy_of};
-use crate::Ctx;
 use crate::db::account;
+use crate::{Ctx, account_names};
 
 /// Where a restore writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,9 +119,7 @@ pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> R
                 given => given.to_owned(),
             };
             let name = AccountName::parse(&name)?;
-            if name_taken(ctx.db, name.as_str()).await? {
-                return Err(AppError::Conflict(taken_message(name.as_str())));
-            }
+            account_names::ensure_free(ctx.db, name.as_str()).await?;
             Target::NewAccount { name: name.to_string(), ttl_disabled }
         }
     };
@@ -168,21 +166,11 @@ pub(super) async fn resources(
     select(then, selection, &at.to_rfc3339_opts(SecondsFormat::Millis, true)).map_err(backup_error)
 }
 
-/// What a taken account name is answered with.
-pub(super) fn taken_message(name: &str) -> String {
-    format!("an account named {name:?} already exists")
-}
-
-/// Whether a live account holds `name`.
-pub(super) async fn name_taken(db: &impl ConnectionTrait, name: &str) -> Result<bool, AppError> {
-    Ok(account::Entity::find().filter(account::Column::Name.eq(name)).filter(account::Column::DeletedAt.is_null()).one(db).await?.is_some())
-}
-
 /// `<source>-restored<N>` with the smallest free N (SPEC §3b).
 async fn default_target_name(db: &impl ConnectionTrait, source: &str) -> Result<String, AppError> {
     for n in 1..1000 {
         let candidate = format!("{source}-restored{n}");
-        if !name_taken(db, &candidate).await? {
+        if !account_names::taken(db, &candidate).await? {
             return Ok(candidate);
         }
     }
