@@ -98,6 +98,13 @@ pub struct Row {
     pub body: Option<String>,
 }
 
+impl Row {
+    /// The item, unless the row is a deletion.
+    pub fn into_item(self) -> Option<Item> {
+        Some(Item { pk: self.pk, id: self.id, body: self.body? })
+    }
+}
+
 /// The entry type that marks, in a delta's chunk 0, a container deleted (and perhaps made
 /// again) since the parent: the parent's items of that name do not carry over.
 const RESET: &str = "reset";

@@ -676,8 +676,8 @@ impl Merge<'_> {
                         self.changes.pop().await?
                     }
                 };
-                if let Some(Row { pk, id, body: Some(body) }) = row {
-                    return Ok(Some(Step::Item(Item { pk, id, body })));
+                if let Some(item) = row.and_then(Row::into_item) {
+                    return Ok(Some(Step::Item(item)));
                 }
                 continue;
             }
@@ -686,8 +686,10 @@ impl Merge<'_> {
                 // No base chunk left: the changes after the last.
                 match self.changes.pop().await? {
                     None => return Ok(None),
-                    Some(Row { pk, id, body: Some(body) }) => return Ok(Some(Step::Item(Item { pk, id, body }))),
-                    Some(_) => continue,
+                    Some(row) => match row.into_item() {
+                        Some(item) => return Ok(Some(Step::Item(item))),
+                        None => continue,
+                    },
                 }
             };
             // Carrying over, every chunk records its first key (see `merge_of`).
@@ -698,8 +700,8 @@ impl Merge<'_> {
             let change = self.changes.peek().await?.map(|c| (c.pk.clone(), c.id.clone()));
             if change.as_ref().is_some_and(|c| *c < first) {
                 // A change before the chunk's range (between the previous chunk and this one).
-                if let Some(Row { pk, id, body: Some(body) }) = self.changes.pop().await? {
-                    return Ok(Some(Step::Item(Item { pk, id, body })));
+                if let Some(item) = self.changes.pop().await?.and_then(Row::into_item) {
+                    return Ok(Some(Step::Item(item)));
                 }
                 continue;
             }

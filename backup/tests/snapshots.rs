@@ -52,6 +52,21 @@ async fn load(db: &DatabaseConnection, container: &str, n: usize) {
     }
 }
 
+/// A fresh service database and backup folder: database "db" holding `containers` (name, item
+/// count), all shipped.
+async fn shipped(containers: &[(&str, usize)]) -> (DatabaseConnection, tempfile::TempDir, BackupStorage, KeyWrapKey) {
+    let (db, dir) = sqlite().await;
+    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
+    let kek = KeyWrapKey::service(&[7u8; 32]);
+    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
+    for &(c, n) in containers {
+        store::create_container(&db, ACCOUNT, "db", spec(c)).await.unwrap();
+        load(&db, c, n).await;
+    }
+    ship(&db, &storage, &kek).await;
+    (db, dir, storage, kek)
+}
+
 async fn ship(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWrapKey) {
     // One segment per pass, so a snapshot covers the whole pass.
     backup::ship::ship_account(db, storage, kek, ACCOUNT, SegmentBounds { entries: 1_000_000, bytes: usize::MAX }).await.unwrap();
@@ -95,13 +110,7 @@ async fn restored(db: &DatabaseConnection, storage: &BackupStorage, kek: &KeyWra
 
 #[tokio::test]
 async fn a_merge_killed_part_way_is_run_again_and_stores_nothing_twice() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
-    load(&db, "c", 3_000).await;
-    ship(&db, &storage, &kek).await;
+    let (db, dir, storage, kek) = shipped(&[("c", 3_000)]).await;
 
     // Kill the merge once some of its chunks are stored.
     let chunk_dir = dir.path().join("b/accounts/a/snapshots");
@@ -134,15 +143,7 @@ async fn a_merge_killed_part_way_is_run_again_and_stores_nothing_twice() {
 
 #[tokio::test]
 async fn merges_carry_changes_and_a_container_made_again_starts_empty() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    for c in ["kept", "again"] {
-        store::create_container(&db, ACCOUNT, "db", spec(c)).await.unwrap();
-        load(&db, c, 200).await;
-    }
-    ship(&db, &storage, &kek).await;
+    let (db, _dir, storage, kek) = shipped(&[("kept", 200), ("again", 200)]).await;
     backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
 
     // After the snapshot: changes in one container; the other deleted and made again.
@@ -177,15 +178,7 @@ async fn merges_carry_changes_and_a_container_made_again_starts_empty() {
 
 #[tokio::test]
 async fn a_full_merge_rewrites_only_the_chunks_that_changed() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    for c in ["c", "still"] {
-        store::create_container(&db, ACCOUNT, "db", spec(c)).await.unwrap();
-        load(&db, c, 3_000).await;
-    }
-    ship(&db, &storage, &kek).await;
+    let (db, dir, storage, kek) = shipped(&[("c", 3_000), ("still", 3_000)]).await;
     // Chunks of about 20 items: with only two or three, boundaries take several chunks to
     // realign after a change.
     let full = SnapshotPolicy { max_deltas: 0, chunks: ChunkBounds { bytes: 4096 }, ..POLICY };
@@ -255,13 +248,7 @@ async fn a_full_merge_rewrites_only_the_chunks_that_changed() {
 
 #[tokio::test]
 async fn a_merge_checks_the_item_count_of_every_chunk_it_opens_also_the_last() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
-    load(&db, "c", 500).await;
-    ship(&db, &storage, &kek).await;
+    let (db, _dir, storage, kek) = shipped(&[("c", 500)]).await;
     let full = SnapshotPolicy { max_deltas: 0, chunks: ChunkBounds { bytes: 4096 }, ..POLICY };
     backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, full).await.unwrap().unwrap();
     // The last chunk's manifest line claims one item more than it holds (its hash does not
@@ -278,13 +265,7 @@ async fn a_merge_checks_the_item_count_of_every_chunk_it_opens_also_the_last() {
 
 #[tokio::test]
 async fn an_altered_or_missing_chunk_is_named() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
-    load(&db, "c", 100).await;
-    ship(&db, &storage, &kek).await;
+    let (db, dir, storage, kek) = shipped(&[("c", 100)]).await;
     backup::snapshot::take_if_due(&db, &storage, &kek, ACCOUNT, POLICY).await.unwrap().unwrap();
     let chunks = backup_snapshot_chunk::Entity::find().all(&db).await.unwrap();
     let victim = &chunks[chunks.len() / 2];
@@ -347,13 +328,7 @@ async fn a_job_lease_has_one_holder_until_it_runs_out() {
 
 #[tokio::test]
 async fn a_seeded_restore_is_backed_up_from_its_first_second() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
-    load(&db, "c", 500).await;
-    ship(&db, &storage, &kek).await;
+    let (db, _dir, storage, kek) = shipped(&[("c", 500)]).await;
 
     // Restore into a new account, seeding its backup: no item reaches its change log.
     let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await.unwrap();
@@ -388,13 +363,7 @@ async fn a_seeded_restore_is_backed_up_from_its_first_second() {
 
 #[tokio::test]
 async fn a_restore_killed_while_writing_is_cleaned_up_and_run_again_exactly() {
-    let (db, dir) = sqlite().await;
-    let storage = BackupStorage::local(&dir.path().join("b")).unwrap();
-    let kek = KeyWrapKey::service(&[7u8; 32]);
-    store::create_database(&db, ACCOUNT, "db", None).await.unwrap();
-    store::create_container(&db, ACCOUNT, "db", spec("c")).await.unwrap();
-    load(&db, "c", 6_000).await;
-    ship(&db, &storage, &kek).await;
+    let (db, _dir, storage, kek) = shipped(&[("c", 6_000)]).await;
     let restore = |db: DatabaseConnection, storage: BackupStorage, kek: KeyWrapKey| async move {
         let pit = PointInTime::open(&db, &storage, &kek, ACCOUNT, Bound::Time(chrono::Utc::now()), Items::All).await?;
         let chosen = pit.resources().clone();
