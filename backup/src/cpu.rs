@@ -9,15 +9,28 @@
 //!   than `SCHED_IDLE`: under a load that never lets up, backup work still gets a small share
 //!   instead of none (and `SCHED_IDLE` measured no better for the foreground: the foreground
 //!   waits on round trips, not on the CPU the backup thread holds).
+//!
+//! The thread counts the time its jobs take ([`busy`]), so that paced work ([`crate::pace`])
+//! is charged for the sealing it hands over as well as for its own steps.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
+use std::time::{Duration, Instant};
 use thread_priority::{ThreadPriority, set_current_thread_priority};
 
 use crate::error::BackupError;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Nanoseconds the backup thread has spent running jobs since the process started.
+static BUSY_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// How long the backup thread has spent running jobs since the process started.
+pub fn busy() -> Duration {
+    Duration::from_nanos(BUSY_NANOS.load(Ordering::Relaxed))
+}
 
 /// The queue to the backup thread, which is started on first use.
 fn queue() -> &'static Sender<Job> {
@@ -47,8 +60,12 @@ fn queue() -> &'static Sender<Job> {
 pub(crate) async fn run<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackupError> + Send + 'static) -> Result<T, BackupError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
+        let t = Instant::now();
         // A panic is reported to this job's caller; the thread goes on with the next job.
-        let _ = tx.send(std::panic::catch_unwind(AssertUnwindSafe(f)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+        // Counted before the caller hears of it, so that it sees its own job counted.
+        BUSY_NANOS.fetch_add(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        let _ = tx.send(result);
     });
     queue().send(job).map_err(|_| BackupError::Invalid("the backup thread is not running".into()))?;
     match rx.await {
@@ -77,5 +94,14 @@ mod tests {
         let failed = run::<()>(|| panic!("boom")).await;
         assert!(matches!(&failed, Err(BackupError::Invalid(m)) if m.contains("panicked")), "{failed:?}");
         assert_eq!(run(|| Ok(41 + 1)).await.unwrap(), 42);
+
+        let before = busy();
+        run(|| {
+            std::thread::sleep(Duration::from_millis(20));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(busy() - before >= Duration::from_millis(20), "counted {:?}", busy() - before);
     }
 }

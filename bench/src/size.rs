@@ -16,7 +16,7 @@
 //! Memory is the process's peak resident set during the phase (Linux `VmHWM`, reset before
 //! each phase) above its resident set when the phase began.
 //!
-//! `cargo run --release -p rewind-bench --bin size -- [--gib 1] [--item-kib 1] [--postgres URL] [--no-restic]`
+//! `cargo run --release -p rewind-bench --bin size -- [--gib 1] [--item-kib 1] [--postgres URL] [--no-restic] [--pace PERCENT] [--pace-slice-ms MS]`
 
 use anyhow::{Context, Result, bail};
 use backup::chunk::ChunkBounds;
@@ -46,10 +46,22 @@ struct Args {
     /// Leave out the restic references (their export and restored copy need about three times
     /// the data's size in disk).
     no_restic: bool,
+    /// The share of the time paced merges may run while writes go on (the service's default
+    /// unless given).
+    pace_percent: u32,
+    /// How long a paced merge works before it rests, in milliseconds.
+    pace_slice_ms: u64,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { gib: 1.0, item_kib: 1, postgres: None, no_restic: false };
+    let mut a = Args {
+        gib: 1.0,
+        item_kib: 1,
+        postgres: None,
+        no_restic: false,
+        pace_percent: PacePolicy::DEFAULT.busy_share_percent,
+        pace_slice_ms: PacePolicy::DEFAULT.slice.as_millis() as u64,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--no-restic" {
@@ -61,6 +73,8 @@ fn args() -> Result<Args> {
             "--gib" => a.gib = value.parse()?,
             "--item-kib" => a.item_kib = value.parse()?,
             "--postgres" => a.postgres = Some(value),
+            "--pace" => a.pace_percent = value.parse()?,
+            "--pace-slice-ms" => a.pace_slice_ms = value.parse()?,
             _ => bail!("unknown flag {flag}"),
         }
     }
@@ -96,6 +110,16 @@ fn cpu_secs() -> f64 {
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // After the command name: state is field 0, utime 11, stime 12; 100 ticks a second.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds the whole machine has been busy (every core, every process), from `/proc/stat`.
+fn machine_busy_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal …: all but idle and iowait is busy.
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (total - idle) / 100.0
 }
 
 /// What a phase took: wall seconds, CPU seconds, peak memory growth in MiB.
@@ -463,77 +487,116 @@ async fn main() -> Result<()> {
         percentile(&mut l, 0.99),
         l.len()
     );
+    // Writes as fast as one writer goes; also how many cores the machine kept busy meanwhile.
     let flat_out = |secs: u64| {
         let db = db.clone();
         let filler = filler.clone();
         async move {
-            let t = Instant::now();
+            let (t, busy) = (Instant::now(), machine_busy_secs());
             let mut k = 0;
             while t.elapsed() < Duration::from_secs(secs) {
                 store::write_item(&db, SOURCE, "bench", "items", None, doc(k % n, &filler), WriteMode::Upsert).await?;
                 k += 1;
             }
-            anyhow::Ok(k as f64 / t.elapsed().as_secs_f64())
+            let secs = t.elapsed().as_secs_f64();
+            anyhow::Ok((k as f64 / secs, (machine_busy_secs() - busy) / secs))
         }
     };
-    // Alternating rounds, 5 s each: without merges, with full merges paced against the writes
-    // (as the snapshot worker runs them), and with full merges running flat out — again and
-    // again while the writes go on, in a task of their own.
+    // Alternating rounds, 3 s each: without merges, with a full merge paced against the writes
+    // (as the snapshot worker runs it), and with full merges running flat out — again and again
+    // while the writes go on, in a task of their own. The paced merge goes on from round to
+    // paced round, as one long merge does in the service (started afresh each round, its
+    // start-up would be measured instead); flat-out merges start afresh each round. Between
+    // rounds a pause lets what a stopped merge handed to other tasks end before the next one.
     const NONE: u8 = 0;
     const PACED: u8 = 1;
     const FLAT: u8 = 2;
+    const ROUND: u64 = 3;
+    const REPEATS: usize = 10;
     let mode = Arc::new(AtomicU8::new(NONE));
     let done = Arc::new(AtomicBool::new(false));
     let merger = {
         let (db, storage, kek, mode, done) = (db.clone(), storage.clone(), kek.clone(), mode.clone(), done.clone());
+        let paced = SnapshotPolicy {
+            pace: PacePolicy { busy_share_percent: a.pace_percent, slice: Duration::from_millis(a.pace_slice_ms) },
+            ..full
+        };
+        let flat = SnapshotPolicy { pace: PacePolicy::FLAT_OUT, ..full };
         tokio::spawn(async move {
+            // A new change to snapshot first, so that every merge is a full one of the account.
+            let start = |policy: SnapshotPolicy| {
+                let (db, storage, kek) = (db.clone(), storage.clone(), kek.clone());
+                Box::pin(async move {
+                    ship_all(&db, &storage, &kek, SOURCE).await?;
+                    let seq = latest_segment_end(&db, SOURCE).await?;
+                    backup::snapshot::take(&db, &storage, &kek, SOURCE, seq, policy).await?;
+                    anyhow::Ok(())
+                })
+            };
             let mut merges = [0; 3];
+            let mut paced_merge = None;
             while !done.load(Ordering::Relaxed) {
                 let m = mode.load(Ordering::Relaxed);
                 if m == NONE {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
-                // A new change to snapshot, so every merge is a full one of the account.
-                ship_all(&db, &storage, &kek, SOURCE).await?;
-                let seq = latest_segment_end(&db, SOURCE).await?;
-                let policy = SnapshotPolicy { pace: if m == PACED { PacePolicy::DEFAULT } else { PacePolicy::FLAT_OUT }, ..full };
-                // A merge still running when its round ends is stopped (as a killed one is: its
-                // next run keeps what it stored), so it never runs into another round.
                 let round_over = async {
                     while mode.load(Ordering::Relaxed) == m {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                 };
+                let mut fresh = None;
+                let merge = if m == PACED { paced_merge.get_or_insert_with(|| start(paced)) } else { fresh.insert(start(flat)) };
                 tokio::select! {
-                    r = backup::snapshot::take(&db, &storage, &kek, SOURCE, seq, policy) => {
+                    r = merge => {
                         r?;
                         merges[usize::from(m)] += 1;
+                        if m == PACED {
+                            paced_merge = None;
+                        }
                     }
+                    // A flat-out merge still running is stopped (as a killed one is: its next
+                    // run keeps what it stored); the paced one waits for the next paced round.
                     () = round_over => {}
                 }
             }
             anyhow::Ok(merges)
         })
     };
-    let mut rounds = [Vec::new(), Vec::new(), Vec::new()];
-    for _ in 0..3 {
+    let (mut rounds, mut cores) = ([Vec::new(), Vec::new(), Vec::new()], [Vec::new(), Vec::new(), Vec::new()]);
+    for _ in 0..REPEATS {
         for m in [NONE, PACED, FLAT] {
             mode.store(m, Ordering::Relaxed);
-            rounds[usize::from(m)].push(flat_out(5).await?);
+            let (writes, busy) = flat_out(ROUND).await?;
+            rounds[usize::from(m)].push(writes);
+            cores[usize::from(m)].push(busy);
+            mode.store(NONE, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
-    mode.store(NONE, Ordering::Relaxed);
     done.store(true, Ordering::Relaxed);
     let merges = merger.await??;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (a, paced, flat) = (mean(&rounds[0]), mean(&rounds[1]), mean(&rounds[2]));
+    let (without, paced, flat) = (mean(&rounds[0]), mean(&rounds[1]), mean(&rounds[2]));
+    // Each round against the round without merges before it: the mean change and its standard
+    // error, in per cent.
+    let change = |m: usize| {
+        let d: Vec<f64> = rounds[m].iter().zip(&rounds[0]).map(|(x, base)| (x / base - 1.0) * 100.0).collect();
+        let avg = mean(&d);
+        let var = d.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / (d.len() as f64 - 1.0).max(1.0);
+        (avg, (var / d.len() as f64).sqrt())
+    };
+    let ((paced_change, paced_err), (flat_change, flat_err)) = (change(1), change(2));
     println!(
-        "foreground writes/s (shipper running; 3 × 3 alternating rounds of 5 s): {a:.0} without a snapshot; {paced:.0} with full merges paced against the writes ({} finished): {:+.1} % (goal ≥ −3 %); {flat:.0} with full merges flat out ({} finished): {:+.1} %",
-        merges[1],
-        (paced / a - 1.0) * 100.0,
-        merges[2],
-        (flat / a - 1.0) * 100.0
+        "foreground writes/s (shipper running; {REPEATS} × 3 alternating rounds of {ROUND} s): {without:.0} without a snapshot; {paced:.0} with a full merge paced to {} % of the time while writes go on, in slices of {} ms ({} finished): {paced_change:+.1} ± {paced_err:.1} % (goal ≥ −3 %); {flat:.0} with full merges flat out ({} finished): {flat_change:+.1} ± {flat_err:.1} %",
+        a.pace_percent, a.pace_slice_ms, merges[1], merges[2],
+    );
+    println!(
+        "  cores busy (the whole machine): {:.2} without, {:.2} paced, {:.2} flat out",
+        mean(&cores[0]),
+        mean(&cores[1]),
+        mean(&cores[2])
     );
     stop.cancel();
     let _ = tokio::join!(shipper, monitor);
