@@ -162,10 +162,14 @@ pub(crate) fn seal_plain(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<Vec<
     let mut out = Vec::with_capacity(header + zstd::zstd_safe::compress_bound(plain.len()) + TAG_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&nonce);
-    out.resize(header + zstd::zstd_safe::compress_bound(plain.len()), 0);
-    let n = zstd::bulk::compress_to_buffer(plain, &mut out[header..], ZSTD_LEVEL)
+    // Compressed into the room after the header, which is not zeroed first (a cursor at the
+    // header's end writes there and sets the length).
+    let mut cursor = std::io::Cursor::new(out);
+    cursor.set_position(header as u64);
+    zstd::bulk::Compressor::new(ZSTD_LEVEL)
+        .and_then(|mut c| c.compress_to_buffer(plain, &mut cursor))
         .map_err(|e| BackupError::Invalid(format!("compression failed: {e}")))?;
-    out.truncate(header + n);
+    let mut out = cursor.into_inner();
     let cipher = Aes256Gcm::new(&key.0.into());
     let tag = cipher
         .encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut out[header..]).into())
@@ -192,8 +196,18 @@ pub(crate) fn open_plain(key: &DataKey, aad: &[u8], name: &str, mut bytes: Vec<u
     cipher
         .decrypt_inout_detached(&Nonce::from(nonce), aad, (&mut bytes[header..body_end]).into(), &tag)
         .map_err(|_| bad("fails authentication (altered, moved from another name or account, or another key)"))?;
-    zstd::stream::decode_all(&bytes[header..body_end]).map_err(|e| bad(&format!("does not decompress: {e}")))
+    let compressed = &bytes[header..body_end];
+    let decompressed = match zstd::zstd_safe::get_frame_content_size(compressed) {
+        // Sealing writes one frame that records its size (and it was just authenticated): the
+        // output is allocated once, at its size, instead of grown and copied as it streams.
+        Ok(Some(size)) if size <= MAX_ONE_SHOT => zstd::bulk::decompress(compressed, size as usize),
+        _ => zstd::stream::decode_all(compressed),
+    };
+    decompressed.map_err(|e| bad(&format!("does not decompress: {e}")))
 }
+
+/// Objects whose plain size is above this are decompressed as a stream.
+const MAX_ONE_SHOT: u64 = 1 << 30;
 
 #[cfg(test)]
 mod tests {
@@ -229,6 +243,20 @@ mod tests {
         let plain: usize = entries.iter().map(|e| serde_json::to_vec(e).unwrap().len()).sum();
         assert!(sealed.len() < plain / 4, "{} bytes sealed from {plain}", sealed.len());
         assert!(!sealed.windows(4).any(|w| w == b"i10\""));
+    }
+
+    #[test]
+    fn a_sealed_object_records_its_size_so_it_opens_in_one_allocation() {
+        let key = DataKey::generate();
+        let plain: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes()).collect();
+        let sealed = seal_plain(&key, b"aad", &plain).unwrap();
+        let header = MAGIC.len() + NONCE_LEN;
+        let mut body = sealed[header..sealed.len() - TAG_LEN].to_vec();
+        let nonce: [u8; NONCE_LEN] = sealed[MAGIC.len()..header].try_into().unwrap();
+        let tag = aes_gcm::Tag::try_from(&sealed[sealed.len() - TAG_LEN..]).unwrap();
+        Aes256Gcm::new(&key.0.into()).decrypt_inout_detached(&Nonce::from(nonce), b"aad", (&mut body[..]).into(), &tag).unwrap();
+        assert_eq!(zstd::zstd_safe::get_frame_content_size(&body).unwrap(), Some(plain.len() as u64));
+        assert_eq!(open_plain(&key, b"aad", "obj", sealed).unwrap(), plain);
     }
 
     #[test]
