@@ -579,10 +579,11 @@ async fn main() -> Result<()> {
     let merges = merger.await??;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (without, paced, flat) = (mean(&rounds[0]), mean(&rounds[1]), mean(&rounds[2]));
-    // Each round against the round without merges before it: the mean change and its standard
-    // error, in per cent.
+    // Each round against the rounds without merges before and after it (so that a drift over
+    // the run does not count): the mean change and its standard error, in per cent.
     let change = |m: usize| {
-        let d: Vec<f64> = rounds[m].iter().zip(&rounds[0]).map(|(x, base)| (x / base - 1.0) * 100.0).collect();
+        let base = |i: usize| (rounds[0][i] + rounds[0].get(i + 1).copied().unwrap_or(rounds[0][i])) / 2.0;
+        let d: Vec<f64> = rounds[m].iter().enumerate().map(|(i, x)| (x / base(i) - 1.0) * 100.0).collect();
         let avg = mean(&d);
         let var = d.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / (d.len() as f64 - 1.0).max(1.0);
         (avg, (var / d.len() as f64).sqrt())
