@@ -27,8 +27,9 @@ pub struct PacePolicy {
 
 impl PacePolicy {
     /// What the service uses: a twentieth of the time while requests are being served. (The
-    /// size benchmark measured a merge paced to 3, 5 or 10 % costing a single writer about the
-    /// same, 2–4 %: what remains is the merge being there at all, not its share.)
+    /// size benchmark measured merges paced to 3, 5 or 10 % costing a single writer about the
+    /// same: what remains is the merge being there at all, not its share — see the README's
+    /// Measurements.)
     pub const DEFAULT: Self = Self { busy_share_percent: 5, slice: Duration::from_millis(5) };
     /// Never rests.
     pub const FLAT_OUT: Self = Self { busy_share_percent: 100, slice: Duration::from_millis(5) };
@@ -52,7 +53,8 @@ impl Pace {
         Self { policy, busy, helper, slice_start: Instant::now(), helper_at_start: helper(), seen: busy() }
     }
 
-    /// Paces against the service's data plane, counting the backup thread's work as its own.
+    /// Paces against the service's data plane, counting the backup thread's work as its own
+    /// (all of it, shipping's and restores' too: when the thread is busy, a merge waits longer).
     pub fn data_plane(policy: PacePolicy) -> Self {
         Self::new(policy, engine::activity::operations, crate::cpu::busy)
     }

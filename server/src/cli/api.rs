@@ -1,7 +1,7 @@
 //! The REST API as the command line calls it: JSON in, JSON out, and an error that knows which
 //! exit code it means.
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 use super::{Exit, Remote};
@@ -16,6 +16,22 @@ pub struct Failure {
 impl Failure {
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
         Self { exit, message: message.into() }
+    }
+}
+
+/// A path under `/api/v1`, kept as segments: each is percent-encoded when the URL is made, so
+/// that a name holding a space, `%`, `?` or a letter outside ASCII reaches the server as it is
+/// (database and container ids may hold all of those).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path(Vec<String>);
+
+impl Path {
+    /// This path with `segments` after it.
+    #[must_use]
+    pub fn join(&self, segments: &[&str]) -> Self {
+        let mut all = self.0.clone();
+        all.extend(segments.iter().map(|s| (*s).to_owned()));
+        Self(all)
     }
 }
 
@@ -44,28 +60,39 @@ impl Api {
     ///
     /// # Errors
     /// A usage failure without one.
-    pub fn subscription_path(&self) -> Result<String, Failure> {
+    pub fn subscription_path(&self) -> Result<Path, Failure> {
         let sub = self.subscription.as_deref().ok_or_else(|| {
             Failure::new(Exit::Refused, "this command needs --subscription (or REWIND_SUBSCRIPTION): the subscription's id")
         })?;
-        Ok(format!("/subscriptions/{sub}"))
+        Ok(Path(vec!["subscriptions".into(), sub.to_owned()]))
     }
 
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, Failure> {
+    /// The URL of `path` on the server (whose base URL may hold a path of its own).
+    ///
+    /// # Errors
+    /// A usage failure when the server's URL is not one.
+    pub fn url(&self, path: &Path) -> Result<Url, Failure> {
+        let bad = || Failure::new(Exit::Refused, format!("--server {:?} is not an http(s) URL", self.base));
+        let mut url = Url::parse(&self.base).map_err(|_| bad())?;
+        url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(["api", "v1"]).extend(&path.0);
+        Ok(url)
+    }
+
+    pub async fn get(&self, path: &Path, query: &[(&str, &str)]) -> Result<Value, Failure> {
         self.call(Method::GET, path, query, None).await
     }
 
-    pub async fn post(&self, path: &str, query: &[(&str, &str)], body: &Value) -> Result<Value, Failure> {
+    pub async fn post(&self, path: &Path, query: &[(&str, &str)], body: &Value) -> Result<Value, Failure> {
         self.call(Method::POST, path, query, Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str) -> Result<Value, Failure> {
+    pub async fn delete(&self, path: &Path) -> Result<Value, Failure> {
         self.call(Method::DELETE, path, &[], None).await
     }
 
-    async fn call(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, Failure> {
-        let url = format!("{}/api/v1{path}", self.base);
-        let mut req = self.http.request(method, &url).query(query).bearer_auth(&self.token);
+    async fn call(&self, method: Method, path: &Path, query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, Failure> {
+        let url = self.url(path)?;
+        let mut req = self.http.request(method, url.clone()).query(query).bearer_auth(&self.token);
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -83,5 +110,29 @@ impl Api {
             _ => Exit::Refused,
         };
         Err(Failure::new(exit, format!("{} {}: {message}", status.as_u16(), status.canonical_reason().unwrap_or(""))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Output;
+
+    fn client(server: &str) -> Api {
+        let remote = Remote { server: server.into(), token: Some("t".into()), subscription: Some("sub 1".into()), output: Output::Json };
+        Api::new(&remote).unwrap()
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded_and_the_base_path_is_kept() {
+        let api = client("http://127.0.0.1:3000/");
+        let path = api.subscription_path().unwrap().join(&["restorableDatabaseAccounts", "a/b?c#d %e ü"]);
+        assert_eq!(
+            api.url(&path).unwrap().as_str(),
+            "http://127.0.0.1:3000/api/v1/subscriptions/sub%201/restorableDatabaseAccounts/a%2Fb%3Fc%23d%20%25e%20%C3%BC"
+        );
+        let behind_a_proxy = client("https://example.test/rewind");
+        assert_eq!(behind_a_proxy.url(&Path(vec!["x".into()])).unwrap().as_str(), "https://example.test/rewind/api/v1/x");
+        assert!(matches!(client("not a url").url(&path), Err(Failure { exit: Exit::Refused, .. })));
     }
 }

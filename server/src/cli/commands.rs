@@ -95,23 +95,23 @@ async fn accounts(command: AccountsCommand, remote: &Remote) -> Result<Exit, Fai
         ("CREATED", "/created_at"),
     ];
     let value = match command {
-        AccountsCommand::List => api.get(&format!("{sub}/accounts"), &[]).await?,
-        AccountsCommand::Show { name } => api.get(&format!("{sub}/accounts/{name}"), &[]).await?,
-        AccountsCommand::Create(args) => api.post(&format!("{sub}/accounts"), &[], &create_body(args)).await?,
+        AccountsCommand::List => api.get(&sub.join(&["accounts"]), &[]).await?,
+        AccountsCommand::Show { name } => api.get(&sub.join(&["accounts", &name]), &[]).await?,
+        AccountsCommand::Create(args) => api.post(&sub.join(&["accounts"]), &[], &create_body(args)).await?,
         AccountsCommand::Delete { name } => {
-            api.delete(&format!("{sub}/accounts/{name}")).await?;
+            api.delete(&sub.join(&["accounts", &name])).await?;
             if remote.output == super::Output::Table {
                 println!("account {name} deleted; it stays restorable for its backup retention");
             }
             return Ok(Exit::Done);
         }
         AccountsCommand::Keys { name } => {
-            let keys = api.post(&format!("{sub}/accounts/{name}/listKeys"), &[], &json!({})).await?;
+            let keys = api.post(&sub.join(&["accounts", &name, "listKeys"]), &[], &json!({})).await?;
             print_keys(remote, &keys);
             return Ok(Exit::Done);
         }
         AccountsCommand::RegenerateKey { name, kind } => {
-            let keys = api.post(&format!("{sub}/accounts/{name}/regenerateKey"), &[], &json!({ "keyKind": kind })).await?;
+            let keys = api.post(&sub.join(&["accounts", &name, "regenerateKey"]), &[], &json!({ "keyKind": kind })).await?;
             print_keys(remote, &keys);
             return Ok(Exit::Done);
         }
@@ -148,7 +148,7 @@ async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit,
     let sub = api.subscription_path()?;
     match command {
         RestorableCommand::List => {
-            let value = api.get(&format!("{sub}/restorableDatabaseAccounts"), &[]).await?;
+            let value = api.get(&sub.join(&["restorableDatabaseAccounts"]), &[]).await?;
             let columns: &[Column] = &[
                 ("NAME", "/name"),
                 ("ID", "/id"),
@@ -160,7 +160,7 @@ async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit,
             print(remote.output, &value, columns);
         }
         RestorableCommand::Resources { account_id, at } => {
-            let path = format!("{sub}/restorableDatabaseAccounts/{account_id}/restorableSqlResources");
+            let path = sub.join(&["restorableDatabaseAccounts", &account_id, "restorableSqlResources"]);
             let value = api.get(&path, &[("restoreTimestamp", &at)]).await?;
             // One row per container (a database without any gets a row of its own).
             let rows: Vec<Value> = value
@@ -183,13 +183,13 @@ async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit,
             print(remote.output, &shown, &[("DATABASE", "/database"), ("CONTAINER", "/container"), ("PARTITION KEY", "/partition_key")]);
         }
         RestorableCommand::Events { account_id } => {
-            let value = api.get(&format!("{sub}/restorableDatabaseAccounts/{account_id}/events"), &[]).await?;
+            let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "events"]), &[]).await?;
             let columns: &[Column] =
                 &[("AT", "/at"), ("EVENT", "/kind"), ("TYPE", "/resource_type"), ("DATABASE", "/database"), ("CONTAINER", "/container")];
             print(remote.output, &value, columns);
         }
         RestorableCommand::Backups { account_id } => {
-            let value = api.get(&format!("{sub}/restorableDatabaseAccounts/{account_id}/backups"), &[]).await?;
+            let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "backups"]), &[]).await?;
             print(remote.output, &value, &[("TAKEN AT", "/taken_at"), ("ITEMS", "/items"), ("BYTES", "/bytes")]);
         }
     }
@@ -201,7 +201,7 @@ async fn restore(command: RestoreCommand, remote: &Remote) -> Result<Exit, Failu
     match command {
         RestoreCommand::Start(args) => start(&api, remote, args).await,
         RestoreCommand::Status { job_id } => {
-            let job = api.get(&format!("{}/restores/{job_id}", api.subscription_path()?), &[]).await?;
+            let job = api.get(&api.subscription_path()?.join(&["restores", &job_id]), &[]).await?;
             print(remote.output, &job, JOB_COLUMNS);
             Ok(Exit::Done)
         }
@@ -212,7 +212,7 @@ async fn restore(command: RestoreCommand, remote: &Remote) -> Result<Exit, Failu
 }
 
 async fn in_place(api: &Api, remote: &Remote, args: InPlaceArgs) -> Result<Exit, Failure> {
-    let path = format!("{}/restorableDatabaseAccounts/{}/restoreInPlace", api.subscription_path()?, args.account);
+    let path = api.subscription_path()?.join(&["restorableDatabaseAccounts", &args.account, "restoreInPlace"]);
     let job = api.post(&path, &[], &json!({ "restoreTimestamp": args.at, "resources": args.resources })).await?;
     filed(api, remote, &job, args.wait.then_some(&args.wait_args)).await
 }
@@ -224,7 +224,7 @@ async fn request(api: &Api, remote: &Remote, args: RequestArgs) -> Result<Exit, 
         "targetAccountName": args.target,
         "resources": args.resources,
     });
-    let job = api.post(&format!("{}/restoreRequests", api.subscription_path()?), &[], &body).await?;
+    let job = api.post(&api.subscription_path()?.join(&["restoreRequests"]), &[], &body).await?;
     filed(api, remote, &job, None).await
 }
 
@@ -242,7 +242,7 @@ async fn filed(api: &Api, remote: &Remote, job: &Value, wait: Option<&WaitArgs>)
 }
 
 async fn start(api: &Api, remote: &Remote, args: StartArgs) -> Result<Exit, Failure> {
-    let path = format!("{}/restores", api.subscription_path()?);
+    let path = api.subscription_path()?.join(&["restores"]);
     let body = json!({
         "sourceAccountId": args.source,
         "restoreTimestamp": args.at,
@@ -274,7 +274,7 @@ fn state_of(job: &Value) -> Option<JobState> {
 
 /// Polls the job until it ends, drawing its progress on the terminal (not when piped).
 async fn wait_for(api: &Api, remote: &Remote, job_id: &str, wait: &WaitArgs) -> Result<Exit, Failure> {
-    let path = format!("{}/restores/{job_id}", api.subscription_path()?);
+    let path = api.subscription_path()?.join(&["restores", job_id]);
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos}/{len} items ({elapsed})")
@@ -310,15 +310,13 @@ async fn wait_for(api: &Api, remote: &Remote, job_id: &str, wait: &WaitArgs) -> 
 
 async fn jobs(command: JobsCommand, remote: &Remote) -> Result<Exit, Failure> {
     let api = Api::new(remote)?;
-    let restores = format!("{}/restores", api.subscription_path()?);
+    let restores = api.subscription_path()?.join(&["restores"]);
     let value = match command {
         JobsCommand::List => api.get(&restores, &[]).await?,
         JobsCommand::Approve { job_id, reason } => {
-            api.post(&format!("{restores}/{job_id}/approve"), &[], &json!({ "reason": reason })).await?
+            api.post(&restores.join(&[&job_id, "approve"]), &[], &json!({ "reason": reason })).await?
         }
-        JobsCommand::Reject { job_id, reason } => {
-            api.post(&format!("{restores}/{job_id}/reject"), &[], &json!({ "reason": reason })).await?
-        }
+        JobsCommand::Reject { job_id, reason } => api.post(&restores.join(&[&job_id, "reject"]), &[], &json!({ "reason": reason })).await?,
     };
     print(remote.output, &value, JOB_COLUMNS);
     Ok(Exit::Done)
