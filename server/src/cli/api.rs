@@ -37,7 +37,8 @@ impl Path {
 
 pub struct Api {
     http: reqwest::Client,
-    base: String,
+    /// The server's base URL, checked once: it can be a base (http or https with a host).
+    base: Url,
     token: String,
     subscription: Option<String>,
 }
@@ -53,7 +54,11 @@ impl Api {
             .user_agent(concat!("rewind-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Failure::new(Exit::Refused, format!("cannot make an HTTP client: {e}")))?;
-        Ok(Self { http, base: remote.server.trim_end_matches('/').to_owned(), token, subscription: remote.subscription.clone() })
+        let base = Url::parse(&remote.server)
+            .ok()
+            .filter(|u| !u.cannot_be_a_base())
+            .ok_or_else(|| Failure::new(Exit::Refused, format!("--server {:?} is not an http(s) URL", remote.server)))?;
+        Ok(Self { http, base, token, subscription: remote.subscription.clone() })
     }
 
     /// `/subscriptions/{id}` for the `--subscription` given.
@@ -68,14 +73,13 @@ impl Api {
     }
 
     /// The URL of `path` on the server (whose base URL may hold a path of its own).
-    ///
-    /// # Errors
-    /// A usage failure when the server's URL is not one.
-    pub fn url(&self, path: &Path) -> Result<Url, Failure> {
-        let bad = || Failure::new(Exit::Refused, format!("--server {:?} is not an http(s) URL", self.base));
-        let mut url = Url::parse(&self.base).map_err(|_| bad())?;
-        url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(["api", "v1"]).extend(&path.0);
-        Ok(url)
+    pub fn url(&self, path: &Path) -> Url {
+        let mut url = self.base.clone();
+        // A base URL can be a base (checked in `new`), so it has path segments.
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend(["api", "v1"]).extend(&path.0);
+        }
+        url
     }
 
     pub async fn get(&self, path: &Path, query: &[(&str, &str)]) -> Result<Value, Failure> {
@@ -91,12 +95,15 @@ impl Api {
     }
 
     async fn call(&self, method: Method, path: &Path, query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, Failure> {
-        let url = self.url(path)?;
+        let url = self.url(path);
         let mut req = self.http.request(method, url.clone()).query(query).bearer_auth(&self.token);
         if let Some(body) = body {
             req = req.json(body);
         }
-        let res = req.send().await.map_err(|e| Failure::new(Exit::Refused, format!("cannot reach {}: {e}", self.base)))?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| Failure::new(Exit::Refused, format!("cannot reach {}: {e}", self.base.as_str().trim_end_matches('/'))))?;
         let status = res.status();
         let text = res.text().await.map_err(|e| Failure::new(Exit::Refused, format!("reading the answer from {url}: {e}")))?;
         let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
@@ -118,21 +125,22 @@ mod tests {
     use super::*;
     use crate::cli::Output;
 
-    fn client(server: &str) -> Api {
+    fn client(server: &str) -> Result<Api, Failure> {
         let remote = Remote { server: server.into(), token: Some("t".into()), subscription: Some("sub 1".into()), output: Output::Json };
-        Api::new(&remote).unwrap()
+        Api::new(&remote)
     }
 
     #[test]
     fn path_segments_are_percent_encoded_and_the_base_path_is_kept() {
-        let api = client("http://127.0.0.1:3000/");
+        let api = client("http://127.0.0.1:3000/").unwrap();
         let path = api.subscription_path().unwrap().join(&["restorableDatabaseAccounts", "a/b?c#d %e ü"]);
         assert_eq!(
-            api.url(&path).unwrap().as_str(),
+            api.url(&path).as_str(),
             "http://127.0.0.1:3000/api/v1/subscriptions/sub%201/restorableDatabaseAccounts/a%2Fb%3Fc%23d%20%25e%20%C3%BC"
         );
-        let behind_a_proxy = client("https://example.test/rewind");
-        assert_eq!(behind_a_proxy.url(&Path(vec!["x".into()])).unwrap().as_str(), "https://example.test/rewind/api/v1/x");
-        assert!(matches!(client("not a url").url(&path), Err(Failure { exit: Exit::Refused, .. })));
+        let behind_a_proxy = client("https://example.test/rewind").unwrap();
+        assert_eq!(behind_a_proxy.url(&Path(vec!["x".into()])).as_str(), "https://example.test/rewind/api/v1/x");
+        assert!(matches!(client("not a url"), Err(Failure { exit: Exit::Refused, .. })));
+        assert!(matches!(client("mailto:ops@example.test"), Err(Failure { exit: Exit::Refused, .. })));
     }
 }
