@@ -4,10 +4,13 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::authz::ssr::Caller;
 use crate::error::AppError;
 
 /// A role as the access-control pages show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RoleDefinition {
     /// `builtin:<name>` or a custom role's id.
     pub id: String,
@@ -19,6 +22,7 @@ pub struct RoleDefinition {
 
 /// A role assignment, as seen from one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub id: String,
     pub user_name: String,
@@ -35,8 +39,9 @@ pub mod ssr {
     use chrono::Utc;
     use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
+    use super::Caller;
     use super::{Assignment, RoleDefinition};
-    use crate::authz::ssr::{BUILTIN_PREFIX, Caller, assignment_scope};
+    use crate::authz::ssr::{BUILTIN_PREFIX, assignment_scope};
     use crate::db::{account, role, role_assignment, user};
     use crate::domain::rbac::{ALL_ACTIONS, BUILTIN_ROLES, Scope, actions, builtin_role};
     use crate::error::AppError;
@@ -92,9 +97,9 @@ pub mod ssr {
         Err(AppError::invalid(format!("unknown action {pattern:?}")))
     }
 
-    pub async fn list_definitions(subscription_id: String) -> Result<Vec<RoleDefinition>, AppError> {
-        let caller = Caller::current().await?;
-        subscriptions::ssr::ensure_visible(&caller, &subscription_id).await?;
+    /// The built-in roles and the subscription's custom ones (anyone who sees the subscription).
+    pub async fn list_definitions(caller: &Caller, subscription_id: String) -> Result<Vec<RoleDefinition>, AppError> {
+        subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
         let mut out: Vec<RoleDefinition> = builtin_definitions().collect();
         let custom = role::Entity::find()
             .filter(role::Column::SubscriptionId.eq(&subscription_id))
@@ -105,13 +110,15 @@ pub mod ssr {
         Ok(out)
     }
 
+    /// A custom role in the subscription (`roleDefinitions/write` on it); `actions` are
+    /// known actions, `group/*` or `*`.
     pub async fn create_custom(
+        caller: &Caller,
         subscription_id: String,
         name: String,
         description: String,
-        actions_text: String,
+        actions: Vec<String>,
     ) -> Result<RoleDefinition, AppError> {
-        let caller = Caller::current().await?;
         let scope = Scope::Subscription(subscription_id.clone());
         let resource = format!("{scope}/roles/{}", name.trim());
         caller.authorize(actions::ROLE_DEFINITIONS_WRITE, &scope, &resource).await?;
@@ -124,8 +131,7 @@ pub mod ssr {
             if builtin_role(name).is_some() {
                 return Err(AppError::Conflict(format!("{name:?} is a built-in role")));
             }
-            let mut acts: Vec<String> =
-                actions_text.split(|c: char| c == ',' || c.is_whitespace()).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+            let mut acts: Vec<String> = actions.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).map(str::to_owned).collect();
             if acts.is_empty() {
                 return Err(AppError::invalid("a role needs at least one action"));
             }
@@ -151,8 +157,8 @@ pub mod ssr {
         caller.audited(actions::ROLE_DEFINITIONS_WRITE, &scope, &resource, result).await
     }
 
-    pub async fn delete_custom(subscription_id: String, role_id: String) -> Result<(), AppError> {
-        let caller = Caller::current().await?;
+    /// Deletes a custom role that nobody holds.
+    pub async fn delete_custom(caller: &Caller, subscription_id: String, role_id: String) -> Result<(), AppError> {
         let scope = Scope::Subscription(subscription_id.clone());
         let resource = format!("{scope}/roles/{role_id}");
         caller.authorize(actions::ROLE_DEFINITIONS_WRITE, &scope, &resource).await?;
@@ -184,8 +190,9 @@ pub mod ssr {
             .unwrap_or_else(|| format!("(deleted role {role_id})")))
     }
 
-    pub async fn list_assignments(subscription_id: String, account_id: String) -> Result<Vec<Assignment>, AppError> {
-        let caller = Caller::current().await?;
+    /// The assignments in force at the subscription (`account_id` empty) or the account,
+    /// those made above it marked inherited.
+    pub async fn list_assignments(caller: &Caller, subscription_id: String, account_id: String) -> Result<Vec<Assignment>, AppError> {
         let scope = resolve_scope(&caller.state.db, &subscription_id, &account_id).await?;
         caller.authorize(actions::ROLE_ASSIGNMENTS_READ, &scope, &scope.to_string()).await?;
         let rows = role_assignment::Entity::find().order_by_asc(role_assignment::Column::CreatedAt).all(&caller.state.db).await?;
@@ -208,13 +215,14 @@ pub mod ssr {
         Ok(out)
     }
 
+    /// Gives a user a role at the subscription (`account_id` empty) or the account.
     pub async fn create_assignment(
+        caller: &Caller,
         subscription_id: String,
         account_id: String,
         user_name: String,
         role_id: String,
     ) -> Result<Assignment, AppError> {
-        let caller = Caller::current().await?;
         let scope = resolve_scope(&caller.state.db, &subscription_id, &account_id).await?;
         let resource = format!("{scope}/roleAssignments ({} as {role_id})", user_name.trim());
         caller.authorize(actions::ROLE_ASSIGNMENTS_WRITE, &scope, &resource).await?;
@@ -260,8 +268,13 @@ pub mod ssr {
         caller.audited(actions::ROLE_ASSIGNMENTS_WRITE, &scope, &resource, result).await
     }
 
-    pub async fn delete_assignment(subscription_id: String, account_id: String, assignment_id: String) -> Result<(), AppError> {
-        let caller = Caller::current().await?;
+    /// Removes an assignment made at exactly this scope.
+    pub async fn delete_assignment(
+        caller: &Caller,
+        subscription_id: String,
+        account_id: String,
+        assignment_id: String,
+    ) -> Result<(), AppError> {
         let scope = resolve_scope(&caller.state.db, &subscription_id, &account_id).await?;
         let resource = format!("{scope}/roleAssignments/{assignment_id}");
         caller.authorize(actions::ROLE_ASSIGNMENTS_WRITE, &scope, &resource).await?;
@@ -296,7 +309,7 @@ pub mod ssr {
 /// Built-in roles and the subscription's custom roles.
 #[server(endpoint = "list_role_definitions")]
 pub async fn list_role_definitions(subscription_id: String) -> Result<Vec<RoleDefinition>, AppError> {
-    crate::request::respond(ssr::list_definitions(subscription_id).await)
+    crate::request::respond(async move { ssr::list_definitions(&Caller::current().await?, subscription_id).await }.await)
 }
 
 /// Defines a custom role; `actions` is a list separated by commas, spaces or new lines.
@@ -307,19 +320,22 @@ pub async fn create_custom_role(
     description: String,
     actions: String,
 ) -> Result<RoleDefinition, AppError> {
-    crate::request::respond(ssr::create_custom(subscription_id, name, description, actions).await)
+    let actions = actions.split(|c: char| c == ',' || c.is_whitespace()).map(str::to_owned).collect();
+    crate::request::respond(
+        async move { ssr::create_custom(&Caller::current().await?, subscription_id, name, description, actions).await }.await,
+    )
 }
 
 /// Deletes an unassigned custom role.
 #[server(endpoint = "delete_custom_role")]
 pub async fn delete_custom_role(subscription_id: String, role_id: String) -> Result<(), AppError> {
-    crate::request::respond(ssr::delete_custom(subscription_id, role_id).await)
+    crate::request::respond(async move { ssr::delete_custom(&Caller::current().await?, subscription_id, role_id).await }.await)
 }
 
 /// Assignments in force at the subscription (`account_id` empty) or account, inherited marked.
 #[server(endpoint = "list_role_assignments")]
 pub async fn list_role_assignments(subscription_id: String, account_id: String) -> Result<Vec<Assignment>, AppError> {
-    crate::request::respond(ssr::list_assignments(subscription_id, account_id).await)
+    crate::request::respond(async move { ssr::list_assignments(&Caller::current().await?, subscription_id, account_id).await }.await)
 }
 
 /// Gives `user_name` the role at the subscription (`account_id` empty) or account.
@@ -330,11 +346,15 @@ pub async fn create_role_assignment(
     user_name: String,
     role_id: String,
 ) -> Result<Assignment, AppError> {
-    crate::request::respond(ssr::create_assignment(subscription_id, account_id, user_name, role_id).await)
+    crate::request::respond(
+        async move { ssr::create_assignment(&Caller::current().await?, subscription_id, account_id, user_name, role_id).await }.await,
+    )
 }
 
 /// Removes an assignment made at exactly this scope.
 #[server(endpoint = "delete_role_assignment")]
 pub async fn delete_role_assignment(subscription_id: String, account_id: String, assignment_id: String) -> Result<(), AppError> {
-    crate::request::respond(ssr::delete_assignment(subscription_id, account_id, assignment_id).await)
+    crate::request::respond(
+        async move { ssr::delete_assignment(&Caller::current().await?, subscription_id, account_id, assignment_id).await }.await,
+    )
 }

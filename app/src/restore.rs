@@ -69,6 +69,11 @@ pub struct RestorableDatabase {
     pub containers: Vec<RestorableContainer>,
 }
 
+/// Restore jobs listed per call unless the caller asks for another number.
+pub const JOBS_PAGE: u64 = 50;
+/// The most restore jobs one call lists.
+pub const MAX_JOBS_PAGE: u64 = 1_000;
+
 /// A restore job as the portal shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -185,7 +190,7 @@ pub mod ssr {
     use backup::entities::{backup_state, restore_job};
     use chrono::{Duration, Utc};
     use control::restore::{self as plan, Options, Plan, Requester, Target, backup_error, online_since, policy_of, window};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use serde_json::Value;
     use std::collections::HashMap;
 
@@ -541,16 +546,49 @@ pub mod ssr {
         caller.audited(actions::RESTORE_REQUESTS_APPROVE, &scope, &resource, result).await
     }
 
-    pub async fn list_jobs(caller: &Caller, subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
+    /// A page of the subscription's restore jobs the caller may see, newest first: at most
+    /// `limit` (1–[`MAX_JOBS_PAGE`](super::MAX_JOBS_PAGE)), those older than job `before` if given.
+    /// The database filters and pages, so a page costs the same however many restores the
+    /// subscription has had.
+    ///
+    /// # Errors
+    /// 400 for a limit out of range or a `before` that is not a job of the subscription.
+    pub async fn list_jobs(
+        caller: &Caller,
+        subscription_id: String,
+        before: Option<String>,
+        limit: u64,
+    ) -> Result<Vec<RestoreJob>, AppError> {
         subscriptions::ssr::ensure_visible(caller, &subscription_id).await?;
+        if !(1..=super::MAX_JOBS_PAGE).contains(&limit) {
+            return Err(AppError::invalid(format!("limit must be 1 to {} (got {limit})", super::MAX_JOBS_PAGE)));
+        }
+        let db = &caller.state.db;
         let accounts: HashMap<String, account::Model> =
             accounts_of(caller, &subscription_id).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
-        let jobs = restore_job::Entity::find()
-            .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
-            .order_by_desc(restore_job::Column::CreatedAt)
-            .all(&caller.state.db)
-            .await?;
-        let mut out = Vec::new();
+        let mut query = restore_job::Entity::find().filter(restore_job::Column::SubscriptionId.eq(&subscription_id));
+        let whole = Scope::Subscription(subscription_id.clone());
+        if !sees_jobs(caller, &whole).await? {
+            let mut visible = Vec::new();
+            for a in accounts.values() {
+                if sees_jobs(caller, &account_scope(a)).await? {
+                    visible.push(a.id.clone());
+                }
+            }
+            query = query.filter(restore_job::Column::SourceAccountId.is_in(visible));
+        }
+        if let Some(before) = before.filter(|b| !b.is_empty()) {
+            let anchor = restore_job::Entity::find_by_id(before.clone())
+                .filter(restore_job::Column::SubscriptionId.eq(&subscription_id))
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::invalid(format!("before: no restore job {before:?} in this subscription")))?;
+            query = query.filter(Condition::any().add(restore_job::Column::CreatedAt.lt(anchor.created_at)).add(
+                Condition::all().add(restore_job::Column::CreatedAt.eq(anchor.created_at)).add(restore_job::Column::Id.lt(anchor.id)),
+            ));
+        }
+        let jobs = query.order_by_desc(restore_job::Column::CreatedAt).order_by_desc(restore_job::Column::Id).limit(limit).all(db).await?;
+        let mut out = Vec::with_capacity(jobs.len());
         for j in jobs {
             let Some(source) = accounts.get(&j.source_account_id) else { continue };
             if let Some(wire) = visible_job(caller, j, source).await? {
@@ -558,6 +596,11 @@ pub mod ssr {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the caller may see restore jobs of sources at `scope`.
+    async fn sees_jobs(caller: &Caller, scope: &Scope) -> Result<bool, AppError> {
+        Ok(caller.can(actions::RESTORABLE_READ, scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, scope).await?)
     }
 
     /// One restore job of the subscription, under the same rule as [`list_jobs`].
@@ -583,7 +626,7 @@ pub mod ssr {
     /// A job as `caller` sees it, if they may see jobs of its source account.
     async fn visible_job(caller: &Caller, j: restore_job::Model, source: &account::Model) -> Result<Option<RestoreJob>, AppError> {
         let scope = account_scope(source);
-        if !(caller.can(actions::RESTORABLE_READ, &scope).await? || caller.can(actions::RESTORE_REQUESTS_READ, &scope).await?) {
+        if !sees_jobs(caller, &scope).await? {
             return Ok(None);
         }
         let awaiting = j.state == JobState::AwaitingApproval && j.requested_by_id != caller.user.id;
@@ -690,10 +733,11 @@ pub async fn decide_restore_request(
     crate::request::respond(async move { ssr::decide(&Caller::current().await?, subscription_id, job_id, approve, reason).await }.await)
 }
 
-/// The subscription's restore jobs the caller may see, newest first.
+/// A page of the subscription's restore jobs the caller may see, newest first: the newest
+/// [`JOBS_PAGE`], or those older than job `before`.
 #[server(endpoint = "list_restore_jobs")]
-pub async fn list_restore_jobs(subscription_id: String) -> Result<Vec<RestoreJob>, AppError> {
-    crate::request::respond(async move { ssr::list_jobs(&Caller::current().await?, subscription_id).await }.await)
+pub async fn list_restore_jobs(subscription_id: String, before: Option<String>) -> Result<Vec<RestoreJob>, AppError> {
+    crate::request::respond(async move { ssr::list_jobs(&Caller::current().await?, subscription_id, before, JOBS_PAGE).await }.await)
 }
 
 #[cfg(test)]

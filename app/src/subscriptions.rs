@@ -4,10 +4,13 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::authz::ssr::Caller;
 use crate::error::AppError;
 
 /// A subscription as the portal lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Subscription {
     pub id: String,
     pub name: String,
@@ -71,8 +74,8 @@ pub mod ssr {
         caller.authorize(actions::SUBSCRIPTIONS_READ, &scope, &scope.to_string()).await
     }
 
-    pub async fn list() -> Result<Vec<Subscription>, AppError> {
-        let caller = Caller::current().await?;
+    /// The subscriptions the caller holds a role in or over, by name.
+    pub async fn list(caller: &Caller) -> Result<Vec<Subscription>, AppError> {
         let visible = caller.visible_subscriptions().await?;
         let rows = subscription::Entity::find().order_by_asc(subscription::Column::Name).all(&caller.state.db).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -84,17 +87,17 @@ pub mod ssr {
         Ok(out)
     }
 
-    pub async fn get(id: String) -> Result<Subscription, AppError> {
-        let caller = Caller::current().await?;
-        ensure_visible(&caller, &id).await?;
+    /// One subscription the caller sees.
+    pub async fn get(caller: &Caller, id: String) -> Result<Subscription, AppError> {
+        ensure_visible(caller, &id).await?;
         let s = find(&caller.state.db, &id).await?;
         to_wire(&caller.state.db, s).await
     }
 
-    pub async fn create(name: String) -> Result<Subscription, AppError> {
-        let caller = Caller::current().await?;
+    /// A new subscription (`subscriptions/write` at the root); names are unique.
+    pub async fn create(caller: &Caller, name: String) -> Result<Subscription, AppError> {
         caller.authorize(actions::SUBSCRIPTIONS_WRITE, &Scope::Root, "/subscriptions").await?;
-        let result = create_inner(&caller, &name).await;
+        let result = create_inner(caller, &name).await;
         let resource = format!("/subscriptions ({name})");
         caller.audited(actions::SUBSCRIPTIONS_WRITE, &Scope::Root, &resource, result).await
     }
@@ -116,11 +119,11 @@ pub mod ssr {
         to_wire(&state.db, model).await
     }
 
-    pub async fn rename(id: String, name: String) -> Result<Subscription, AppError> {
-        let caller = Caller::current().await?;
+    /// Renames a subscription (`subscriptions/write` on it).
+    pub async fn rename(caller: &Caller, id: String, name: String) -> Result<Subscription, AppError> {
         let scope = Scope::Subscription(id.clone());
         caller.authorize(actions::SUBSCRIPTIONS_WRITE, &scope, &scope.to_string()).await?;
-        let result = rename_inner(&caller, id, &name).await;
+        let result = rename_inner(caller, id, &name).await;
         caller.audited(actions::SUBSCRIPTIONS_WRITE, &scope, &scope.to_string(), result).await
     }
 
@@ -141,23 +144,23 @@ pub mod ssr {
 /// Every subscription, by name.
 #[server(endpoint = "list_subscriptions")]
 pub async fn list_subscriptions() -> Result<Vec<Subscription>, AppError> {
-    crate::request::respond(ssr::list().await)
+    crate::request::respond(async move { ssr::list(&Caller::current().await?).await }.await)
 }
 
 /// One subscription.
 #[server(endpoint = "get_subscription")]
 pub async fn get_subscription(id: String) -> Result<Subscription, AppError> {
-    crate::request::respond(ssr::get(id).await)
+    crate::request::respond(async move { ssr::get(&Caller::current().await?, id).await }.await)
 }
 
 /// Creates a subscription; names are unique.
 #[server(endpoint = "create_subscription")]
 pub async fn create_subscription(name: String) -> Result<Subscription, AppError> {
-    crate::request::respond(ssr::create(name).await)
+    crate::request::respond(async move { ssr::create(&Caller::current().await?, name).await }.await)
 }
 
 /// Renames a subscription.
 #[server(endpoint = "rename_subscription")]
 pub async fn rename_subscription(id: String, name: String) -> Result<Subscription, AppError> {
-    crate::request::respond(ssr::rename(id, name).await)
+    crate::request::respond(async move { ssr::rename(&Caller::current().await?, id, name).await }.await)
 }

@@ -5,10 +5,13 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::authz::ssr::Caller;
 use crate::error::AppError;
 
 /// A user as the users page lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: String,
     pub name: String,
@@ -46,14 +49,14 @@ pub mod ssr {
             .ok_or_else(|| AppError::NotFound(format!("user {:?} not found", name.trim())))
     }
 
-    pub async fn list() -> Result<Vec<UserSummary>, AppError> {
-        let caller = Caller::current().await?;
+    /// Every user, by name (`users/read` at the root).
+    pub async fn list(caller: &Caller) -> Result<Vec<UserSummary>, AppError> {
         caller.authorize(actions::USERS_READ, &Scope::Root, "/users").await?;
         Ok(user::Entity::find().order_by_asc(user::Column::Name).all(&caller.state.db).await?.into_iter().map(to_wire).collect())
     }
 
-    pub async fn create(name: String, password: String) -> Result<UserSummary, AppError> {
-        let caller = Caller::current().await?;
+    /// A new user who must change `password` at first sign-in (`users/write` at the root).
+    pub async fn create(caller: &Caller, name: String, password: String) -> Result<UserSummary, AppError> {
         let resource = format!("/users/{}", name.trim());
         caller.authorize(actions::USERS_WRITE, &Scope::Root, &resource).await?;
         let result = async {
@@ -81,8 +84,8 @@ pub mod ssr {
         caller.audited(actions::USERS_WRITE, &Scope::Root, &resource, result).await
     }
 
-    pub async fn set_disabled(name: String, disabled: bool) -> Result<UserSummary, AppError> {
-        let caller = Caller::current().await?;
+    /// Disables (ending their sessions at once) or re-enables a user; nobody disables themself.
+    pub async fn set_disabled(caller: &Caller, name: String, disabled: bool) -> Result<UserSummary, AppError> {
         let resource = format!("/users/{}", name.trim());
         caller.authorize(actions::USERS_WRITE, &Scope::Root, &resource).await?;
         let result = async {
@@ -107,17 +110,17 @@ pub mod ssr {
 /// Every user, by name.
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    crate::request::respond(ssr::list().await)
+    crate::request::respond(async move { ssr::list(&Caller::current().await?).await }.await)
 }
 
 /// Creates a user who must change the given password at first sign-in.
 #[server(endpoint = "create_user")]
 pub async fn create_user(name: String, password: String) -> Result<UserSummary, AppError> {
-    crate::request::respond(ssr::create(name, password).await)
+    crate::request::respond(async move { ssr::create(&Caller::current().await?, name, password).await }.await)
 }
 
 /// Disables (ending their sessions at once) or re-enables a user.
 #[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(name: String, disabled: bool) -> Result<UserSummary, AppError> {
-    crate::request::respond(ssr::set_disabled(name, disabled).await)
+    crate::request::respond(async move { ssr::set_disabled(&Caller::current().await?, name, disabled).await }.await)
 }

@@ -28,6 +28,13 @@ pub enum Command {
     Serve,
     /// Apply the service database's migrations and exit.
     Migrate,
+    /// Subscriptions, which hold accounts.
+    Subscriptions {
+        #[command(subcommand)]
+        command: SubscriptionsCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Database accounts.
     Accounts {
         #[command(subcommand)]
@@ -56,6 +63,27 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// The service's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Roles: the built-in ones and the subscription's custom ones.
+    Roles {
+        #[command(subcommand)]
+        command: RolesCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Who holds which role at the subscription, or at one of its accounts.
+    Assignments {
+        #[command(subcommand)]
+        command: AssignmentsCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 /// Where the server is, who calls it, and how answers are shown.
@@ -79,6 +107,81 @@ pub struct Remote {
 pub enum Output {
     Table,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCommand {
+    /// The subscriptions you hold a role in or over.
+    List,
+    /// One subscription, by id.
+    Show { id: String },
+    /// Create a subscription (a root-level role is needed).
+    Create { name: String },
+    /// Rename a subscription.
+    Rename { id: String, name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Every user.
+    List,
+    /// Create a user; their first password is read from standard input (one line), and they
+    /// must change it at first sign-in.
+    Create { name: String },
+    /// Disable a user: their sessions end and their tokens stop working at once.
+    Disable { name: String },
+    /// Let a disabled user sign in again.
+    Enable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// The built-in roles and the subscription's custom ones, with their actions.
+    List,
+    /// Define a custom role in the subscription.
+    Create {
+        name: String,
+        /// An action (`accounts/read`), a group (`accounts/*`) or `*` (repeat).
+        #[arg(long = "action", required = true)]
+        actions: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Delete a custom role that nobody holds, by id.
+    Delete { role_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssignmentsCommand {
+    /// The assignments in force (those made above marked inherited).
+    List {
+        #[command(flatten)]
+        at: AssignmentScope,
+    },
+    /// Give a user a role.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// The role's name (e.g. "Restore Operator") or id.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        at: AssignmentScope,
+    },
+    /// Remove an assignment made exactly here, by id.
+    Delete {
+        assignment_id: String,
+        #[command(flatten)]
+        at: AssignmentScope,
+    },
+}
+
+/// Where an assignment is made: the subscription, or one of its accounts.
+#[derive(Debug, Args)]
+pub struct AssignmentScope {
+    /// An account's name, for assignments on that account only (otherwise the whole subscription).
+    #[arg(long)]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,8 +331,18 @@ pub struct WaitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// The subscription's restore jobs, newest first.
-    List,
+    /// The subscription's restore jobs, newest first, a page at a time.
+    List {
+        /// At most this many (1–1000).
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Only jobs older than this one (the last of the previous page).
+        #[arg(long)]
+        before: Option<String>,
+        /// Every job, fetching page after page.
+        #[arg(long, conflicts_with = "before")]
+        all: bool,
+    },
     /// Approve a restore request filed by someone else; the restore then runs.
     Approve {
         job_id: String,

@@ -4,12 +4,15 @@
 //! OpenAPI document built from the handlers themselves (`/api/v1/openapi.json`, browsable at
 //! `/api/docs`), so a route cannot be served without being described.
 
+mod access;
 mod accounts;
 mod auth;
 mod docs;
 mod error;
 mod restores;
+mod subscriptions;
 mod tokens;
+mod users;
 
 use axum::Router;
 use axum::routing::get;
@@ -29,15 +32,18 @@ pub const BASE: &str = "/api/v1";
 #[openapi(
     info(
         title = "Rewind REST API",
-        description = "Accounts, restorable resources and point-in-time restores, for scripts and the `rewind` command line. \
+        description = "Subscriptions, accounts, users and access, restorable resources and point-in-time restores, for scripts and the `rewind` command line. \
                        Authenticate with an API token (made on the portal's API tokens page) as `Authorization: Bearer rwd_…`; \
                        it acts with the roles of the user who made it. Every error answers `{\"error\": {\"code\", \"message\"}}`."
     ),
     modifiers(&BearerAuth),
     security(("token" = [])),
     tags(
+        (name = "subscriptions", description = "Subscriptions, which hold accounts"),
         (name = "accounts", description = "Database accounts"),
         (name = "restore", description = "Restorable resources and restores (Cosmos DB's restorable* resources)"),
+        (name = "access", description = "Roles and role assignments at a subscription or an account"),
+        (name = "users", description = "The service's users"),
         (name = "tokens", description = "The caller's own API tokens"),
     )
 )]
@@ -55,6 +61,8 @@ impl utoipa::Modify for BearerAuth {
 /// The API's routes and its OpenAPI document, from the same list.
 pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, utoipa::openapi::OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(subscriptions::list, subscriptions::create))
+        .routes(routes!(subscriptions::get, subscriptions::rename))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::get, accounts::delete))
         .routes(routes!(accounts::list_keys))
@@ -69,6 +77,14 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(restores::request))
         .routes(routes!(restores::approve))
         .routes(routes!(restores::reject))
+        .routes(routes!(access::list_roles, access::create_role))
+        .routes(routes!(access::delete_role))
+        .routes(routes!(access::list_assignments, access::create_assignment))
+        .routes(routes!(access::delete_assignment))
+        .routes(routes!(access::list_account_assignments, access::create_account_assignment))
+        .routes(routes!(access::delete_account_assignment))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update))
         .routes(routes!(tokens::list))
         .routes(routes!(tokens::revoke))
         .with_state(state)

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 use crate::components::{LoadError, format_time};
-use crate::restore::{RestoreJob, decide_restore_request, list_restorable_accounts, list_restore_jobs};
+use crate::restore::{JOBS_PAGE, RestoreJob, decide_restore_request, list_restorable_accounts, list_restore_jobs};
 
 /// How often the job list refreshes while the page is open.
 const POLL: Duration = Duration::from_secs(1);
@@ -28,7 +28,9 @@ pub fn RestorePage() -> impl IntoView {
             }
         });
     });
-    let jobs = Resource::new(move || (sub_id(), tick.get()), |(s, _)| list_restore_jobs(s));
+    // Jobs are paged: the newest page, or the page older than `before` (its first job's id).
+    let before = RwSignal::new(None::<String>);
+    let jobs = Resource::new(move || (sub_id(), before.get(), tick.get()), |(s, b, _)| list_restore_jobs(s, b));
 
     view! {
         <p class="crumbs">
@@ -85,8 +87,25 @@ pub fn RestorePage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match jobs.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"No restores yet."</p> }.into_any(),
-                    Ok(list) => view! { <Jobs jobs=list/> }.into_any(),
+                    Ok(list) if list.is_empty() && before.get_untracked().is_none() => {
+                        view! { <p class="empty">"No restores yet."</p> }.into_any()
+                    }
+                    Ok(list) => {
+                        // A full page may have older jobs after it.
+                        let older = (list.len() as u64 == JOBS_PAGE).then(|| list.last().map(|j| j.id.clone())).flatten();
+                        let paged = before.get_untracked().is_some();
+                        view! {
+                            <Jobs jobs=list/>
+                            <p class="pager">
+                                {paged.then(|| view! {
+                                    <button type="button" on:click=move |_| before.set(None)>"Newest jobs"</button>
+                                })}
+                                {older.map(|id| view! {
+                                    <button type="button" data-testid="older-jobs" on:click=move |_| before.set(Some(id.clone()))>"Older jobs"</button>
+                                })}
+                            </p>
+                        }.into_any()
+                    }
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}

@@ -72,6 +72,11 @@ impl Api {
         Ok(Path(vec!["subscriptions".into(), sub.to_owned()]))
     }
 
+    /// A path from the API's root (`/api/v1/…`).
+    pub fn path(segments: &[&str]) -> Path {
+        Path(vec![]).join(segments)
+    }
+
     /// The URL of `path` on the server (whose base URL may hold a path of its own).
     pub fn url(&self, path: &Path) -> Url {
         let mut url = self.base.clone();
@@ -88,6 +93,10 @@ impl Api {
 
     pub async fn post(&self, path: &Path, query: &[(&str, &str)], body: &Value) -> Result<Value, Failure> {
         self.call(Method::POST, path, query, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &Path, body: &Value) -> Result<Value, Failure> {
+        self.call(Method::PATCH, path, &[], Some(body)).await
     }
 
     pub async fn delete(&self, path: &Path) -> Result<Value, Failure> {

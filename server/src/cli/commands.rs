@@ -13,8 +13,8 @@ use domain::restore::JobState;
 use super::api::{Api, Failure};
 use super::output::{Column, print};
 use super::{
-    AccountsCommand, Cli, Command, CreateArgs, Exit, InPlaceArgs, JobsCommand, Remote, RequestArgs, RestorableCommand, RestoreCommand,
-    StartArgs, WaitArgs,
+    AccountsCommand, AssignmentScope, AssignmentsCommand, Cli, Command, CreateArgs, Exit, InPlaceArgs, JobsCommand, Remote, RequestArgs,
+    RestorableCommand, RestoreCommand, RolesCommand, StartArgs, SubscriptionsCommand, UsersCommand, WaitArgs,
 };
 use crate::{Application, Settings, bootstrap, telemetry};
 
@@ -34,10 +34,14 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => return local(serve().await),
         Command::Migrate => return local(migrate().await),
+        Command::Subscriptions { command, remote } => subscriptions(command, &remote).await,
         Command::Accounts { command, remote } => accounts(command, &remote).await,
         Command::Restorable { command, remote } => restorable(command, &remote).await,
         Command::Restore { command, remote } => restore(command, &remote).await,
         Command::Jobs { command, remote } => jobs(command, &remote).await,
+        Command::Users { command, remote } => users(command, &remote).await,
+        Command::Roles { command, remote } => roles(command, &remote).await,
+        Command::Assignments { command, remote } => assignments(command, &remote).await,
     };
     match result {
         Ok(exit) => exit.into(),
@@ -81,6 +85,114 @@ async fn migrate() -> anyhow::Result<()> {
     bootstrap::open_database(&settings).await?;
     println!("the service database is migrated");
     Ok(())
+}
+
+async fn subscriptions(command: SubscriptionsCommand, remote: &Remote) -> Result<Exit, Failure> {
+    let api = Api::new(remote)?;
+    let all = Api::path(&["subscriptions"]);
+    let value = match command {
+        SubscriptionsCommand::List => api.get(&all, &[]).await?,
+        SubscriptionsCommand::Show { id } => api.get(&all.join(&[&id]), &[]).await?,
+        SubscriptionsCommand::Create { name } => api.post(&all, &[], &json!({ "name": name })).await?,
+        SubscriptionsCommand::Rename { id, name } => api.patch(&all.join(&[&id]), &json!({ "name": name })).await?,
+    };
+    print(remote.output, &value, &[("NAME", "/name"), ("ID", "/id"), ("ACCOUNTS", "/account_count"), ("CREATED", "/created_at")]);
+    Ok(Exit::Done)
+}
+
+async fn users(command: UsersCommand, remote: &Remote) -> Result<Exit, Failure> {
+    let api = Api::new(remote)?;
+    let all = Api::path(&["users"]);
+    let value = match command {
+        UsersCommand::List => api.get(&all, &[]).await?,
+        UsersCommand::Create { name } => {
+            let password = first_password()?;
+            api.post(&all, &[], &json!({ "name": name, "password": password })).await?
+        }
+        UsersCommand::Disable { name } => api.patch(&all.join(&[&name]), &json!({ "disabled": true })).await?,
+        UsersCommand::Enable { name } => api.patch(&all.join(&[&name]), &json!({ "disabled": false })).await?,
+    };
+    let columns: &[Column] =
+        &[("NAME", "/name"), ("DISABLED", "/disabled"), ("MUST CHANGE PASSWORD", "/must_change_password"), ("CREATED", "/created_at")];
+    print(remote.output, &value, columns);
+    Ok(Exit::Done)
+}
+
+/// A new user's first password: one line of standard input (never an argument, which other
+/// users of the machine could read in the process list).
+fn first_password() -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("first password (the user changes it at first sign-in): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new(Exit::Refused, format!("reading the password from standard input: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(Failure::new(Exit::Refused, "no password on standard input (give the new user's first password as one line)"));
+    }
+    Ok(password)
+}
+
+const ROLE_COLUMNS: &[Column] = &[("NAME", "/name"), ("ID", "/id"), ("BUILT IN", "/builtin"), ("ACTIONS", "/actions")];
+
+async fn roles(command: RolesCommand, remote: &Remote) -> Result<Exit, Failure> {
+    let api = Api::new(remote)?;
+    let all = api.subscription_path()?.join(&["roleDefinitions"]);
+    let value = match command {
+        RolesCommand::List => api.get(&all, &[]).await?,
+        RolesCommand::Create { name, actions, description } => {
+            api.post(&all, &[], &json!({ "name": name, "description": description, "actions": actions })).await?
+        }
+        RolesCommand::Delete { role_id } => {
+            api.delete(&all.join(&[&role_id])).await?;
+            if remote.output == super::Output::Table {
+                println!("role {role_id} deleted");
+            }
+            return Ok(Exit::Done);
+        }
+    };
+    print(remote.output, &value, ROLE_COLUMNS);
+    Ok(Exit::Done)
+}
+
+async fn assignments(command: AssignmentsCommand, remote: &Remote) -> Result<Exit, Failure> {
+    let api = Api::new(remote)?;
+    let sub = api.subscription_path()?;
+    let here = |at: &AssignmentScope| match &at.account {
+        Some(account) => sub.join(&["accounts", account, "roleAssignments"]),
+        None => sub.join(&["roleAssignments"]),
+    };
+    let value = match command {
+        AssignmentsCommand::List { at } => api.get(&here(&at), &[]).await?,
+        AssignmentsCommand::Create { user, role, at } => {
+            let role_id = role_id(&api, &sub, &role).await?;
+            api.post(&here(&at), &[], &json!({ "userName": user, "roleId": role_id })).await?
+        }
+        AssignmentsCommand::Delete { assignment_id, at } => {
+            api.delete(&here(&at).join(&[&assignment_id])).await?;
+            if remote.output == super::Output::Table {
+                println!("assignment {assignment_id} removed");
+            }
+            return Ok(Exit::Done);
+        }
+    };
+    let columns: &[Column] =
+        &[("ID", "/id"), ("USER", "/user_name"), ("ROLE", "/role_name"), ("AT", "/scope_kind"), ("INHERITED", "/inherited")];
+    print(remote.output, &value, columns);
+    Ok(Exit::Done)
+}
+
+/// The id of the role named `role` (a name as the roles list shows it, or already an id).
+async fn role_id(api: &Api, sub: &super::api::Path, role: &str) -> Result<String, Failure> {
+    let roles = api.get(&sub.join(&["roleDefinitions"]), &[]).await?;
+    let found = roles.as_array().into_iter().flatten().find(|r| r["id"] == role || r["name"] == role);
+    found
+        .and_then(|r| r["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(Exit::NotFound, format!("no role named {role:?} in this subscription (see `rewind roles list`)")))
 }
 
 async fn accounts(command: AccountsCommand, remote: &Remote) -> Result<Exit, Failure> {
@@ -308,11 +420,32 @@ async fn wait_for(api: &Api, remote: &Remote, job_id: &str, wait: &WaitArgs) -> 
     }
 }
 
+/// A page of jobs, or (with `all`) every page, following each page's last job.
+async fn list_jobs(api: &Api, restores: &super::api::Path, limit: u64, before: Option<String>, all: bool) -> Result<Value, Failure> {
+    let limit_text = limit.to_string();
+    let mut before = before;
+    let mut out = Vec::new();
+    loop {
+        let mut query = vec![("limit", limit_text.as_str())];
+        if let Some(b) = &before {
+            query.push(("before", b));
+        }
+        let page = api.get(restores, &query).await?;
+        let page = page.as_array().cloned().unwrap_or_default();
+        let full = page.len() as u64 == limit;
+        before = page.last().and_then(|j| j["id"].as_str()).map(str::to_owned);
+        out.extend(page);
+        if !all || !full {
+            return Ok(Value::Array(out));
+        }
+    }
+}
+
 async fn jobs(command: JobsCommand, remote: &Remote) -> Result<Exit, Failure> {
     let api = Api::new(remote)?;
     let restores = api.subscription_path()?.join(&["restores"]);
     let value = match command {
-        JobsCommand::List => api.get(&restores, &[]).await?,
+        JobsCommand::List { limit, before, all } => list_jobs(&api, &restores, limit, before, all).await?,
         JobsCommand::Approve { job_id, reason } => {
             api.post(&restores.join(&[&job_id, "approve"]), &[], &json!({ "reason": reason })).await?
         }

@@ -155,20 +155,37 @@ pub async fn start(
     })
 }
 
-/// The subscription's restore jobs the caller may see, newest first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JobsPage {
+    /// At most this many jobs (1–1000; default 50).
+    limit: Option<u64>,
+    /// Only jobs older than this one (the last id of the previous page).
+    before: Option<String>,
+}
+
+/// A page of the subscription's restore jobs the caller may see, newest first; a page shorter
+/// than `limit` is the last.
 #[utoipa::path(
     get,
     path = "/subscriptions/{subscription}/restores",
     tag = "restore",
-    params(("subscription" = String, Path, description = "Subscription id")),
+    params(("subscription" = String, Path, description = "Subscription id"), JobsPage),
     responses(
         (status = 200, description = "Jobs", body = Vec<RestoreJob>),
+        (status = 400, description = "A limit out of range, or a `before` that is not a job of the subscription", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 404, description = "No such subscription visible to the caller", body = ErrorBody),
     )
 )]
-pub async fn list(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<RestoreJob>>> {
-    Ok(Json(ssr::list_jobs(&caller, subscription).await?))
+pub async fn list(
+    Authed(caller): Authed,
+    Path(subscription): Path<String>,
+    page: Result<Query<JobsPage>, QueryRejection>,
+) -> ApiResult<Json<Vec<RestoreJob>>> {
+    let Query(page) = page?;
+    Ok(Json(ssr::list_jobs(&caller, subscription, page.before, page.limit.unwrap_or(app::restore::JOBS_PAGE)).await?))
 }
 
 /// One restore job: its state, phase and progress.

@@ -119,6 +119,22 @@ const REST_MATRIX: &[(&str, &str, Check)] = &[
     ("POST", "/subscriptions/{subscription}/restoreRequests", Check::Account(&["Owner", "Restore Operator"])),
     ("POST", "/subscriptions/{subscription}/restores/{job}/approve", Check::SeesSubscription),
     ("POST", "/subscriptions/{subscription}/restores/{job}/reject", Check::SeesSubscription),
+    ("GET", "/subscriptions", Check::SignedIn),
+    ("POST", "/subscriptions", Check::Root),
+    ("GET", "/subscriptions/{subscription}", Check::SeesSubscription),
+    ("PATCH", "/subscriptions/{subscription}", Check::Subscription(&["Owner"])),
+    ("GET", "/users", Check::Root),
+    ("POST", "/users", Check::Root),
+    ("PATCH", "/users/{user}", Check::Root),
+    ("GET", "/subscriptions/{subscription}/roleDefinitions", Check::SeesSubscription),
+    ("POST", "/subscriptions/{subscription}/roleDefinitions", Check::Subscription(&["Owner"])),
+    ("DELETE", "/subscriptions/{subscription}/roleDefinitions/{role}", Check::Subscription(&["Owner"])),
+    ("GET", "/subscriptions/{subscription}/roleAssignments", Check::Subscription(&["Owner", "Reader"])),
+    ("POST", "/subscriptions/{subscription}/roleAssignments", Check::Subscription(&["Owner"])),
+    ("DELETE", "/subscriptions/{subscription}/roleAssignments/{assignment}", Check::Subscription(&["Owner"])),
+    ("GET", "/subscriptions/{subscription}/accounts/{account}/roleAssignments", Check::Account(&["Owner", "Reader"])),
+    ("POST", "/subscriptions/{subscription}/accounts/{account}/roleAssignments", Check::Account(&["Owner"])),
+    ("DELETE", "/subscriptions/{subscription}/accounts/{account}/roleAssignments/{assignment}", Check::Account(&["Owner"])),
 ];
 
 /// REST calls that change the fixture for the calls after them: made last, next to the server
@@ -147,30 +163,41 @@ async fn described_operations(app: &TestApp) -> BTreeSet<String> {
 async fn call_rest(app: &TestApp, token: &str, method: &str, path: &str, f: &Fixture) -> reqwest::Response {
     // Accounts are named by name under `accounts/`, by id under `restorableDatabaseAccounts/`.
     let account = if path.contains("restorableDatabaseAccounts/") { &f.account_id } else { &f.account };
-    let path = path
+    let concrete = path
         .replace("{subscription}", &f.sub)
         .replace("{account}", account)
         .replace("{job}", "no-such-job")
-        .replace("{token}", "no-such-token");
-    let url = format!("{}/api/v1{path}", app.base);
+        .replace("{token}", "no-such-token")
+        .replace("{role}", "no-such-role")
+        .replace("{assignment}", "no-such-assignment")
+        .replace("{user}", &f.user);
+    let url = format!("{}/api/v1{concrete}", app.base);
     let client = Client::new();
     let at = "2026-01-01T00:00:00Z";
-    let body = if url.ends_with("/restores") {
-        serde_json::json!({"sourceAccountId": f.account_id, "restoreTimestamp": at, "targetAccountName": format!("rest-restored-{}", f.user)})
-    } else if url.ends_with("/restoreRequests") {
-        serde_json::json!({"sourceAccountId": f.account_id, "backupTimestamp": at, "targetAccountName": format!("rest-req-{}", f.user)})
-    } else if url.ends_with("/restoreInPlace") {
-        serde_json::json!({"restoreTimestamp": at, "resources": ["d"]})
-    } else if url.ends_with("/accounts") {
-        serde_json::json!({"name": format!("rest-made-{}", f.user), "region": "x"})
-    } else if url.ends_with("/regenerateKey") {
-        serde_json::json!({"keyKind": "SecondaryReadonly"})
-    } else {
-        serde_json::json!({"reason": "matrix"})
+    let u = &f.user;
+    let body = match (method, path) {
+        (_, "/subscriptions/{subscription}/restores") => {
+            serde_json::json!({"sourceAccountId": f.account_id, "restoreTimestamp": at, "targetAccountName": format!("rest-restored-{u}")})
+        }
+        (_, "/subscriptions/{subscription}/restoreRequests") => {
+            serde_json::json!({"sourceAccountId": f.account_id, "backupTimestamp": at, "targetAccountName": format!("rest-req-{u}")})
+        }
+        (_, p) if p.ends_with("/restoreInPlace") => serde_json::json!({"restoreTimestamp": at, "resources": ["d"]}),
+        (_, "/subscriptions/{subscription}/accounts") => serde_json::json!({"name": format!("rest-made-{u}"), "region": "x"}),
+        (_, p) if p.ends_with("/regenerateKey") => serde_json::json!({"keyKind": "SecondaryReadonly"}),
+        ("POST", "/subscriptions") => serde_json::json!({"name": format!("rest-sub-{u}")}),
+        ("PATCH", "/subscriptions/{subscription}") => serde_json::json!({"name": format!("rest-renamed-{u}")}),
+        ("POST", "/users") => serde_json::json!({"name": format!("rest-new-{u}"), "password": "long-enough-password"}),
+        ("PATCH", "/users/{user}") => serde_json::json!({"disabled": false}),
+        (_, p) if p.ends_with("/roleDefinitions") => serde_json::json!({"name": "RestCustom", "actions": ["accounts/read"]}),
+        (_, p) if p.ends_with("/roleAssignments") => serde_json::json!({"userName": u, "roleId": "builtin:Reader"}),
+        _ => serde_json::json!({"reason": "matrix"}),
     };
     let req = match method {
-        "GET" => client.get(&url).query(&[("restoreTimestamp", at)]),
+        "GET" if path.ends_with("/restorableSqlResources") => client.get(&url).query(&[("restoreTimestamp", at)]),
+        "GET" => client.get(&url),
         "DELETE" => client.delete(&url),
+        "PATCH" => client.patch(&url).json(&body),
         _ => client.post(&url).json(&body),
     };
     req.bearer_auth(token).send().await.unwrap()

@@ -17,9 +17,24 @@ struct Run {
 
 /// Runs `rewind ARGS` with the server's URL, `token` and the subscription in its environment.
 async fn rewind(app: &TestApp, token: &str, sub: &str, args: &[&str]) -> Run {
+    rewind_with_input(app, token, sub, args, "").await
+}
+
+/// [`rewind`], with `input` on its standard input.
+async fn rewind_with_input(app: &TestApp, token: &str, sub: &str, args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"));
     cmd.args(args).env("REWIND_URL", &app.base).env("REWIND_TOKEN", token).env("REWIND_SUBSCRIPTION", sub);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let input = input.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -132,4 +147,64 @@ async fn an_operator_manages_accounts_and_keys_from_the_command_line() {
     assert!(deleted.stdout.contains("deleted"), "{}", deleted.stdout);
     assert_eq!(rewind(&app, token, &sub, &["accounts", "show", "made-by-cli"]).await.code, 4);
     assert_eq!(rewind(&app, token, &sub, &["accounts", "delete", "made-by-cli"]).await.code, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_a_team_from_the_command_line() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.login().await;
+    let made = json_ok(app.call("create_api_token", &[("name", "cli"), ("days", "1")]).await).await;
+    let token = made["secret"].as_str().unwrap();
+
+    let sub = json_of(&rewind(&app, token, "", &["subscriptions", "create", "Team A", "-o", "json"]).await);
+    let sub = sub["id"].as_str().unwrap().to_owned();
+    let renamed = rewind(&app, token, "", &["subscriptions", "rename", &sub, "Team B"]).await;
+    assert!(renamed.code == 0 && renamed.stdout.starts_with("NAME") && renamed.stdout.contains("Team B"), "{}", renamed.stderr);
+    app.account(&sub, "orders").await;
+
+    // The first password comes on standard input, never as an argument.
+    let user = json_of(&rewind_with_input(&app, token, &sub, &["users", "create", "rita", "-o", "json"], "a-first-password-1\n").await);
+    assert_eq!(user["must_change_password"], true);
+    let no_password = rewind(&app, token, &sub, &["users", "create", "sam"]).await;
+    assert!(no_password.code == 1 && no_password.stderr.contains("standard input"), "{}", no_password.stderr);
+    let rita = crate::helpers::new_client();
+    json_ok(app.call_with(&rita, "login", &[("username", "rita"), ("password", "a-first-password-1")]).await).await;
+
+    // Roles by name, at the subscription and at one account.
+    let roles = rewind(&app, token, &sub, &["roles", "list"]).await;
+    assert!(roles.stdout.contains("Restore Operator"), "{}", roles.stdout);
+    let given = ["assignments", "create", "--user", "rita", "--role", "Restore Operator", "--account", "orders", "-o", "json"];
+    let assignment = json_of(&rewind(&app, token, &sub, &given).await);
+    assert_eq!((assignment["scope_kind"].as_str(), assignment["role_name"].as_str()), (Some("account"), Some("Restore Operator")));
+    json_of(&rewind(&app, token, &sub, &["assignments", "create", "--user", "rita", "--role", "Reader", "-o", "json"]).await);
+    let unknown = rewind(&app, token, &sub, &["assignments", "create", "--user", "rita", "--role", "Janitor"]).await;
+    assert!(unknown.code == 4 && unknown.stderr.contains("Janitor"), "{}", unknown.stderr);
+    let listed = json_of(&rewind(&app, token, &sub, &["assignments", "list", "--account", "orders", "-o", "json"]).await);
+    let ritas: Vec<(&str, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["user_name"] == "rita")
+        .map(|a| (a["role_name"].as_str().unwrap(), a["inherited"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(ritas.len(), 2, "{listed}");
+    assert!(ritas.contains(&("Reader", true)) && ritas.contains(&("Restore Operator", false)), "{ritas:?}");
+    let id = assignment["id"].as_str().unwrap();
+    let removed = rewind(&app, token, &sub, &["assignments", "delete", id, "--account", "orders"]).await;
+    assert!(removed.code == 0 && removed.stdout.contains("removed"), "{}", removed.stderr);
+
+    // A custom role, then gone again.
+    let custom = json_of(&rewind(&app, token, &sub, &["roles", "create", "Viewer", "--action", "accounts/read", "-o", "json"]).await);
+    let bad = rewind(&app, token, &sub, &["roles", "create", "Flyer", "--action", "accounts/fly"]).await;
+    assert!(bad.code == 1 && bad.stderr.contains("accounts/fly"), "{}", bad.stderr);
+    assert_eq!(rewind(&app, token, &sub, &["roles", "delete", custom["id"].as_str().unwrap()]).await.code, 0);
+
+    // Disabled and enabled again; the table says so.
+    let disabled = rewind(&app, token, &sub, &["users", "disable", "rita"]).await;
+    assert!(disabled.stdout.lines().nth(1).is_some_and(|l| l.contains("rita") && l.contains("true")), "{}", disabled.stdout);
+    let enabled = json_of(&rewind(&app, token, &sub, &["users", "enable", "rita", "-o", "json"]).await);
+    assert_eq!(enabled["disabled"], false);
+    let users = rewind(&app, token, &sub, &["users", "list"]).await;
+    assert!(users.stdout.starts_with("NAME") && users.stdout.contains("rita"), "{}", users.stdout);
+    assert_eq!(rewind(&app, token, &sub, &["users", "disable", "ghost"]).await.code, 4);
 }

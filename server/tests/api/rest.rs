@@ -215,7 +215,217 @@ async fn a_script_restores_with_a_token(app: TestApp) {
     api_error(api.get(url(&app, "/tokens")).bearer_auth(&token).send().await.unwrap(), StatusCode::UNAUTHORIZED, "Unauthenticated").await;
 }
 
-crate::on_both_backends!(a_script_restores_with_a_token);
+/// An admin's script sets up a tenant: a subscription (renamed), a user (who signs in with the
+/// first password and must change it), roles by name at the subscription and at one account,
+/// a custom role, and a user disabled (their token stops working) and let back in.
+async fn an_admin_script_sets_up_subscriptions_users_and_access(app: TestApp) {
+    app.login().await;
+    let (token, _) = token_for(&app, &app.client, "admin-script", "1").await;
+    let api = Client::new();
+    let send = |req: reqwest::RequestBuilder| req.bearer_auth(&token).send();
+
+    let made = send(api.post(url(&app, "/subscriptions")).json(&json!({"name": "Team A"}))).await.unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let sub = made.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let taken = send(api.post(url(&app, "/subscriptions")).json(&json!({"name": "Team A"}))).await.unwrap();
+    api_error(taken, StatusCode::CONFLICT, "Conflict").await;
+    let renamed: Value =
+        send(api.patch(url(&app, &format!("/subscriptions/{sub}"))).json(&json!({"name": "Team B"}))).await.unwrap().json().await.unwrap();
+    assert_eq!((renamed["name"].as_str(), renamed["account_count"].as_u64()), (Some("Team B"), Some(0)), "{renamed}");
+    let listed = get_json(&api, url(&app, "/subscriptions"), &token).await;
+    assert!(listed.as_array().unwrap().iter().any(|s| s["id"] == sub && s["name"] == "Team B"), "{listed}");
+    app.account(&sub, "orders").await;
+
+    // A user, with a first password they must change.
+    let user =
+        send(api.post(url(&app, "/users")).json(&json!({"name": "rita", "password": crate::helpers::FIRST_PASSWORD}))).await.unwrap();
+    assert_eq!(user.status(), StatusCode::CREATED);
+    assert_eq!(user.json::<Value>().await.unwrap()["must_change_password"], true);
+    let short = send(api.post(url(&app, "/users")).json(&json!({"name": "sam", "password": "short"}))).await.unwrap();
+    assert!(api_error(short, StatusCode::BAD_REQUEST, "BadRequest").await.contains("12 characters"));
+    let rita = crate::helpers::new_client();
+    json_ok(app.call_with(&rita, "login", &[("username", "rita"), ("password", crate::helpers::FIRST_PASSWORD)]).await).await;
+    let pw = crate::helpers::USER_PASSWORD;
+    let changed = [("current", crate::helpers::FIRST_PASSWORD), ("new", pw), ("confirm", pw)];
+    json_ok(app.call_with(&rita, "change_password", &changed).await).await;
+
+    // Roles by id at the subscription and at one account; the account sees both, one inherited.
+    let roles = get_json(&api, url(&app, &format!("/subscriptions/{sub}/roleDefinitions")), &token).await;
+    assert!(roles.as_array().unwrap().iter().any(|r| r["id"] == "builtin:Restore Operator" && r["builtin"] == true), "{roles}");
+    let at_sub = send(
+        api.post(url(&app, &format!("/subscriptions/{sub}/roleAssignments")))
+            .json(&json!({"userName": "rita", "roleId": "builtin:Reader"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(at_sub.status(), StatusCode::CREATED);
+    let on_account = url(&app, &format!("/subscriptions/{sub}/accounts/orders/roleAssignments"));
+    let made = send(api.post(&on_account).json(&json!({"userName": "rita", "roleId": "builtin:Restore Operator"}))).await.unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    assert_eq!((made["scope_kind"].as_str(), made["role_name"].as_str()), (Some("account"), Some("Restore Operator")));
+    let again = send(api.post(&on_account).json(&json!({"userName": "rita", "roleId": "builtin:Restore Operator"}))).await.unwrap();
+    api_error(again, StatusCode::CONFLICT, "Conflict").await;
+    let nobody = send(api.post(&on_account).json(&json!({"userName": "nobody", "roleId": "builtin:Reader"}))).await.unwrap();
+    assert!(api_error(nobody, StatusCode::NOT_FOUND, "NotFound").await.contains("nobody"));
+    let here = get_json(&api, &on_account, &token).await;
+    let mut seen: Vec<(String, bool)> = here
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["user_name"] == "rita")
+        .map(|a| (a["role_name"].as_str().unwrap().to_owned(), a["inherited"].as_bool().unwrap()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, [("Reader".to_owned(), true), ("Restore Operator".to_owned(), false)]);
+    // Rita now reads the account with a token of her own.
+    let (rita_token, _) = token_for(&app, &rita, "rita", "1").await;
+    let account = api.get(url(&app, &format!("/subscriptions/{sub}/accounts/orders"))).bearer_auth(&rita_token).send().await.unwrap();
+    assert_eq!(account.status(), StatusCode::OK);
+    // An inherited assignment is not removed from below; the account's own one is.
+    let inherited = here.as_array().unwrap().iter().find(|a| a["inherited"] == true && a["user_name"] == "rita").unwrap();
+    let wrong_place = send(api.delete(format!("{on_account}/{}", inherited["id"].as_str().unwrap()))).await.unwrap();
+    api_error(wrong_place, StatusCode::NOT_FOUND, "NotFound").await;
+    let removed = send(api.delete(format!("{on_account}/{}", made["id"].as_str().unwrap()))).await.unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+
+    // A custom role: unknown actions named; in use, it cannot be deleted.
+    let roles_url = url(&app, &format!("/subscriptions/{sub}/roleDefinitions"));
+    let bad = send(api.post(&roles_url).json(&json!({"name": "Viewer", "actions": ["accounts/fly"]}))).await.unwrap();
+    assert!(api_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await.contains("accounts/fly"));
+    let custom =
+        send(api.post(&roles_url).json(&json!({"name": "Viewer", "actions": ["accounts/read", "restorableAccounts/*"]}))).await.unwrap();
+    assert_eq!(custom.status(), StatusCode::CREATED);
+    let custom: Value = custom.json().await.unwrap();
+    let role_id = custom["id"].as_str().unwrap();
+    let given =
+        send(api.post(url(&app, &format!("/subscriptions/{sub}/roleAssignments"))).json(&json!({"userName": "rita", "roleId": role_id})))
+            .await
+            .unwrap();
+    let given: Value = given.json().await.unwrap();
+    let in_use = send(api.delete(format!("{roles_url}/{role_id}"))).await.unwrap();
+    assert!(api_error(in_use, StatusCode::CONFLICT, "Conflict").await.contains("assigned"));
+    let unassign = format!("{}/{}", url(&app, &format!("/subscriptions/{sub}/roleAssignments")), given["id"].as_str().unwrap());
+    assert_eq!(send(api.delete(unassign)).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(send(api.delete(format!("{roles_url}/{role_id}"))).await.unwrap().status(), StatusCode::NO_CONTENT);
+
+    // Disabled, Rita's token stops working at once; enabled again, it works.
+    let disable = send(api.patch(url(&app, "/users/rita")).json(&json!({"disabled": true}))).await.unwrap();
+    assert_eq!(disable.json::<Value>().await.unwrap()["disabled"], true);
+    let refused = api.get(url(&app, "/subscriptions")).bearer_auth(&rita_token).send().await.unwrap();
+    api_error(refused, StatusCode::UNAUTHORIZED, "Unauthenticated").await;
+    send(api.patch(url(&app, "/users/rita")).json(&json!({"disabled": false}))).await.unwrap();
+    let back = api.get(url(&app, "/subscriptions")).bearer_auth(&rita_token).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::OK);
+    let users = get_json(&api, url(&app, "/users"), &token).await;
+    assert!(users.as_array().unwrap().iter().any(|u| u["name"] == "rita" && u["disabled"] == false), "{users}");
+    // Nobody disables themself; an unknown user is named.
+    let me = send(api.patch(url(&app, &format!("/users/{}", crate::helpers::ADMIN))).json(&json!({"disabled": true}))).await.unwrap();
+    api_error(me, StatusCode::CONFLICT, "Conflict").await;
+    let ghost = send(api.patch(url(&app, "/users/ghost")).json(&json!({"disabled": true}))).await.unwrap();
+    assert!(api_error(ghost, StatusCode::NOT_FOUND, "NotFound").await.contains("ghost"));
+    let extra = send(api.patch(url(&app, "/users/rita")).json(&json!({"disabled": true, "admin": true}))).await.unwrap();
+    assert!(api_error(extra, StatusCode::BAD_REQUEST, "BadRequest").await.contains("admin"));
+}
+
+/// Files a finished restore job of `source` straight into the table (a real restore per row
+/// would make the test slow, and paging does not care how a job ended).
+async fn finished_job(app: &TestApp, sub: &str, source: &str, id: &str, created_at: chrono::DateTime<Utc>) {
+    use backup::entities::restore_job::{ActiveModel, JobPhase, JobState};
+    ActiveModel {
+        id: Set(id.to_owned()),
+        subscription_id: Set(sub.to_owned()),
+        source_account_id: Set(source.to_owned()),
+        target_account_id: Set(format!("target-{id}")),
+        target_name: Set(format!("target-{id}")),
+        restore_at: Set(created_at),
+        resources: Set("[]".into()),
+        ttl_disabled: Set(false),
+        in_place: Set(false),
+        state: Set(JobState::Failed),
+        phase: Set(JobPhase::Done),
+        items_total: Set(0),
+        items_done: Set(0),
+        bytes_done: Set(0),
+        message: Set("filed by the test".into()),
+        requested_by: Set("admin".into()),
+        requested_by_id: Set(String::new()),
+        created_at: Set(created_at),
+        started_at: Set(None),
+        finished_at: Set(Some(created_at)),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        plan: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+}
+
+/// Restore jobs come a page at a time, newest first, each exactly once however many share a
+/// second; the database filters them by what the caller may see, so a page is never short
+/// while older visible jobs exist; a bad limit or cursor is named.
+async fn restore_jobs_are_listed_a_page_at_a_time(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let mine = app.account(&sub, "mine").await["id"].as_str().unwrap().to_owned();
+    let theirs = app.account(&sub, "theirs").await["id"].as_str().unwrap().to_owned();
+    let t0 = Utc::now() - chrono::Duration::hours(1);
+    // Seven jobs of `mine` (three in one second), five of `theirs` in between.
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let at = t0 + chrono::Duration::seconds([0, 1, 1, 1, 2, 3, 4][i]);
+        finished_job(&app, &sub, &mine, &format!("job-{i}"), at).await;
+        expected.push((at, format!("job-{i}")));
+    }
+    for i in 0..5 {
+        finished_job(&app, &sub, &theirs, &format!("other-{i}"), t0 + chrono::Duration::seconds(i)).await;
+    }
+    expected.sort();
+    expected.reverse();
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+
+    let operator = app.new_user("operator").await;
+    app.assign(&sub, &mine, "operator", "builtin:Restore Operator").await;
+    let (token, _) = token_for(&app, &operator, "pages", "1").await;
+    let api = Client::new();
+    let jobs = url(&app, &format!("/subscriptions/{sub}/restores"));
+    let mut seen = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "3".to_owned())];
+        query.extend(before.clone().map(|b| ("before", b)));
+        let page: Value = api.get(&jobs).query(&query).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let ids: Vec<String> = page.as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_owned()).collect();
+        assert!(ids.len() <= 3, "{page}");
+        seen.extend(ids.iter().cloned());
+        if ids.len() < 3 {
+            break;
+        }
+        before = ids.last().cloned();
+    }
+    assert_eq!(seen, expected, "every job of the account the operator sees, newest first, once");
+    // The admin sees both accounts' jobs; the default page holds them all.
+    let all: Value = get_json(&api, &jobs, &token_for(&app, &app.client, "admin", "1").await.0).await;
+    assert_eq!(all.as_array().unwrap().len(), 12);
+
+    for (query, named) in [
+        (vec![("limit", "0")], "limit"),
+        (vec![("limit", "1001")], "limit"),
+        (vec![("before", "no-such-job")], "no-such-job"),
+        (vec![("limt", "3")], "limt"),
+    ] {
+        let res = api.get(&jobs).query(&query).bearer_auth(&token).send().await.unwrap();
+        let message = api_error(res, StatusCode::BAD_REQUEST, "BadRequest").await;
+        assert!(message.contains(named), "{message}");
+    }
+}
+
+crate::on_both_backends!(
+    a_script_restores_with_a_token,
+    an_admin_script_sets_up_subscriptions_users_and_access,
+    restore_jobs_are_listed_a_page_at_a_time
+);
 
 /// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `type`, `required`,
 /// `properties`, `items`, `enum`, `oneOf`/`anyOf`), naming the first mismatch.
@@ -315,6 +525,15 @@ async fn the_openapi_document_describes_what_is_served() {
         ("/subscriptions/{subscription}/restorableDatabaseAccounts", format!("/subscriptions/{sub}/restorableDatabaseAccounts")),
         ("/subscriptions/{subscription}/restores", format!("/subscriptions/{sub}/restores")),
         ("/tokens", "/tokens".to_owned()),
+        ("/subscriptions", "/subscriptions".to_owned()),
+        ("/subscriptions/{subscription}", format!("/subscriptions/{sub}")),
+        ("/users", "/users".to_owned()),
+        ("/subscriptions/{subscription}/roleDefinitions", format!("/subscriptions/{sub}/roleDefinitions")),
+        ("/subscriptions/{subscription}/roleAssignments", format!("/subscriptions/{sub}/roleAssignments")),
+        (
+            "/subscriptions/{subscription}/accounts/{account}/roleAssignments",
+            format!("/subscriptions/{sub}/accounts/periodic-one/roleAssignments"),
+        ),
     ] {
         let res = api.get(url(&app, &concrete)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
