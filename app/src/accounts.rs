@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::authz::ssr::Caller;
-use crate::domain::{AccountState, BackupPolicy, KeyKind};
+use crate::domain::{AccountState, BackupPolicy, CreateMode, KeyKind, KeyManagement};
 use crate::error::AppError;
 
 /// An account as the portal shows it (no key material).
@@ -23,10 +23,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub backup_policy: BackupPolicy,
-    /// `ServiceManaged` or `CustomerManaged`.
-    pub key_management: String,
-    /// `Default`, or `Restore` for an account made by a restore.
-    pub create_mode: String,
+    pub key_management: KeyManagement,
+    /// `Restore` for an account made by a restore.
+    pub create_mode: CreateMode,
     /// Where SDKs reach the account's data plane.
     pub endpoint: String,
     /// For a restored account: where and when it came from.
@@ -45,7 +44,7 @@ pub mod ssr {
     use crate::crypto::random_base64;
     use crate::db::account;
     use crate::domain::rbac::{Scope, actions};
-    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, KeyKind, RegionName};
+    use crate::domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::subscriptions;
@@ -63,7 +62,7 @@ pub mod ssr {
         })?;
         Ok(Account {
             endpoint: endpoint(&state.public_url, &row.name),
-            state: row.state.parse()?,
+            state: row.state,
             id: row.id,
             subscription_id: row.subscription_id,
             name: row.name,
@@ -185,27 +184,19 @@ pub mod ssr {
         let policy = input.policy.validate()?;
         subscriptions::ssr::find(&state.db, &input.subscription_id).await?;
 
-        control::account_names::ensure_free(&state.db, name.as_str()).await?;
-
-        let id = uuid::Uuid::new_v4().to_string();
-        let row = account::ActiveModel {
-            sealed_keys: Set(seal_new_keys(&state.master_key, &id)),
-            id: Set(id),
-            subscription_id: Set(input.subscription_id),
-            name: Set(name.to_string()),
-            region: Set(region.to_string()),
-            api_kind: Set("Sql".into()),
-            state: Set(AccountState::Online.as_str().into()),
-            created_at: Set(Utc::now()),
-            deleted_at: Set(None),
-            backup_policy: Set(serde_json::to_string(&policy).map_err(|_| AppError::Internal)?),
-            key_management: Set("ServiceManaged".into()),
-            create_mode: Set("Default".into()),
-            restore_parameters: Set(None),
+        let row = control::new_account::NewAccount {
+            subscription_id: &input.subscription_id,
+            name: &name,
+            region: &region,
+            api_kind: "Sql",
+            state: AccountState::Online,
+            policy: &policy,
+            key_management: KeyManagement::ServiceManaged,
+            create_mode: CreateMode::Default,
+            restore_parameters: None,
         }
-        .insert(&state.db)
-        .await
-        .map_err(|e| crate::error::conflict_on_unique(e, &control::account_names::taken_message(name.as_str())))?;
+        .insert(&state.db, &state.master_key)
+        .await?;
         tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
         to_wire(state, row)
     }
@@ -219,13 +210,13 @@ pub mod ssr {
     }
 
     async fn delete_inner(caller: &Caller, row: account::Model) -> Result<(), AppError> {
-        let current: AccountState = row.state.parse()?;
+        let current = row.state;
         if current != AccountState::Online {
             return Err(AppError::Conflict(format!("account {:?} is {current} and cannot be deleted until it is Online", row.name)));
         }
         let (id, name) = (row.id.clone(), row.name.clone());
         let mut active: account::ActiveModel = row.into();
-        active.state = Set(AccountState::Deleted.as_str().into());
+        active.state = Set(AccountState::Deleted);
         active.deleted_at = Set(Some(Utc::now()));
         active.update(&caller.state.db).await?;
         tracing::info!(account = %id, name = %name, by = %caller.user.name, "account deleted (kept for restore)");

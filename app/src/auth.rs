@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-pub mod password;
+pub use control::password;
 #[cfg(feature = "ssr")]
 pub use control::session;
 

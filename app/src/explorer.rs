@@ -88,7 +88,7 @@ pub mod ssr {
             }
         };
         caller.authorize(action, &account_scope(&row), &account_scope(&row).to_string()).await?;
-        if action != actions::ACCOUNTS_READ && row.state != crate::domain::AccountState::Online.as_str() {
+        if action != actions::ACCOUNTS_READ && row.state != crate::domain::AccountState::Online {
             return Err(AppError::Conflict(format!(
                 "account {name:?} is {}; its data can be browsed and changed once it is Online",
                 row.state

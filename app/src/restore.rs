@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::authz::ssr::Caller;
 use crate::domain::AccountState;
+use crate::domain::resource::ResourceType;
 use crate::domain::restore::{JobPhase, JobState};
 use crate::error::AppError;
 
@@ -128,7 +129,7 @@ pub struct ResourceEvent {
     /// `Create`, `Replace` or `Delete`.
     pub kind: String,
     /// `database` or `container`.
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub database: String,
     /// Empty for a database event.
     pub container: String,
@@ -201,7 +202,7 @@ pub mod ssr {
     use crate::authz::ssr::{Caller, account_scope};
     use crate::db::account;
     use crate::domain::rbac::{Scope, actions};
-    use crate::domain::{AccountState, BackupPolicy};
+    use crate::domain::{AccountState, BackupPolicy, CreateMode};
     use crate::error::AppError;
     use crate::subscriptions;
 
@@ -245,7 +246,7 @@ pub mod ssr {
             // An account still being restored, or whose restore failed, never held data anyone
             // could see: it is not restorable.
             let since = online_since(db, &row).await?;
-            if row.create_mode == "Restore" && since.is_none() {
+            if row.create_mode == CreateMode::Restore && since.is_none() {
                 continue;
             }
             let scope = account_scope(&row);
@@ -270,7 +271,7 @@ pub mod ssr {
                 can_restore: !periodic && may_create && caller.can(actions::RESTORE, &scope).await?,
                 can_request: periodic && caller.can(actions::RESTORE_REQUESTS_WRITE, &scope).await?,
                 periodic,
-                state: row.state.parse()?,
+                state: row.state,
                 id: row.id,
                 name: row.name,
                 api_kind: row.api_kind,
@@ -434,7 +435,7 @@ pub mod ssr {
         let row = source_account(caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
         let ctx = caller.state.ctx();
         let events = backup::catalog::events(ctx.db, ctx.backup_storage, &ctx.backup_kek(), &row.id).await.map_err(backup_error)?;
-        let live = row.deleted_at.is_none() && row.state == AccountState::Online.as_str();
+        let live = row.deleted_at.is_none() && row.state == AccountState::Online;
         let backed_up = backup_state::Entity::find_by_id(row.id.clone()).one(ctx.db).await?;
         let win = window(&row, backed_up.as_ref(), online_since(ctx.db, &row).await?, Utc::now());
         let mut out = Vec::with_capacity(events.len());

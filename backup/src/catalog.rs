@@ -7,6 +7,7 @@
 //! ([`catch_up`]); `backup_state.cataloged_seq` says how far the events go.
 
 use chrono::{DateTime, Utc};
+use domain::resource::ResourceType;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -24,8 +25,8 @@ pub struct ResourceEvent {
     pub at: DateTime<Utc>,
     /// `Create`, `Replace` or `Delete`.
     pub kind: &'static str,
-    /// `database` or `container`.
-    pub resource_type: String,
+    /// `Database` or `Container`.
+    pub resource_type: ResourceType,
     pub database: String,
     /// Empty for a database event.
     pub container: String,
@@ -40,13 +41,13 @@ pub struct ResourceEvent {
 pub async fn record(c: &impl ConnectionTrait, account_id: &str, entries: &[Entry]) -> Result<(), BackupError> {
     let rows: Vec<backup_event::ActiveModel> = entries
         .iter()
-        .filter(|e| e.resource_type != "item")
+        .filter(|e| e.resource_type != ResourceType::Item)
         .map(|e| backup_event::ActiveModel {
             account_id: Set(account_id.to_owned()),
             seq: Set(e.seq),
             committed_at: Set(e.committed_at),
             op: Set(e.op.clone()),
-            resource_type: Set(e.resource_type.clone()),
+            resource_type: Set(e.resource_type),
             database_id: Set(e.database_id.clone()),
             container_id: Set(e.container_id.clone()),
             body: Set(e.body.clone()),

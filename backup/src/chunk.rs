@@ -26,6 +26,7 @@
 //! is kept if it holds exactly what this run would write.
 
 use chrono::{DateTime, Utc};
+use domain::resource::ResourceType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use sha2::{Digest, Sha256};
 
@@ -105,8 +106,7 @@ impl Row {
     }
 }
 
-/// The entry type that marks, in a delta's chunk 0, a container deleted (and perhaps made
-/// again) since the parent: the parent's items of that name do not carry over.
+/// The op of a [`ResourceType::Reset`] entry.
 const RESET: &str = "reset";
 
 /// The prefix every chunk of a snapshot is stored under.
@@ -219,7 +219,7 @@ impl SnapshotWriter {
             seq,
             committed_at: DateTime::<Utc>::UNIX_EPOCH,
             op: RESET.into(),
-            resource_type: RESET.into(),
+            resource_type: ResourceType::Reset,
             database_id: database.clone(),
             container_id: container.clone(),
             pk: None,
@@ -496,8 +496,8 @@ impl Snapshot {
         };
         let mut meta = AccountAt::default();
         let mut resets = Vec::new();
-        for e in entries.into_iter().filter(|e| e.resource_type != "item") {
-            if e.resource_type == RESET {
+        for e in entries.into_iter().filter(|e| e.resource_type != ResourceType::Item) {
+            if e.resource_type == ResourceType::Reset {
                 resets.push((e.database_id, e.container_id));
             } else {
                 meta.apply(&e);
@@ -534,7 +534,7 @@ impl Snapshot {
                 .legacy(storage, key)
                 .await?
                 .into_iter()
-                .filter(|e| e.resource_type == "item" && e.database_id == database && e.container_id == container)
+                .filter(|e| e.resource_type == ResourceType::Item && e.database_id == database && e.container_id == container)
                 .map(|e| Item { pk: e.pk.unwrap_or_default(), id: e.item_id.unwrap_or_default(), body: e.body.unwrap_or_default() })
                 .collect();
             items.sort_by(|a, b| (&a.pk, &a.id).cmp(&(&b.pk, &b.id)));
@@ -717,12 +717,12 @@ mod tests {
         }
     }
 
-    fn entry(resource_type: &str, container: &str, id: Option<&str>) -> Entry {
+    fn entry(resource_type: ResourceType, container: &str, id: Option<&str>) -> Entry {
         Entry {
             seq: 9,
             committed_at: Utc::now(),
             op: "create".into(),
-            resource_type: resource_type.into(),
+            resource_type,
             database_id: "db".into(),
             container_id: container.into(),
             pk: id.map(|_| "[\"p\"]".into()),
@@ -736,8 +736,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let storage = BackupStorage::local(dir.path()).unwrap();
         let key = DataKey::generate();
-        let entries =
-            vec![entry("database", "", None), entry("container", "c", None), entry("item", "c", Some("b")), entry("item", "c", Some("a"))];
+        let entries = vec![
+            entry(ResourceType::Database, "", None),
+            entry(ResourceType::Container, "c", None),
+            entry(ResourceType::Item, "c", Some("b")),
+            entry(ResourceType::Item, "c", Some("a")),
+        ];
         let sealed = segment::seal_snapshot(&key, "acct", 9, &entries).unwrap();
         let name = segment::snapshot_key("acct", 9);
         storage.put_new(&name, sealed.clone()).await.unwrap();

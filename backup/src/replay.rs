@@ -9,6 +9,7 @@
 //! keeps short), never a container.
 
 use chrono::{DateTime, Utc};
+use domain::resource::ResourceType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -94,14 +95,14 @@ impl AccountAt {
     /// Applies one database or container change (item changes are not kept here).
     pub fn apply(&mut self, e: &Entry) {
         let body = || e.body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).unwrap_or(Value::Null);
-        match e.resource_type.as_str() {
-            "database" => match &e.body {
+        match e.resource_type {
+            ResourceType::Database => match &e.body {
                 Some(_) => self.databases.entry(e.database_id.clone()).or_default().body = body(),
                 None => {
                     self.databases.remove(&e.database_id);
                 }
             },
-            "container" => {
+            ResourceType::Container => {
                 let Some(d) = self.databases.get_mut(&e.database_id) else { return };
                 match &e.body {
                     Some(_) => d.containers.entry(e.container_id.clone()).or_default().body = body(),
@@ -116,11 +117,11 @@ impl AccountAt {
 
     /// The databases and containers as `create` entries, all numbered `seq` and dated `at`.
     pub fn to_entries(&self, seq: i64, at: DateTime<Utc>) -> Vec<Entry> {
-        let entry = |resource_type: &str, database: &str, container: &str, body: String| Entry {
+        let entry = |resource_type: ResourceType, database: &str, container: &str, body: String| Entry {
             seq,
             committed_at: at,
             op: "create".into(),
-            resource_type: resource_type.into(),
+            resource_type,
             database_id: database.into(),
             container_id: container.into(),
             pk: None,
@@ -129,9 +130,9 @@ impl AccountAt {
         };
         let mut out = Vec::new();
         for (db_id, d) in &self.databases {
-            out.push(entry("database", db_id, "", d.body.to_string()));
+            out.push(entry(ResourceType::Database, db_id, "", d.body.to_string()));
             for (coll_id, c) in &d.containers {
-                out.push(entry("container", db_id, coll_id, c.body.to_string()));
+                out.push(entry(ResourceType::Container, db_id, coll_id, c.body.to_string()));
             }
         }
         out
@@ -389,16 +390,16 @@ impl PointInTime {
     }
 
     fn apply(&mut self, e: Entry, items: Items<'_>) {
-        match e.resource_type.as_str() {
-            "database" if e.body.is_none() => {
+        match e.resource_type {
+            ResourceType::Database if e.body.is_none() => {
                 let containers: Vec<String> =
                     self.meta.databases.get(&e.database_id).map(|d| d.containers.keys().cloned().collect()).unwrap_or_default();
                 for c in &containers {
                     self.reset(&e.database_id, c);
                 }
             }
-            "container" if e.body.is_none() => self.reset(&e.database_id, &e.container_id),
-            "item" if items.wanted(&e.database_id, &e.container_id) => {
+            ResourceType::Container if e.body.is_none() => self.reset(&e.database_id, &e.container_id),
+            ResourceType::Item if items.wanted(&e.database_id, &e.container_id) => {
                 let exists = self.meta.databases.get(&e.database_id).is_some_and(|d| d.containers.contains_key(&e.container_id));
                 if exists {
                     let key = (e.pk.unwrap_or_default(), e.item_id.unwrap_or_default());

@@ -12,6 +12,7 @@
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use chrono::{DateTime, Utc};
+use domain::resource::ResourceType;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ pub struct Entry {
     pub seq: i64,
     pub committed_at: DateTime<Utc>,
     pub op: String,
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub database_id: String,
     pub container_id: String,
     pub pk: Option<String>,
@@ -218,7 +219,7 @@ mod tests {
             seq,
             committed_at: Utc::now(),
             op: "create".into(),
-            resource_type: "item".into(),
+            resource_type: ResourceType::Item,
             database_id: "db".into(),
             container_id: "c".into(),
             pk: Some("[\"a\"]".into()),

@@ -4,7 +4,7 @@
 
 use domain::audit::Outcome;
 use domain::error::AppError;
-use domain::rbac::{Permissions, Scope, action_matches, builtin_role};
+use domain::rbac::{Permissions, Scope, ScopeKind, action_matches, builtin_role};
 use http::HeaderMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashSet;
@@ -180,7 +180,7 @@ impl Caller {
     /// Database errors.
     pub async fn sees_subscription(&self, subscription_id: &str) -> Result<bool, AppError> {
         let rows = assignments_of(&self.db, &self.user.id).await?;
-        Ok(rows.iter().any(|a| a.scope_kind == "root" || a.subscription_id == subscription_id))
+        Ok(rows.iter().any(|a| a.scope_kind == ScopeKind::Root || a.subscription_id == subscription_id))
     }
 
     /// Ids of subscriptions the caller may see, or `None` for all (a root assignment).
@@ -189,7 +189,7 @@ impl Caller {
     /// Database errors.
     pub async fn visible_subscriptions(&self) -> Result<Option<HashSet<String>>, AppError> {
         let rows = assignments_of(&self.db, &self.user.id).await?;
-        if rows.iter().any(|a| a.scope_kind == "root") {
+        if rows.iter().any(|a| a.scope_kind == ScopeKind::Root) {
             return Ok(None);
         }
         Ok(Some(rows.into_iter().map(|a| a.subscription_id).collect()))
@@ -203,10 +203,10 @@ pub fn account_scope(row: &account::Model) -> Scope {
 
 /// A stored assignment's scope.
 pub fn assignment_scope(a: &role_assignment::Model) -> Scope {
-    match a.scope_kind.as_str() {
-        "root" => Scope::Root,
-        "subscription" => Scope::Subscription(a.subscription_id.clone()),
-        _ => Scope::Account { subscription_id: a.subscription_id.clone(), account_id: a.account_id.clone() },
+    match a.scope_kind {
+        ScopeKind::Root => Scope::Root,
+        ScopeKind::Subscription => Scope::Subscription(a.subscription_id.clone()),
+        ScopeKind::Account => Scope::Account { subscription_id: a.subscription_id.clone(), account_id: a.account_id.clone() },
     }
 }
 

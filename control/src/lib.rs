@@ -3,6 +3,7 @@
 //! keys and the life of a restore. The portal's server functions
 //! and the server's workers call into it; nothing here knows about pages or requests.
 
+pub mod access;
 pub mod account_keys;
 pub mod account_names;
 pub mod api_tokens;
@@ -12,8 +13,12 @@ pub mod authz;
 pub mod crypto;
 pub mod db;
 pub mod login_limiter;
+pub mod new_account;
+pub mod password;
 pub mod restore;
 pub mod session;
+pub mod subscriptions;
+pub mod users;
 
 pub use ctx::Ctx;
 

@@ -110,12 +110,12 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         name: Set("src".into()),
         region: Set("local".into()),
         api_kind: Set("Sql".into()),
-        state: Set(AccountState::Online.as_str().into()),
+        state: Set(AccountState::Online),
         created_at: Set(now - Duration::minutes(1)),
         deleted_at: Set(None),
         backup_policy: Set(serde_json::to_string(&policy).unwrap()),
-        key_management: Set("ServiceManaged".into()),
-        create_mode: Set("Default".into()),
+        key_management: Set(domain::KeyManagement::ServiceManaged),
+        create_mode: Set(domain::CreateMode::Default),
         sealed_keys: Set(seal_new_keys(&key, "src-id")),
         restore_parameters: Set(None),
     }
@@ -171,7 +171,7 @@ async fn job(db: &DatabaseConnection, id: &str) -> restore_job::Model {
     restore_job::Entity::find_by_id(id.to_owned()).one(db).await.unwrap().unwrap()
 }
 
-async fn account_state(db: &DatabaseConnection, id: &str) -> String {
+async fn account_state(db: &DatabaseConnection, id: &str) -> AccountState {
     account::Entity::find_by_id(id.to_owned()).one(db).await.unwrap().unwrap().state
 }
 
@@ -187,7 +187,7 @@ async fn a_job_whose_runner_died_while_writing_is_taken_over_and_restores_exactl
     let filed = file(&w, at, "src-restored").await;
     assert_eq!(filed.state, JobState::Pending);
     assert!(filed.plan.is_some(), "the job keeps its plan");
-    assert_eq!(account_state(&w.db, &filed.target_account_id).await, AccountState::Restoring.as_str());
+    assert_eq!(account_state(&w.db, &filed.target_account_id).await, AccountState::Restoring);
 
     // A runner claimed it, began writing — a database, a container and some wrong items, all
     // under the job's resource ids, as `apply` makes them — and died.
@@ -212,7 +212,7 @@ async fn a_job_whose_runner_died_while_writing_is_taken_over_and_restores_exactl
 
     // While its lease holds, nobody else touches it.
     assert_eq!(control::restore::step(&w.ctx(), "alive").await.unwrap(), Outcome::Idle);
-    assert_eq!(account_state(&w.db, &target).await, AccountState::Restoring.as_str());
+    assert_eq!(account_state(&w.db, &target).await, AccountState::Restoring);
 
     // Once it runs out, another runner takes the job over and restores exactly.
     restore_job::Entity::update_many()
@@ -225,7 +225,7 @@ async fn a_job_whose_runner_died_while_writing_is_taken_over_and_restores_exactl
     let done = job(&w.db, &filed.id).await;
     assert_eq!((done.state, done.phase), (JobState::Succeeded, JobPhase::Done));
     assert_eq!(done.items_done, 60, "{}", done.message);
-    assert_eq!(account_state(&w.db, &target).await, AccountState::Online.as_str());
+    assert_eq!(account_state(&w.db, &target).await, AccountState::Online);
     assert_eq!(items(&w.db, &target).await, expected, "the restored account differs from the source at the restore time");
     w
 }
@@ -259,7 +259,7 @@ async fn at_most_three_restores_of_one_source_run_at_once(w: World) -> World {
         .await
         .unwrap();
     assert_eq!(control::restore::step(&w.ctx(), "me").await.unwrap(), Outcome::Succeeded(jobs[3].id.clone()));
-    assert_eq!(account_state(&w.db, &jobs[3].target_account_id).await, AccountState::Online.as_str());
+    assert_eq!(account_state(&w.db, &jobs[3].target_account_id).await, AccountState::Online);
     w
 }
 

@@ -1,6 +1,8 @@
 //! Account lifecycle states and key kinds (SPEC §1).
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "db")]
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -10,12 +12,50 @@ use crate::error::AppError;
 /// Where an account is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
 pub enum AccountState {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Creating"))]
     Creating,
+    /// Takes reads and writes.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Online"))]
     Online,
+    /// Being made by a restore: it takes no writes until the restore succeeds.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Restoring"))]
     Restoring,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Deleting"))]
     Deleting,
+    /// Gone from the live list, kept restorable for its retention.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Deleted"))]
     Deleted,
+}
+
+/// How an account came to be (Cosmos DB's `createMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+pub enum CreateMode {
+    /// Created empty.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Default"))]
+    Default,
+    /// Made by a restore into a new account.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Restore"))]
+    Restore,
+}
+
+/// Whose key wraps the account's backup data key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+pub enum KeyManagement {
+    /// The service's master key.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "ServiceManaged"))]
+    ServiceManaged,
+    /// A key the operator provides (issue #11).
+    #[cfg_attr(feature = "db", sea_orm(string_value = "CustomerManaged"))]
+    CustomerManaged,
 }
 
 impl AccountState {
@@ -47,6 +87,16 @@ impl FromStr for AccountState {
 impl fmt::Display for AccountState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl KeyManagement {
+    /// As the portal shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyManagement::ServiceManaged => "Service-managed key",
+            KeyManagement::CustomerManaged => "Customer-managed key",
+        }
     }
 }
 

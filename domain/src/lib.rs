@@ -11,8 +11,10 @@ mod backup_policy;
 pub mod error;
 mod names;
 pub mod rbac;
+pub mod resource;
 pub mod restore;
+pub mod tenancy;
 
-pub use account::{AccountKeys, AccountState, KeyKind, RestoreParameters};
+pub use account::{AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
 pub use backup_policy::{BackupPolicy, BackupPolicyInput, ContinuousTier, Redundancy};
 pub use names::{AccountName, RegionName, SubscriptionName, UserName, validate_new_password};

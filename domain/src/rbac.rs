@@ -1,6 +1,8 @@
 //! The permission model (SPEC §5): actions, built-in roles, scopes. Pure data shared with the
 //! browser, which uses it only to hide what a user cannot do; the server decides (`authz`).
 
+#[cfg(feature = "db")]
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -158,13 +160,39 @@ pub enum Scope {
     Account { subscription_id: String, account_id: String },
 }
 
-impl Scope {
-    /// `root`, `subscription` or `account`, as stored.
-    pub fn kind(&self) -> &'static str {
+/// What a role assignment is made at, as stored and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+pub enum ScopeKind {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "root"))]
+    Root,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "subscription"))]
+    Subscription,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "account"))]
+    Account,
+}
+
+impl ScopeKind {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Scope::Root => "root",
-            Scope::Subscription(_) => "subscription",
-            Scope::Account { .. } => "account",
+            ScopeKind::Root => "root",
+            ScopeKind::Subscription => "subscription",
+            ScopeKind::Account => "account",
+        }
+    }
+}
+
+impl Scope {
+    /// Which kind of scope this is.
+    pub fn kind(&self) -> ScopeKind {
+        match self {
+            Scope::Root => ScopeKind::Root,
+            Scope::Subscription(_) => ScopeKind::Subscription,
+            Scope::Account { .. } => ScopeKind::Account,
         }
     }
 

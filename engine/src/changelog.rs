@@ -7,6 +7,7 @@
 //! sequence order, and a transaction that fails rolls its number back with everything else.
 
 use chrono::{SubsecRound, Utc};
+use domain::resource::ResourceType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
     Statement,
@@ -43,8 +44,7 @@ impl Op {
 #[derive(Debug, Clone)]
 pub struct Change {
     pub op: Op,
-    /// `database`, `container` or `item`.
-    pub resource_type: &'static str,
+    pub resource_type: ResourceType,
     pub database_id: String,
     pub container_id: String,
     pub pk: Option<String>,
@@ -129,7 +129,7 @@ fn entry(account_id: &str, seq: i64, change: Change) -> change::ActiveModel {
         // Milliseconds are what the spec asks for and what both backends keep exactly.
         committed_at: Set(Utc::now().trunc_subsecs(3)),
         op: Set(change.op.as_str().to_owned()),
-        resource_type: Set(change.resource_type.to_owned()),
+        resource_type: Set(change.resource_type),
         database_id: Set(change.database_id),
         container_id: Set(change.container_id),
         pk: Set(change.pk),

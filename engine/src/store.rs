@@ -4,6 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use domain::resource::ResourceType;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -113,7 +114,7 @@ pub async fn create_database_as(
     .await?;
     let change = Change {
         op: Op::Create,
-        resource_type: "database",
+        resource_type: ResourceType::Database,
         database_id: id.to_owned(),
         container_id: String::new(),
         pk: None,
@@ -176,7 +177,7 @@ pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &
     database::Entity::delete_by_id(d.rid.clone()).exec(&txn).await?;
     let change = Change {
         op: Op::Delete,
-        resource_type: "database",
+        resource_type: ResourceType::Database,
         database_id: id.to_owned(),
         container_id: String::new(),
         pk: None,
@@ -333,7 +334,7 @@ pub async fn create_container(
     .await?;
     let change = Change {
         op: Op::Create,
-        resource_type: "container",
+        resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: row.id.clone(),
         pk: None,
@@ -415,7 +416,7 @@ pub async fn delete_container_if(
     container::Entity::delete_by_id(coll.rid.clone()).exec(&txn).await?;
     let change = Change {
         op: Op::Delete,
-        resource_type: "container",
+        resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
         pk: None,
@@ -454,7 +455,7 @@ pub async fn replace_container(
     let row = active.update(&txn).await?;
     let change = Change {
         op: Op::Replace,
-        resource_type: "container",
+        resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: row.id.clone(),
         pk: None,
@@ -747,7 +748,7 @@ pub async fn write_item(
     let stored = StoredItem { database: d, container: coll, item: saved };
     let change = Change {
         op: if mode == WriteMode::Upsert { Op::Upsert } else { Op::Create },
-        resource_type: "item",
+        resource_type: ResourceType::Item,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
         pk: Some(pk),
@@ -852,7 +853,7 @@ impl ItemUpdate<'_> {
         let stored = StoredItem { database: d, container: coll, item: saved };
         let change = Change {
             op: self.op,
-            resource_type: "item",
+            resource_type: ResourceType::Item,
             database_id: self.db_id.to_owned(),
             container_id: self.coll_id.to_owned(),
             pk: Some(pk),
@@ -889,7 +890,7 @@ pub async fn delete_item(
     item::Entity::delete_by_id((coll.rid.clone(), pk.clone(), id.to_owned())).exec(&txn).await?;
     let change = Change {
         op: Op::Delete,
-        resource_type: "item",
+        resource_type: ResourceType::Item,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
         pk: Some(pk),
@@ -1008,7 +1009,7 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
         }
         let change = Change {
             op: Op::Expire,
-            resource_type: "item",
+            resource_type: ResourceType::Item,
             database_id: d.id.clone(),
             container_id: coll.id.clone(),
             pk: Some(it.pk.clone()),
@@ -1122,7 +1123,7 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
     if let Some(first_seq) = first_seq {
         let changes = items.into_iter().map(|i| Change {
             op: Op::Create,
-            resource_type: "item",
+            resource_type: ResourceType::Item,
             database_id: database_id.clone(),
             container_id: container_id.clone(),
             pk: Some(i.pk),

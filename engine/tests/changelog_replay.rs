@@ -83,7 +83,7 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
         assert_eq!(entry.seq, n as i64 + 1, "gap or duplicate at position {n}");
     }
     let mut replayed: BTreeMap<(String, String), Value> = BTreeMap::new();
-    for e in log.iter().filter(|e| e.resource_type == "item") {
+    for e in log.iter().filter(|e| e.resource_type == domain::resource::ResourceType::Item) {
         let key = (e.pk.clone().unwrap(), e.item_id.clone().unwrap());
         match &e.body {
             Some(b) => {

@@ -244,7 +244,7 @@ pub async fn ensure_first_admin(db: &DatabaseConnection, settings: &Settings) ->
         id: Set(uuid::Uuid::new_v4().to_string()),
         user_id: Set(user_id.clone()),
         role_id: Set(format!("{BUILTIN_PREFIX}{OWNER}")),
-        scope_kind: Set(Scope::Root.kind().to_owned()),
+        scope_kind: Set(Scope::Root.kind()),
         subscription_id: Set(String::new()),
         account_id: Set(String::new()),
         created_at: Set(now),

@@ -74,7 +74,7 @@ fn Access(sub: String, account_id: String, name: String) -> impl IntoView {
                                     <tr>
                                         <td>{a.user_name.clone()}</td>
                                         <td>{a.role_name.clone()}</td>
-                                        <td>{a.scope_kind.clone()}{a.inherited.then_some(" (inherited)")}</td>
+                                        <td>{a.scope_kind.as_str()}{a.inherited.then_some(" (inherited)")}</td>
                                         <td>
                                             {(!a.inherited).then(|| view! {
                                                 <ActionForm action=remove>

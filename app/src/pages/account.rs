@@ -50,7 +50,7 @@ fn Overview(account: Account) -> impl IntoView {
             <dt>"API"</dt><dd>{account.api_kind.clone()}</dd>
             <dt>"Created"</dt><dd>{format_time(&account.created_at)}</dd>
             <dt>"Backup policy"</dt><dd data-testid="backup-policy">{account.backup_policy.summary()}</dd>
-            <dt>"Encryption"</dt><dd>{account.key_management.clone()}" key"</dd>
+            <dt>"Encryption"</dt><dd>{account.key_management.label()}</dd>
             <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
             <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
             {account.restore_parameters.clone().map(|r| view! {

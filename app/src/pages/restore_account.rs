@@ -221,7 +221,7 @@ fn Events(sub: String, account_id: String, restore_page: String) -> impl IntoVie
                                     view! {
                                         <tr data-resource=name.clone() data-kind=e.kind.clone()>
                                             <td>{format_time(&e.at)}</td>
-                                            <td>{e.kind.clone()}" "{e.resource_type.clone()}</td>
+                                            <td>{e.kind.clone()}" "{e.resource_type.as_str()}</td>
                                             <td>{name.clone()}</td>
                                             <td>{e.restorable_in_place.then(|| {
                                                 let args = (at.clone(), name.clone());

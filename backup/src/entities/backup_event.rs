@@ -1,5 +1,6 @@
 //! A database or container change in the backup catalog: what the change log said, minus items.
 
+pub use domain::resource::ResourceType;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,8 +12,8 @@ pub struct Model {
     pub seq: i64,
     pub committed_at: DateTimeUtc,
     pub op: String,
-    /// `database` or `container`.
-    pub resource_type: String,
+    /// `Database` or `Container`.
+    pub resource_type: ResourceType,
     pub database_id: String,
     pub container_id: String,
     /// The resource's properties after the change; `None` for a deletion.

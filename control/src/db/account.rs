@@ -2,6 +2,7 @@
 //! restorable; only live accounts hold their name exclusively.
 
 use domain::rbac::Scope;
+pub use domain::{AccountState, CreateMode, KeyManagement};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,14 +14,14 @@ pub struct Model {
     pub name: String,
     pub region: String,
     pub api_kind: String,
-    pub state: String,
+    pub state: AccountState,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
     /// The `BackupPolicy` as JSON.
     #[sea_orm(column_type = "Text")]
     pub backup_policy: String,
-    pub key_management: String,
-    pub create_mode: String,
+    pub key_management: KeyManagement,
+    pub create_mode: CreateMode,
     /// The four account keys as JSON, sealed under the service master key (`crypto::MasterKey`).
     #[sea_orm(column_type = "Text")]
     pub sealed_keys: String,

@@ -1,6 +1,7 @@
 //! A role given to a user at a scope. `role_id` is `builtin:<name>` or a custom role's id;
 //! `subscription_id`/`account_id` are empty where the scope does not need them.
 
+pub use domain::rbac::ScopeKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,8 +11,7 @@ pub struct Model {
     pub id: String,
     pub user_id: String,
     pub role_id: String,
-    /// `root`, `subscription` or `account`.
-    pub scope_kind: String,
+    pub scope_kind: ScopeKind,
     pub subscription_id: String,
     pub account_id: String,
     pub created_at: DateTimeUtc,

@@ -6,16 +6,15 @@ use backup::BackupError;
 use backup::entities::restore_job::{self, JobPhase, JobState};
 use backup::restore::selection_names;
 use chrono::Utc;
-use domain::error::{AppError, conflict_on_unique};
-use domain::{AccountName, AccountState, RestoreParameters};
+use domain::error::AppError;
+use domain::{AccountName, AccountState, CreateMode, RegionName, RestoreParameters};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 use super::plan::{Plan, Target};
 use super::window::policy_of;
 use crate::Ctx;
-use crate::account_keys::seal_new_keys;
-use crate::account_names::{self, taken_message};
 use crate::db::account;
+use crate::new_account::NewAccount;
 
 /// What the restore summary lists as not brought back (SPEC §4b).
 pub const NOT_RESTORED: &str = "Not restored: role assignments, keys (the new account has fresh ones), network rules.";
@@ -159,7 +158,6 @@ async fn reserve_target(
     plan: &Plan,
 ) -> Result<String, AppError> {
     let name = AccountName::parse(name)?;
-    account_names::ensure_free(txn, name.as_str()).await?;
     let params = RestoreParameters {
         source_account_id: source.id.clone(),
         source_account_name: source.name.clone(),
@@ -167,24 +165,18 @@ async fn reserve_target(
         resources: selection_names(&plan.selection),
         ttl_disabled: matches!(plan.target, Target::NewAccount { ttl_disabled: true, .. }),
     };
-    let target_id = uuid::Uuid::new_v4().to_string();
-    account::ActiveModel {
-        sealed_keys: Set(seal_new_keys(ctx.master_key, &target_id)),
-        id: Set(target_id.clone()),
-        subscription_id: Set(source.subscription_id.clone()),
-        name: Set(name.to_string()),
-        region: Set(source.region.clone()),
-        api_kind: Set(source.api_kind.clone()),
-        state: Set(AccountState::Restoring.as_str().into()),
-        created_at: Set(Utc::now()),
-        deleted_at: Set(None),
-        backup_policy: Set(serde_json::to_string(&policy_of(source)?).map_err(|_| AppError::Internal)?),
-        key_management: Set(source.key_management.clone()),
-        create_mode: Set("Restore".into()),
-        restore_parameters: Set(Some(serde_json::to_string(&params).map_err(|_| AppError::Internal)?)),
+    let row = NewAccount {
+        subscription_id: &source.subscription_id,
+        name: &name,
+        region: &RegionName::parse(&source.region)?,
+        api_kind: &source.api_kind,
+        state: AccountState::Restoring,
+        policy: &policy_of(source)?,
+        key_management: source.key_management,
+        create_mode: CreateMode::Restore,
+        restore_parameters: Some(&params),
     }
-    .insert(txn)
-    .await
-    .map_err(|e| conflict_on_unique(e, &taken_message(name.as_str())))?;
-    Ok(target_id)
+    .insert(txn, ctx.master_key)
+    .await?;
+    Ok(row.id)
 }

@@ -101,7 +101,7 @@ pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> R
                     source.name
                 )));
             }
-            if source.deleted_at.is_some() || source.state != AccountState::Online.as_str() {
+            if source.deleted_at.is_some() || source.state != AccountState::Online {
                 return Err(AppError::Conflict(format!(
                     "account {:?} is {}; restore it into a new account instead",
                     source.name, source.state

@@ -4,8 +4,8 @@
 use backup::entities::restore_job::JobState;
 use backup::entities::{backup_snapshot, backup_state, restore_job};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use domain::BackupPolicy;
 use domain::error::AppError;
+use domain::{BackupPolicy, CreateMode};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::db::account;
@@ -35,7 +35,7 @@ pub fn window(
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let BackupPolicy::Continuous { tier, .. } = policy_of(row).ok()? else { return None };
     let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
-    if row.create_mode == "Restore" {
+    if row.create_mode == CreateMode::Restore {
         oldest = oldest.max(online_since?);
     }
     let mut latest = state?.backed_up_through;
@@ -51,7 +51,7 @@ pub fn window(
 /// # Errors
 /// Database errors.
 pub async fn online_since(db: &DatabaseConnection, row: &account::Model) -> Result<Option<DateTime<Utc>>, AppError> {
-    if row.create_mode != "Restore" {
+    if row.create_mode != CreateMode::Restore {
         return Ok(None);
     }
     Ok(restore_job::Entity::find()

@@ -1,5 +1,6 @@
 //! One change-log entry: what changed, in which container, and the new state (or a tombstone).
 
+pub use domain::resource::ResourceType;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,8 +13,7 @@ pub struct Model {
     pub committed_at: DateTimeUtc,
     /// `create`, `replace`, `upsert`, `patch`, `delete`, `expire`.
     pub op: String,
-    /// `database`, `container` or `item`.
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub database_id: String,
     /// Empty for database changes.
     pub container_id: String,

@@ -36,7 +36,7 @@ pub async fn find_account(state: &AppState, account_name: &str) -> Result<accoun
         .await
         .map_err(engine::EngineError::from)?
         .ok_or_else(|| DataError::NoAccount(format!("account {account_name:?} does not exist")))?;
-    if row.state != "Online" {
+    if row.state != domain::AccountState::Online {
         return Err(DataError::Unavailable(format!("account {account_name:?} is {}; it serves requests once it is Online", row.state)));
     }
     Ok(row)

@@ -9,8 +9,8 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use app::access::{Assignment, RoleDefinition, ssr};
 use app::authz::ssr::Caller;
+use control::access::{self as ops, Assignment, RoleDefinition};
 use domain::error::AppError;
 
 use super::auth::Authed;
@@ -30,7 +30,7 @@ use super::error::{ApiResult, ErrorBody};
     )
 )]
 pub async fn list_roles(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<RoleDefinition>>> {
-    Ok(Json(ssr::list_definitions(&caller, subscription).await?))
+    Ok(Json(ops::list_definitions(&caller, subscription).await?))
 }
 
 /// A custom role.
@@ -67,7 +67,7 @@ pub async fn create_role(
     body: Result<Json<RoleBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<RoleDefinition>)> {
     let Json(body) = body?;
-    Ok((StatusCode::CREATED, Json(ssr::create_custom(&caller, subscription, body.name, body.description, body.actions).await?)))
+    Ok((StatusCode::CREATED, Json(ops::create_custom(&caller, subscription, body.name, body.description, body.actions).await?)))
 }
 
 /// Deletes a custom role that nobody holds.
@@ -85,7 +85,7 @@ pub async fn create_role(
     )
 )]
 pub async fn delete_role(Authed(caller): Authed, Path((subscription, role)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    ssr::delete_custom(&caller, subscription, role).await?;
+    ops::delete_custom(&caller, subscription, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -117,7 +117,7 @@ async fn account_id(caller: &Caller, subscription: &str, account: &str) -> Resul
     )
 )]
 pub async fn list_assignments(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<Assignment>>> {
-    Ok(Json(ssr::list_assignments(&caller, subscription, String::new()).await?))
+    Ok(Json(ops::list_assignments(&caller, subscription, String::new()).await?))
 }
 
 /// Gives a user a role over the whole subscription (`roleAssignments/write`).
@@ -142,7 +142,7 @@ pub async fn create_assignment(
     body: Result<Json<AssignmentBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Assignment>)> {
     let Json(body) = body?;
-    let made = ssr::create_assignment(&caller, subscription, String::new(), body.user_name, body.role_id).await?;
+    let made = ops::create_assignment(&caller, subscription, String::new(), body.user_name, body.role_id).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -160,7 +160,7 @@ pub async fn create_assignment(
     )
 )]
 pub async fn delete_assignment(Authed(caller): Authed, Path((subscription, assignment)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    ssr::delete_assignment(&caller, subscription, String::new(), assignment).await?;
+    ops::delete_assignment(&caller, subscription, String::new(), assignment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,7 +182,7 @@ pub async fn list_account_assignments(
     Path((subscription, account)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Assignment>>> {
     let account = account_id(&caller, &subscription, &account).await?;
-    Ok(Json(ssr::list_assignments(&caller, subscription, account).await?))
+    Ok(Json(ops::list_assignments(&caller, subscription, account).await?))
 }
 
 /// Gives a user a role on one account (`roleAssignments/write` on it).
@@ -208,7 +208,7 @@ pub async fn create_account_assignment(
 ) -> ApiResult<(StatusCode, Json<Assignment>)> {
     let Json(body) = body?;
     let account = account_id(&caller, &subscription, &account).await?;
-    let made = ssr::create_assignment(&caller, subscription, account, body.user_name, body.role_id).await?;
+    let made = ops::create_assignment(&caller, subscription, account, body.user_name, body.role_id).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -234,6 +234,6 @@ pub async fn delete_account_assignment(
     Path((subscription, account, assignment)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let account = account_id(&caller, &subscription, &account).await?;
-    ssr::delete_assignment(&caller, subscription, account, assignment).await?;
+    ops::delete_assignment(&caller, subscription, account, assignment).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use app::subscriptions::{Subscription, ssr};
+use control::subscriptions::{self as ops, Subscription};
 
 use super::auth::Authed;
 use super::error::{ApiResult, ErrorBody};
@@ -24,7 +24,7 @@ use super::error::{ApiResult, ErrorBody};
     )
 )]
 pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<Subscription>>> {
-    Ok(Json(ssr::list(&caller).await?))
+    Ok(Json(ops::list(&caller).await?))
 }
 
 /// One subscription the caller sees.
@@ -41,7 +41,7 @@ pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<Subscription>>> 
     )
 )]
 pub async fn get(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Subscription>> {
-    Ok(Json(ssr::get(&caller, subscription).await?))
+    Ok(Json(ops::get(&caller, subscription).await?))
 }
 
 /// A subscription's name.
@@ -71,7 +71,7 @@ pub async fn create(
     body: Result<Json<SubscriptionBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Subscription>)> {
     let Json(body) = body?;
-    Ok((StatusCode::CREATED, Json(ssr::create(&caller, body.name).await?)))
+    Ok((StatusCode::CREATED, Json(ops::create(&caller, body.name).await?)))
 }
 
 /// Renames a subscription (`subscriptions/write` on it).
@@ -96,5 +96,5 @@ pub async fn rename(
     body: Result<Json<SubscriptionBody>, JsonRejection>,
 ) -> ApiResult<Json<Subscription>> {
     let Json(body) = body?;
-    Ok(Json(ssr::rename(&caller, subscription, body.name).await?))
+    Ok(Json(ops::rename(&caller, subscription, body.name).await?))
 }

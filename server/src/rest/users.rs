@@ -8,7 +8,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use app::users::{UserSummary, ssr};
+use control::users::{self as ops, UserSummary};
 
 use super::auth::Authed;
 use super::error::{ApiResult, ErrorBody};
@@ -25,7 +25,7 @@ use super::error::{ApiResult, ErrorBody};
     )
 )]
 pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<UserSummary>>> {
-    Ok(Json(ssr::list(&caller).await?))
+    Ok(Json(ops::list(&caller).await?))
 }
 
 /// A new user.
@@ -57,7 +57,7 @@ pub async fn create(
     body: Result<Json<CreateUserBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<UserSummary>)> {
     let Json(body) = body?;
-    Ok((StatusCode::CREATED, Json(ssr::create(&caller, body.name, body.password).await?)))
+    Ok((StatusCode::CREATED, Json(ops::create(&caller, body.name, body.password).await?)))
 }
 
 /// What can change about a user here.
@@ -90,5 +90,5 @@ pub async fn update(
     body: Result<Json<UpdateUserBody>, JsonRejection>,
 ) -> ApiResult<Json<UserSummary>> {
     let Json(body) = body?;
-    Ok(Json(ssr::set_disabled(&caller, user, body.disabled).await?))
+    Ok(Json(ops::set_disabled(&caller, user, body.disabled).await?))
 }

@@ -23,7 +23,7 @@ pub type LastRuns = HashMap<String, DateTime<Utc>>;
 pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
     let accounts = account::Entity::find()
         .filter(account::Column::DeletedAt.is_null())
-        .filter(account::Column::State.eq(AccountState::Online.as_str()))
+        .filter(account::Column::State.eq(AccountState::Online))
         .all(&state.db)
         .await?;
     let kek = state.master_key.backup_key_wrap_key();

@@ -156,7 +156,7 @@ async fn deleting_an_account_keeps_it_on_record(app: TestApp) {
         .await
         .unwrap()
         .expect("the deleted account stays on record");
-    assert_eq!(row.state, "Deleted");
+    assert_eq!(row.state, domain::AccountState::Deleted);
     assert!(row.deleted_at.is_some());
 
     // The name is free again for a new account; the old record stays distinct.

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use domain::error::AppError;
 
 /// Hashes computed at once (each holds 19 MiB).
 pub const CONCURRENT: usize = 4;

@@ -1,0 +1,60 @@
+//! A new account's row: the one place an account is made, whether created empty or reserved for
+//! a restore. Its name must be free (checked first, and held by the unique index when two race:
+//! both answer the same), its keys are fresh and sealed under the master key.
+
+use chrono::Utc;
+use domain::error::{AppError, conflict_on_unique};
+use domain::{AccountName, AccountState, BackupPolicy, CreateMode, KeyManagement, RegionName, RestoreParameters};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::account_keys::seal_new_keys;
+use crate::account_names::{ensure_free, taken_message};
+use crate::crypto::MasterKey;
+use crate::db::account;
+
+/// Everything an account starts with that its maker decides.
+pub struct NewAccount<'a> {
+    pub subscription_id: &'a str,
+    pub name: &'a AccountName,
+    pub region: &'a RegionName,
+    /// `Sql` (the Cosmos DB for NoSQL API).
+    pub api_kind: &'a str,
+    pub state: AccountState,
+    pub policy: &'a BackupPolicy,
+    pub key_management: KeyManagement,
+    pub create_mode: CreateMode,
+    pub restore_parameters: Option<&'a RestoreParameters>,
+}
+
+impl NewAccount<'_> {
+    /// Inserts the row (inside the caller's transaction, if `db` is one).
+    ///
+    /// # Errors
+    /// [`AppError::Conflict`] naming a taken name; database errors.
+    pub async fn insert(self, db: &impl ConnectionTrait, master: &MasterKey) -> Result<account::Model, AppError> {
+        ensure_free(db, self.name.as_str()).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        account::ActiveModel {
+            sealed_keys: Set(seal_new_keys(master, &id)),
+            id: Set(id),
+            subscription_id: Set(self.subscription_id.to_owned()),
+            name: Set(self.name.to_string()),
+            region: Set(self.region.to_string()),
+            api_kind: Set(self.api_kind.to_owned()),
+            state: Set(self.state),
+            created_at: Set(Utc::now()),
+            deleted_at: Set(None),
+            backup_policy: Set(to_json(self.policy)?),
+            key_management: Set(self.key_management),
+            create_mode: Set(self.create_mode),
+            restore_parameters: Set(self.restore_parameters.map(to_json).transpose()?),
+        }
+        .insert(db)
+        .await
+        .map_err(|e| conflict_on_unique(e, &taken_message(self.name.as_str())))
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(|_| AppError::Internal)
+}
