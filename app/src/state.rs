@@ -34,7 +34,7 @@ pub struct AppState {
 impl AppState {
     /// What the control plane's operations work with.
     pub fn ctx(&self) -> control::Ctx<'_> {
-        control::Ctx { db: &self.db, backup_storage: &self.backup_storage, master_key: &self.master_key }
+        control::Ctx { db: &self.db, backup_storage: &self.backup_storage, master_key: &self.master_key, public_url: &self.public_url }
     }
 
     /// The state provided by the server for this request.

@@ -1,5 +1,5 @@
-//! What every control-plane operation works with: the service database, backup storage and the
-//! master key. Borrowed from the server's state for one call.
+//! What every control-plane operation works with: the service database, backup storage, the
+//! master key and the service's public URL. Borrowed from the server's state for one call.
 
 use backup::keys::KeyWrapKey;
 use backup::storage::BackupStorage;
@@ -12,6 +12,8 @@ pub struct Ctx<'a> {
     pub db: &'a DatabaseConnection,
     pub backup_storage: &'a BackupStorage,
     pub master_key: &'a MasterKey,
+    /// The portal's external base URL (no trailing slash): accounts' endpoints are under it.
+    pub public_url: &'a str,
 }
 
 impl Ctx<'_> {

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account_keys;
 pub mod account_names;
+pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod audit_bursts;

@@ -3,10 +3,12 @@
 //! filed), the job (filed, requested, approved or rejected, claimed under a lease, run, finished
 //! or failed) and the runner's step.
 //!
-//! Who may do what is decided by the callers (the portal's server functions check the caller's
-//! roles and audit the request); everything here acts for an already authorized [`Requester`].
+//! Who may do what is decided in [`operations`], the entry point of portal and REST callers
+//! (it checks the caller's roles and audits the request); the rest acts for an already
+//! authorized [`Requester`].
 
 mod job;
+pub mod operations;
 mod plan;
 mod run;
 mod window;

@@ -86,7 +86,7 @@ on_both!(a_plan_is_refused_with_the_reason_and_files_nothing);
 
 impl World {
     fn ctx(&self) -> Ctx<'_> {
-        Ctx { db: &self.db, backup_storage: &self.storage, master_key: &self.key }
+        Ctx { db: &self.db, backup_storage: &self.storage, master_key: &self.key, public_url: "http://127.0.0.1:3000" }
     }
 }
 

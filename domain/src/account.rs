@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::BackupPolicy;
 use crate::error::AppError;
 
 /// Where an account is in its life.
@@ -131,4 +132,27 @@ pub struct AccountKeys {
     pub secondary_master_key: String,
     pub primary_readonly_master_key: String,
     pub secondary_readonly_master_key: String,
+}
+
+/// An account as the portal shows it (no key material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Account {
+    pub id: String,
+    pub subscription_id: String,
+    pub name: String,
+    pub region: String,
+    /// `Sql` (the Cosmos DB for NoSQL API).
+    pub api_kind: String,
+    pub state: AccountState,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub backup_policy: BackupPolicy,
+    pub key_management: KeyManagement,
+    /// `Restore` for an account made by a restore.
+    pub create_mode: CreateMode,
+    /// Where SDKs reach the account's data plane.
+    pub endpoint: String,
+    /// For a restored account: where and when it came from.
+    pub restore_parameters: Option<RestoreParameters>,
 }

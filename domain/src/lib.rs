@@ -15,6 +15,6 @@ pub mod resource;
 pub mod restore;
 pub mod tenancy;
 
-pub use account::{AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
+pub use account::{Account, AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
 pub use backup_policy::{BackupPolicy, BackupPolicyInput, ContinuousTier, Redundancy};
 pub use names::{AccountName, RegionName, SubscriptionName, UserName, validate_new_password};

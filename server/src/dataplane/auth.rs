@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use app::accounts::ssr::open_keys;
 use app::state::AppState;
+use control::accounts::open_keys;
 use control::db::account;
 use engine::signature::{self, Signed};
 

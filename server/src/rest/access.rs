@@ -100,7 +100,7 @@ pub struct AssignmentBody {
 
 /// The account's id, for an account named in the path (live accounts only).
 async fn account_id(caller: &Caller, subscription: &str, account: &str) -> Result<String, AppError> {
-    Ok(app::accounts::ssr::find_live(&caller.state.db, subscription, account).await?.id)
+    Ok(control::accounts::find_live(&caller.db, subscription, account).await?.id)
 }
 
 /// The assignments in force at the subscription, those made above it marked inherited.

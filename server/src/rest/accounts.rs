@@ -8,7 +8,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use app::accounts::{Account, AccountKeys, ssr};
+use control::accounts::{self as ops, Account, AccountKeys};
 use domain::{BackupPolicyInput, KeyKind};
 
 use super::auth::Authed;
@@ -27,7 +27,7 @@ use super::error::{ApiResult, ErrorBody};
     )
 )]
 pub async fn list(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<Account>>> {
-    Ok(Json(ssr::list(&caller, subscription).await?))
+    Ok(Json(ops::list(&caller.state.ctx(), &caller, subscription).await?))
 }
 
 /// One account, by name.
@@ -44,7 +44,7 @@ pub async fn list(Authed(caller): Authed, Path(subscription): Path<String>) -> A
     )
 )]
 pub async fn get(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Account>> {
-    Ok(Json(ssr::get(&caller, subscription, account).await?))
+    Ok(Json(ops::get(&caller.state.ctx(), &caller, subscription, account).await?))
 }
 
 /// A new account.
@@ -99,8 +99,8 @@ pub async fn create(
         retention_hours: p.retention_hours.map(|h| h.to_string()),
         redundancy: p.redundancy,
     };
-    let input = ssr::CreateAccount { subscription_id: subscription, name: body.name, region: body.region, policy };
-    Ok((StatusCode::CREATED, Json(ssr::create(&caller, input).await?)))
+    let input = ops::CreateAccount { subscription_id: subscription, name: body.name, region: body.region, policy };
+    Ok((StatusCode::CREATED, Json(ops::create(&caller.state.ctx(), &caller, input).await?)))
 }
 
 /// Deletes an account: it leaves the live list and stays restorable for its retention.
@@ -117,7 +117,7 @@ pub async fn create(
     )
 )]
 pub async fn delete(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    ssr::delete(&caller, subscription, account).await?;
+    ops::delete(&caller, subscription, account).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,7 +135,7 @@ pub async fn delete(Authed(caller): Authed, Path((subscription, account)): Path<
     )
 )]
 pub async fn list_keys(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<AccountKeys>> {
-    Ok(Json(ssr::list_keys(&caller, subscription, account).await?))
+    Ok(Json(ops::list_keys(&caller.state.ctx(), &caller, subscription, account).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,5 +165,5 @@ pub async fn regenerate_key(
     body: Result<Json<RegenerateKeyBody>, JsonRejection>,
 ) -> ApiResult<Json<AccountKeys>> {
     let Json(body) = body?;
-    Ok(Json(ssr::regenerate_key(&caller, subscription, account, body.key_kind).await?))
+    Ok(Json(ops::regenerate_key(&caller.state.ctx(), &caller, subscription, account, body.key_kind).await?))
 }

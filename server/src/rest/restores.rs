@@ -11,8 +11,9 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use app::restore::ssr::{self, StartRestore};
-use app::restore::{BackupPoint, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan};
+use control::restore::operations::{
+    self as ops, BackupPoint, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan, StartRestore,
+};
 use domain::error::AppError;
 
 use super::auth::Authed;
@@ -35,7 +36,7 @@ pub const MAX_RESOURCES: usize = 1_000;
     )
 )]
 pub async fn restorable_accounts(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<RestorableAccount>>> {
-    Ok(Json(ssr::list_restorable(&caller, subscription).await?))
+    Ok(Json(ops::list_restorable(&caller.state.ctx(), &caller, subscription).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,7 +67,7 @@ pub async fn restorable_resources(
     at: Result<Query<AtTime>, QueryRejection>,
 ) -> ApiResult<Json<Vec<RestorableDatabase>>> {
     let Query(at) = at?;
-    Ok(Json(ssr::resources_at(&caller, subscription, account, at.restore_timestamp).await?))
+    Ok(Json(ops::resources_at(&caller.state.ctx(), &caller, subscription, account, at.restore_timestamp).await?))
 }
 
 /// The account's database and container events (create, replace, delete), newest first.
@@ -83,7 +84,7 @@ pub async fn restorable_resources(
     )
 )]
 pub async fn events(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Vec<ResourceEvent>>> {
-    Ok(Json(ssr::events(&caller, subscription, account).await?))
+    Ok(Json(ops::events(&caller.state.ctx(), &caller, subscription, account).await?))
 }
 
 /// A restore into a new account.
@@ -149,9 +150,9 @@ pub async fn start(
         ttl_disabled: body.disable_ttl,
     };
     Ok(if dry.dry_run {
-        (StatusCode::OK, Json(ssr::preview(&caller, input).await?)).into_response()
+        (StatusCode::OK, Json(ops::preview(&caller.state.ctx(), &caller, input).await?)).into_response()
     } else {
-        (StatusCode::ACCEPTED, Json(ssr::start(&caller, input).await?)).into_response()
+        (StatusCode::ACCEPTED, Json(ops::start(&caller.state.ctx(), &caller, input).await?)).into_response()
     })
 }
 
@@ -185,7 +186,9 @@ pub async fn list(
     page: Result<Query<JobsPage>, QueryRejection>,
 ) -> ApiResult<Json<Vec<RestoreJob>>> {
     let Query(page) = page?;
-    Ok(Json(ssr::list_jobs(&caller, subscription, page.before, page.limit.unwrap_or(app::restore::JOBS_PAGE)).await?))
+    Ok(Json(
+        ops::list_jobs(&caller.state.ctx(), &caller, subscription, page.before, page.limit.unwrap_or(domain::restore::JOBS_PAGE)).await?,
+    ))
 }
 
 /// One restore job: its state, phase and progress.
@@ -201,7 +204,7 @@ pub async fn list(
     )
 )]
 pub async fn get(Authed(caller): Authed, Path((subscription, job)): Path<(String, String)>) -> ApiResult<Json<RestoreJob>> {
-    Ok(Json(ssr::job(&caller, subscription, job).await?))
+    Ok(Json(ops::job(&caller.state.ctx(), &caller, subscription, job).await?))
 }
 
 /// Deleted databases or containers brought back into their own (live) account.
@@ -243,7 +246,10 @@ pub async fn restore_in_place(
 ) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
     let Json(body) = body?;
     let resources = bounded(&body.resources)?;
-    Ok((StatusCode::ACCEPTED, Json(ssr::in_place(&caller, subscription, account, body.restore_timestamp, resources).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ops::in_place(&caller.state.ctx(), &caller, subscription, account, body.restore_timestamp, resources).await?),
+    ))
 }
 
 /// A periodic-mode account's full backups (its restore points), newest first.
@@ -261,7 +267,7 @@ pub async fn restore_in_place(
     )
 )]
 pub async fn backups(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Vec<BackupPoint>>> {
-    Ok(Json(ssr::backups(&caller, subscription, account).await?))
+    Ok(Json(ops::backups(&caller.state.ctx(), &caller, subscription, account).await?))
 }
 
 /// A request to restore a periodic backup, for someone else to approve.
@@ -298,7 +304,9 @@ pub async fn request(
 ) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
     let Json(b) = body?;
     let resources = bounded(&b.resources)?;
-    let job = ssr::request(&caller, subscription, b.source_account_id, b.backup_timestamp, b.target_account_name, resources).await?;
+    let job =
+        ops::request(&caller.state.ctx(), &caller, subscription, b.source_account_id, b.backup_timestamp, b.target_account_name, resources)
+            .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
@@ -323,7 +331,7 @@ async fn decide(
         Err(JsonRejection::MissingJsonContentType(_)) => String::new(),
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(ssr::decide(caller, subscription, job, approve, reason).await?))
+    Ok(Json(ops::decide(&caller.state.ctx(), caller, subscription, job, approve, reason).await?))
 }
 
 /// Approves a restore request filed by someone else; the restore then runs.

@@ -1,0 +1,201 @@
+//! Database accounts (SPEC §1): list, read, create, delete (kept restorable), read and
+//! regenerate keys. Each operation checks the caller's roles and is audited.
+
+use chrono::Utc;
+use domain::error::AppError;
+use domain::rbac::{Scope, actions};
+pub use domain::{Account, AccountKeys};
+use domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
+use crate::authz::{Caller, account_scope};
+use crate::crypto::random_base64;
+use crate::db::account;
+use crate::new_account::NewAccount;
+use crate::{Ctx, subscriptions};
+
+/// The endpoint an SDK is given for `name`.
+pub fn endpoint(public_url: &str, name: &str) -> String {
+    format!("{public_url}/cosmos/{name}/")
+}
+
+pub fn to_wire(ctx: &Ctx<'_>, row: account::Model) -> Result<Account, AppError> {
+    let backup_policy: BackupPolicy = serde_json::from_str(&row.backup_policy).map_err(|e| {
+        tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
+        AppError::Internal
+    })?;
+    Ok(Account {
+        endpoint: endpoint(ctx.public_url, &row.name),
+        state: row.state,
+        id: row.id,
+        subscription_id: row.subscription_id,
+        name: row.name,
+        region: row.region,
+        api_kind: row.api_kind,
+        created_at: row.created_at,
+        deleted_at: row.deleted_at,
+        backup_policy,
+        key_management: row.key_management,
+        create_mode: row.create_mode,
+        restore_parameters: row.restore_parameters.as_deref().and_then(|p| serde_json::from_str(p).ok()),
+    })
+}
+
+/// The live account `name` in subscription `subscription_id`, or 404.
+///
+/// # Errors
+/// [`AppError::NotFound`] naming the account and subscription.
+pub async fn find_live(db: &impl ConnectionTrait, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
+    account::Entity::find()
+        .filter(account::Column::SubscriptionId.eq(subscription_id))
+        .filter(account::Column::Name.eq(name))
+        .filter(account::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {name:?} not found in subscription {subscription_id:?}")))
+}
+
+/// The live account, if the caller may do `action` on it. A missing account is 404 only to
+/// callers who may see the subscription; to others it is the same 403 as a forbidden one.
+async fn authorized_account(caller: &Caller, action: &str, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
+    match find_live(&caller.db, subscription_id, name).await {
+        Ok(row) => {
+            let resource = format!("{}", account_scope(&row));
+            caller.authorize(action, &account_scope(&row), &resource).await?;
+            Ok(row)
+        }
+        Err(not_found) => {
+            subscriptions::ensure_visible(caller, subscription_id).await?;
+            Err(not_found)
+        }
+    }
+}
+
+/// The subscription's live accounts the caller may read, by name.
+pub async fn list(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String) -> Result<Vec<Account>, AppError> {
+    subscriptions::ensure_visible(caller, &subscription_id).await?;
+    subscriptions::find(&caller.db, &subscription_id).await?;
+    let rows = account::Entity::find()
+        .filter(account::Column::SubscriptionId.eq(&subscription_id))
+        .filter(account::Column::DeletedAt.is_null())
+        .order_by_asc(account::Column::Name)
+        .all(&caller.db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if caller.can(actions::ACCOUNTS_READ, &account_scope(&row)).await? {
+            out.push(to_wire(ctx, row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// One live account, by name.
+pub async fn get(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, name: String) -> Result<Account, AppError> {
+    let row = authorized_account(caller, actions::ACCOUNTS_READ, &subscription_id, &name).await?;
+    to_wire(ctx, row)
+}
+
+/// The account's four keys (audited).
+pub async fn list_keys(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, name: String) -> Result<AccountKeys, AppError> {
+    let action = actions::ACCOUNTS_LIST_KEYS;
+    let row = authorized_account(caller, action, &subscription_id, &name).await?;
+    let keys = open_keys(ctx.master_key, &row);
+    let scope = account_scope(&row);
+    caller.audited(action, &scope, &scope.to_string(), keys).await
+}
+
+/// Replaces one key with a fresh one; the old one stops working at once.
+pub async fn regenerate_key(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    subscription_id: String,
+    name: String,
+    kind: KeyKind,
+) -> Result<AccountKeys, AppError> {
+    let action = actions::ACCOUNTS_REGENERATE_KEY;
+    let row = authorized_account(caller, action, &subscription_id, &name).await?;
+    let scope = account_scope(&row);
+    let result = async {
+        let mut keys = open_keys(ctx.master_key, &row)?;
+        let fresh = random_base64(64);
+        match kind {
+            KeyKind::PrimaryMaster => keys.primary_master_key = fresh,
+            KeyKind::SecondaryMaster => keys.secondary_master_key = fresh,
+            KeyKind::PrimaryReadonly => keys.primary_readonly_master_key = fresh,
+            KeyKind::SecondaryReadonly => keys.secondary_readonly_master_key = fresh,
+        }
+        let sealed = seal_keys(ctx.master_key, &row.id, &keys);
+        let mut active: account::ActiveModel = row.clone().into();
+        active.sealed_keys = Set(sealed);
+        active.update(&caller.db).await?;
+        Ok(keys)
+    }
+    .await;
+    let resource = format!("{scope} ({kind:?})");
+    caller.audited(action, &scope, &resource, result).await
+}
+
+/// A new account as asked for; every field is checked when it is made.
+pub struct CreateAccount {
+    pub subscription_id: String,
+    pub name: String,
+    pub region: String,
+    pub policy: BackupPolicyInput,
+}
+
+/// Creates an account in the subscription (`accounts/write` there).
+pub async fn create(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> Result<Account, AppError> {
+    let scope = Scope::Subscription(input.subscription_id.clone());
+    let resource = format!("{scope}/accounts/{}", input.name.trim());
+    caller.authorize(actions::ACCOUNTS_WRITE, &scope, &resource).await?;
+    let result = create_inner(ctx, caller, input).await;
+    caller.audited(actions::ACCOUNTS_WRITE, &scope, &resource, result).await
+}
+
+async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> Result<Account, AppError> {
+    let name = AccountName::parse(input.name.trim())?;
+    let region = if input.region.trim().is_empty() { RegionName::parse("local")? } else { RegionName::parse(&input.region)? };
+    let policy = input.policy.validate()?;
+    subscriptions::find(ctx.db, &input.subscription_id).await?;
+
+    let row = NewAccount {
+        subscription_id: &input.subscription_id,
+        name: &name,
+        region: &region,
+        api_kind: "Sql",
+        state: AccountState::Online,
+        policy: &policy,
+        key_management: KeyManagement::ServiceManaged,
+        create_mode: CreateMode::Default,
+        restore_parameters: None,
+    }
+    .insert(ctx.db, ctx.master_key)
+    .await?;
+    tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
+    to_wire(ctx, row)
+}
+
+/// Deletes an account: it leaves the live list and stays restorable for its retention.
+pub async fn delete(caller: &Caller, subscription_id: String, name: String) -> Result<(), AppError> {
+    let action = actions::ACCOUNTS_DELETE;
+    let row = authorized_account(caller, action, &subscription_id, &name).await?;
+    let scope = account_scope(&row);
+    let result = delete_inner(caller, row).await;
+    caller.audited(action, &scope, &scope.to_string(), result).await
+}
+
+async fn delete_inner(caller: &Caller, row: account::Model) -> Result<(), AppError> {
+    let current = row.state;
+    if current != AccountState::Online {
+        return Err(AppError::Conflict(format!("account {:?} is {current} and cannot be deleted until it is Online", row.name)));
+    }
+    let (id, name) = (row.id.clone(), row.name.clone());
+    let mut active: account::ActiveModel = row.into();
+    active.state = Set(AccountState::Deleted);
+    active.deleted_at = Set(Some(Utc::now()));
+    active.update(&caller.db).await?;
+    tracing::info!(account = %id, name = %name, by = %caller.user.name, "account deleted (kept for restore)");
+    Ok(())
+}
