@@ -9,8 +9,8 @@
 use chrono::{SubsecRound, Utc};
 use domain::resource::ResourceType;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionTrait,
 };
 
 use crate::entities::change;
@@ -51,6 +51,28 @@ pub struct Change {
     pub item_id: Option<String>,
     /// The full new state as JSON, `None` for a tombstone.
     pub body: Option<String>,
+}
+
+/// Opens a logged write: a transaction whose first statement takes the account's next change
+/// number. With [`commit`] it is the one bracket around every engine write; dropped without
+/// committing, it rolls back, sequence bump included, so no number is lost.
+///
+/// # Errors
+/// Database errors.
+pub async fn begin(db: &DatabaseConnection, account_id: &str) -> Result<(DatabaseTransaction, i64), EngineError> {
+    let txn = db.begin().await?;
+    let seq = next_seq(&txn, account_id).await?;
+    Ok((txn, seq))
+}
+
+/// Closes a logged write from [`begin`]: appends `change` under its number and commits.
+///
+/// # Errors
+/// Database errors.
+pub async fn commit(txn: DatabaseTransaction, account_id: &str, seq: i64, change: Change) -> Result<(), EngineError> {
+    append(&txn, account_id, seq, change).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The last change number issued to `account_id` (0 before its first change).

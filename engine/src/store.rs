@@ -97,8 +97,7 @@ pub async fn create_database_as(
 ) -> Result<database::Model, EngineError> {
     check_id("database", id)?;
     check_throughput(throughput)?;
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     if find_database(&txn, account_id, id).await?.is_some() {
         return Err(EngineError::Conflict(format!("database {id:?} already exists")));
     }
@@ -121,8 +120,7 @@ pub async fn create_database_as(
         item_id: None,
         body: Some(database_log_body(&row).to_string()),
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok(row)
 }
 
@@ -161,8 +159,7 @@ pub async fn delete_database(db: &DatabaseConnection, account_id: &str, id: &str
 /// # Errors
 /// 404 if there is none and no `rid` was given.
 pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &str, rid: Option<&str>) -> Result<bool, EngineError> {
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let d = match (find_database(&txn, account_id, id).await?, rid) {
         (Some(d), Some(r)) if d.rid != r => return Ok(false),
         (Some(d), _) => d,
@@ -184,8 +181,7 @@ pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &
         item_id: None,
         body: None,
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok(true)
 }
 
@@ -304,8 +300,7 @@ pub async fn create_container(
             "autoscale maximum must be a multiple of 1000 RU/s from 1000 to {MAX_THROUGHPUT} (got {a})"
         )));
     }
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let d = get_database(&txn, account_id, db_id).await?;
     if find_container(&txn, &d.rid, &spec.id).await?.is_some() {
         return Err(EngineError::Conflict(format!("container {:?} already exists in database {db_id:?}", spec.id)));
@@ -341,8 +336,7 @@ pub async fn create_container(
         item_id: None,
         body: Some(container_log_body(&d, &row).to_string()),
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok((d, row))
 }
 
@@ -404,8 +398,7 @@ pub async fn delete_container_if(
     coll_id: &str,
     rid: Option<&str>,
 ) -> Result<bool, EngineError> {
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let coll = match (get_container(&txn, account_id, db_id, coll_id).await, rid) {
         (Ok((_, c)), Some(r)) if c.rid != r => return Ok(false),
         (Ok((_, c)), _) => c,
@@ -423,8 +416,7 @@ pub async fn delete_container_if(
         item_id: None,
         body: None,
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok(true)
 }
 
@@ -438,8 +430,7 @@ pub async fn replace_container(
     db_id: &str,
     spec: ContainerSpec,
 ) -> Result<(database::Model, container::Model), EngineError> {
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, &spec.id).await?;
     let old_pk: Value = serde_json::from_str(&coll.partition_key).unwrap_or(Value::Null);
     if old_pk.get("paths") != spec.partition_key.get("paths") {
@@ -462,8 +453,7 @@ pub async fn replace_container(
         item_id: None,
         body: Some(container_log_body(&d, &row).to_string()),
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok((d, row))
 }
 
@@ -718,8 +708,7 @@ pub async fn write_item(
     mode: WriteMode,
 ) -> Result<(StoredItem, bool), EngineError> {
     let PreparedDoc { body, id, text: body_text } = prepare_doc(doc)?;
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
     let pk = partition_key_in(&coll, &body)?;
     if let Some(h) = pk_header
@@ -755,8 +744,7 @@ pub async fn write_item(
         item_id: Some(id),
         body: Some(stored.text()),
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok((stored, !is_live))
 }
 
@@ -810,8 +798,7 @@ pub async fn replace_item(
         return Err(EngineError::BadRequest(format!("the item's id {body_id:?} does not match the link's {id:?}")));
     }
     let pk = canonical_partition_key(pk_header)?;
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
     if partition_key_in(&coll, &prepared.body)? != pk {
         return Err(EngineError::BadRequest("the partition key of an item cannot be changed by a replace".into()));
@@ -860,8 +847,7 @@ impl ItemUpdate<'_> {
             item_id: Some(id),
             body: Some(stored.text()),
         };
-        changelog::append(&txn, self.account_id, self.seq, change).await?;
-        txn.commit().await?;
+        changelog::commit(txn, self.account_id, self.seq, change).await?;
         Ok(stored)
     }
 }
@@ -880,8 +866,7 @@ pub async fn delete_item(
     if_match: Option<&str>,
 ) -> Result<(), EngineError> {
     let pk = canonical_partition_key(pk_header)?;
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let (_, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
     let current = find_item(&txn, &coll.rid, &pk, id)
         .await?
@@ -897,8 +882,7 @@ pub async fn delete_item(
         item_id: Some(id.to_owned()),
         body: None,
     };
-    changelog::append(&txn, account_id, seq, change).await?;
-    txn.commit().await?;
+    changelog::commit(txn, account_id, seq, change).await?;
     Ok(())
 }
 
@@ -953,8 +937,7 @@ pub async fn patch_item(
     if_match: Option<&str>,
 ) -> Result<StoredItem, EngineError> {
     let pk = canonical_partition_key(pk_header)?;
-    let txn = db.begin().await?;
-    let seq = changelog::next_seq(&txn, account_id).await?;
+    let (txn, seq) = changelog::begin(db, account_id).await?;
     let (d, coll) = get_container(&txn, account_id, db_id, coll_id).await?;
     let current = find_item(&txn, &coll.rid, &pk, id)
         .await?
@@ -993,8 +976,7 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
         let Some(d) = database::Entity::find_by_id(coll.database_rid.clone()).one(db).await? else {
             continue;
         };
-        let txn = db.begin().await?;
-        let seq = changelog::next_seq(&txn, &coll.account_id).await?;
+        let (txn, seq) = changelog::begin(db, &coll.account_id).await?;
         let gone = item::Entity::delete_many()
             .filter(item::Column::ContainerRid.eq(&it.container_rid))
             .filter(item::Column::Pk.eq(&it.pk))
@@ -1016,8 +998,7 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
             item_id: Some(it.id.clone()),
             body: None,
         };
-        changelog::append(&txn, &coll.account_id, seq, change).await?;
-        txn.commit().await?;
+        changelog::commit(txn, &coll.account_id, seq, change).await?;
         purged += 1;
     }
     Ok(purged)
