@@ -20,6 +20,7 @@ use crate::cpu;
 use crate::entities::{backup_segment, backup_snapshot, backup_snapshot_chunk};
 use crate::error::BackupError;
 use crate::keys::{DataKey, KeyWrapKey};
+use crate::pace::Pace;
 use crate::restore::DatabaseSelection;
 use crate::segment::{self, Entry};
 use crate::ship::GENESIS;
@@ -325,7 +326,7 @@ pub struct PointInTime {
 
 impl PointInTime {
     /// Reads the snapshots' databases and containers and the log tail up to `bound`, keeping
-    /// item changes of the containers `items` wants.
+    /// item changes of the containers `items` wants. Flat out: a restore's pace.
     ///
     /// # Errors
     /// Integrity, key, storage and database errors.
@@ -336,6 +337,23 @@ impl PointInTime {
         account_id: &str,
         bound: Bound,
         items: Items<'_>,
+    ) -> Result<Self, BackupError> {
+        Self::open_paced(db, storage, kek, account_id, bound, items, &mut Pace::unpaced()).await
+    }
+
+    /// [`Self::open`], stepping `pace` after each segment of the tail: reading a long tail
+    /// (opening and parsing every segment since the last snapshot) is background work too.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub async fn open_paced(
+        db: &DatabaseConnection,
+        storage: &BackupStorage,
+        kek: &KeyWrapKey,
+        account_id: &str,
+        bound: Bound,
+        items: Items<'_>,
+        pace: &mut Pace,
     ) -> Result<Self, BackupError> {
         let chain = snapshot_chain(db, account_id, bound).await?;
         let after = chain.last().map_or(0, |b| b.row.seq);
@@ -384,6 +402,7 @@ impl PointInTime {
                 pit.stats.entries += 1;
                 pit.apply(e, items);
             }
+            pace.step().await;
         }
         pit.key = Some(key);
         Ok(pit)

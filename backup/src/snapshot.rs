@@ -134,9 +134,11 @@ pub async fn take(
         .one(db)
         .await?
         .ok_or_else(|| BackupError::Integrity(format!("no segment of account {account_id} ends at change {seq}")))?;
-    let pit = PointInTime::open(db, storage, kek, account_id, Bound::Seq(seq), Items::All).await?;
-    let key = kek.data_key(db, account_id).await?;
+    // Paced from the start: under steady writes, reading the tail since the last snapshot
+    // (opening and parsing every segment) is a good part of a merge's work.
     let mut pace = Pace::data_plane(policy.pace);
+    let pit = PointInTime::open_paced(db, storage, kek, account_id, Bound::Seq(seq), Items::All, &mut pace).await?;
+    let key = kek.data_key(db, account_id).await?;
     let parent = pit.snapshots().filter(|s| s.deltas < policy.max_deltas && s.delta_bytes * 100 < s.full_bytes * policy.full_after_percent);
     let writer = match parent {
         Some(parent) => {
