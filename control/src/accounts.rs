@@ -5,7 +5,9 @@ use chrono::Utc;
 use domain::error::AppError;
 use domain::rbac::{Scope, actions};
 pub use domain::{Account, AccountKeys};
-use domain::{AccountName, AccountState, BackupPolicy, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
+use domain::{
+    AccountName, AccountState, BackupPolicy, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
@@ -175,6 +177,36 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
     .await?;
     tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
     to_wire(ctx, row)
+}
+
+/// Changes the account's backup policy (`accounts/backupPolicy/write` on it): a periodic
+/// account's interval, retention and redundancy, a continuous account's tier and redundancy
+/// (the rules are [`BackupPolicy::changed`]'s). Audited with the policy before and after.
+pub async fn change_backup_policy(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    subscription_id: String,
+    name: String,
+    change: BackupPolicyChange,
+) -> Result<Account, AppError> {
+    let action = actions::ACCOUNTS_BACKUP_POLICY_WRITE;
+    let row = authorized_account(caller, action, &subscription_id, &name).await?;
+    let scope = account_scope(&row);
+    let result = async {
+        let before = crate::restore::policy_of(&row)?;
+        let after = before.changed(&change)?;
+        let mut active: account::ActiveModel = row.clone().into();
+        active.backup_policy = Set(serde_json::to_string(&after).map_err(|_| AppError::Internal)?);
+        let saved = active.update(ctx.db).await?;
+        tracing::info!(account = %saved.id, before = %before.summary(), after = %after.summary(), by = %caller.user.name, "backup policy changed");
+        Ok((before, to_wire(ctx, saved)?))
+    }
+    .await;
+    let resource = match &result {
+        Ok((before, account)) => format!("{scope} ({} -> {})", before.summary(), account.backup_policy.summary()),
+        Err(_) => scope.to_string(),
+    };
+    caller.audited(action, &scope, &resource, result.map(|(_, a)| a)).await
 }
 
 /// Deletes an account: it leaves the live list and stays restorable for its retention.

@@ -143,6 +143,74 @@ impl BackupPolicyInput {
     }
 }
 
+/// A change to an account's backup policy: absent fields keep their current values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupPolicyChange {
+    /// `Periodic`, `Continuous7Days` or `Continuous30Days`: a continuous account may change
+    /// tier; the mode itself does not change here.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Periodic: hours between full backups (1–24).
+    #[serde(default)]
+    pub interval_hours: Option<u32>,
+    /// Periodic: hours each backup is kept (twice the interval to 720).
+    #[serde(default)]
+    pub retention_hours: Option<u32>,
+    /// `Local`, `Zone` or `Geo`: applies to backups taken from now on.
+    #[serde(default)]
+    pub redundancy: Option<String>,
+}
+
+impl BackupPolicy {
+    /// The policy after `change` (SPEC §3): a periodic account's interval, retention and
+    /// redundancy; a continuous account's tier and redundancy. Going from continuous back to
+    /// periodic is refused, as Cosmos DB refuses it.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the field or the rule.
+    pub fn changed(self, change: &BackupPolicyChange) -> Result<BackupPolicy, AppError> {
+        let redundancy = match non_empty(&change.redundancy) {
+            None => self.redundancy(),
+            Some(r) => r.parse()?,
+        };
+        let mode = non_empty(&change.mode);
+        match self {
+            BackupPolicy::Periodic { interval_hours, retention_hours, .. } => match mode {
+                None | Some("Periodic") => BackupPolicy::periodic(
+                    change.interval_hours.unwrap_or(interval_hours),
+                    change.retention_hours.unwrap_or(retention_hours),
+                    redundancy,
+                ),
+                Some(m @ ("Continuous7Days" | "Continuous30Days")) => Err(AppError::invalid(format!(
+                    "migrating from periodic to continuous backup ({m}) is not available yet; interval, retention and redundancy can be changed"
+                ))),
+                Some(other) => {
+                    Err(AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})")))
+                }
+            },
+            BackupPolicy::Continuous { tier, .. } => {
+                if change.interval_hours.is_some() || change.retention_hours.is_some() {
+                    return Err(AppError::invalid(
+                        "backup interval and retention apply to periodic backup only; a continuous account keeps its tier's window",
+                    ));
+                }
+                let tier = match mode {
+                    None => tier,
+                    Some("Periodic") => {
+                        return Err(AppError::invalid(
+                            "an account with continuous backup cannot go back to periodic backup (the change is one-way)",
+                        ));
+                    }
+                    Some(m) => m.parse()?,
+                };
+                Ok(BackupPolicy::Continuous { tier, redundancy })
+            }
+        }
+    }
+}
+
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -251,5 +319,35 @@ mod tests {
         let mut i = input("Periodic", "4", "8");
         i.redundancy = Some("Galactic".into());
         assert!(i.validate().is_err());
+    }
+
+    #[test]
+    fn policy_changes_keep_what_they_do_not_name_and_follow_the_rules() {
+        let periodic = BackupPolicy::default();
+        let change = |json: &str| serde_json::from_str::<BackupPolicyChange>(json).unwrap();
+        assert_eq!(
+            periodic.changed(&change(r#"{"intervalHours": 6, "retentionHours": 24}"#)).unwrap(),
+            BackupPolicy::Periodic { interval_hours: 6, retention_hours: 24, redundancy: Redundancy::Geo }
+        );
+        assert_eq!(
+            periodic.changed(&change(r#"{"redundancy": "Zone"}"#)).unwrap(),
+            BackupPolicy::Periodic { interval_hours: 4, retention_hours: 8, redundancy: Redundancy::Zone }
+        );
+        // The retention must stay at least twice the interval: 8 h is too short for 6 h.
+        let e = periodic.changed(&change(r#"{"intervalHours": 6}"#)).unwrap_err().to_string();
+        assert!(e.contains("twice the interval"), "{e}");
+        assert!(periodic.changed(&change(r#"{"intervalHours": 25}"#)).unwrap_err().to_string().contains("between 1 and 24"));
+        assert!(periodic.changed(&change(r#"{"redundancy": "Moon"}"#)).unwrap_err().to_string().contains("Moon"));
+        assert!(periodic.changed(&change(r#"{"mode": "Continuous7Days"}"#)).unwrap_err().to_string().contains("not available yet"));
+
+        let continuous = BackupPolicy::Continuous { tier: ContinuousTier::Continuous30Days, redundancy: Redundancy::Local };
+        assert_eq!(
+            continuous.changed(&change(r#"{"mode": "Continuous7Days"}"#)).unwrap(),
+            BackupPolicy::Continuous { tier: ContinuousTier::Continuous7Days, redundancy: Redundancy::Local }
+        );
+        let back = continuous.changed(&change(r#"{"mode": "Periodic"}"#)).unwrap_err().to_string();
+        assert!(back.contains("cannot go back"), "{back}");
+        assert!(continuous.changed(&change(r#"{"intervalHours": 2}"#)).unwrap_err().to_string().contains("periodic backup only"));
+        assert!(serde_json::from_str::<BackupPolicyChange>(r#"{"tier": "x"}"#).is_err(), "unknown fields are refused");
     }
 }

@@ -16,5 +16,5 @@ pub mod restore;
 pub mod tenancy;
 
 pub use account::{Account, AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
-pub use backup_policy::{BackupPolicy, BackupPolicyInput, ContinuousTier, Redundancy};
+pub use backup_policy::{BackupPolicy, BackupPolicyChange, BackupPolicyInput, ContinuousTier, Redundancy};
 pub use names::{AccountName, RegionName, SubscriptionName, UserName, validate_new_password};

@@ -196,6 +196,23 @@ pub enum AccountsCommand {
     Delete { name: String },
     /// The account's four keys (audited).
     Keys { name: String },
+    /// Change the backup policy: a periodic account's interval, retention and redundancy, a
+    /// continuous account's tier and redundancy (what is not given stays).
+    SetPolicy {
+        name: String,
+        /// Continuous7Days or Continuous30Days (a continuous account's tier).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Periodic: hours between full backups (1–24).
+        #[arg(long)]
+        interval_hours: Option<u32>,
+        /// Periodic: hours each backup is kept (twice the interval to 720).
+        #[arg(long)]
+        retention_hours: Option<u32>,
+        /// Local, Zone or Geo, for backups taken from now on.
+        #[arg(long)]
+        redundancy: Option<String>,
+    },
     /// Replace one key; the old one stops working at once.
     RegenerateKey {
         name: String,

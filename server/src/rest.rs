@@ -67,6 +67,7 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(accounts::get, accounts::delete))
         .routes(routes!(accounts::list_keys))
         .routes(routes!(accounts::regenerate_key))
+        .routes(routes!(accounts::change_backup_policy))
         .routes(routes!(restores::restorable_accounts))
         .routes(routes!(restores::restorable_resources))
         .routes(routes!(restores::events))

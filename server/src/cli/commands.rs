@@ -210,6 +210,20 @@ async fn accounts(command: AccountsCommand, remote: &Remote) -> Result<Exit, Fai
         AccountsCommand::List => api.get(&sub.join(&["accounts"]), &[]).await?,
         AccountsCommand::Show { name } => api.get(&sub.join(&["accounts", &name]), &[]).await?,
         AccountsCommand::Create(args) => api.post(&sub.join(&["accounts"]), &[], &create_body(args)).await?,
+        AccountsCommand::SetPolicy { name, tier, interval_hours, retention_hours, redundancy } => {
+            let body = json!({
+                "mode": tier,
+                "intervalHours": interval_hours,
+                "retentionHours": retention_hours,
+                "redundancy": redundancy,
+            });
+            let account = api.patch(&sub.join(&["accounts", &name, "backupPolicy"]), &body).await?;
+            if remote.output == super::Output::Table {
+                println!("{}", account.pointer("/backup_policy").map(Value::to_string).unwrap_or_default());
+                return Ok(Exit::Done);
+            }
+            account
+        }
         AccountsCommand::Delete { name } => {
             api.delete(&sub.join(&["accounts", &name])).await?;
             if remote.output == super::Output::Table {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use control::accounts::{self as ops, Account, AccountKeys};
-use domain::{BackupPolicyInput, KeyKind};
+use domain::{BackupPolicyChange, BackupPolicyInput, KeyKind};
 
 use super::auth::Authed;
 use super::error::{ApiResult, ErrorBody};
@@ -166,4 +166,32 @@ pub async fn regenerate_key(
 ) -> ApiResult<Json<AccountKeys>> {
     let Json(body) = body?;
     Ok(Json(ops::regenerate_key(&caller.state.ctx(), &caller, subscription, account, body.key_kind).await?))
+}
+
+/// Changes the account's backup policy: absent fields keep their values. A periodic account's
+/// interval (1–24 h), retention (twice the interval to 720 h) and redundancy; a continuous
+/// account's tier (`Continuous7Days` ↔ `Continuous30Days`: going to 7 days leaves older points
+/// outside the window at once) and redundancy. Redundancy applies to backups taken from now on.
+/// Continuous never goes back to periodic.
+#[utoipa::path(
+    patch,
+    path = "/subscriptions/{subscription}/accounts/{account}/backupPolicy",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account name")),
+    request_body = BackupPolicyChange,
+    responses(
+        (status = 200, description = "The account with its new policy", body = Account),
+        (status = 400, description = "A value out of range or a change that is not allowed, named", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/backupPolicy/write on it", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn change_backup_policy(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+    body: Result<Json<BackupPolicyChange>, JsonRejection>,
+) -> ApiResult<Json<Account>> {
+    let Json(change) = body?;
+    Ok(Json(ops::change_backup_policy(&caller.state.ctx(), &caller, subscription, account, change).await?))
 }

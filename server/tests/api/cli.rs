@@ -204,6 +204,14 @@ async fn an_admin_sets_up_a_team_from_the_command_line() {
     assert!(disabled.stdout.lines().nth(1).is_some_and(|l| l.contains("rita") && l.contains("true")), "{}", disabled.stdout);
     let enabled = json_of(&rewind(&app, token, &sub, &["users", "enable", "rita", "-o", "json"]).await);
     assert_eq!(enabled["disabled"], false);
+    let policy = ["accounts", "set-policy", "orders", "--interval-hours", "6", "--retention-hours", "24", "-o", "json"];
+    let account = json_of(&rewind(&app, token, &sub, &policy).await);
+    assert_eq!(
+        (account["backup_policy"]["interval_hours"].as_u64(), account["backup_policy"]["retention_hours"].as_u64()),
+        (Some(6), Some(24))
+    );
+    let short = rewind(&app, token, &sub, &["accounts", "set-policy", "orders", "--retention-hours", "7"]).await;
+    assert!(short.code == 1 && short.stderr.contains("twice the interval"), "{}", short.stderr);
     let users = rewind(&app, token, &sub, &["users", "list"]).await;
     assert!(users.stdout.starts_with("NAME") && users.stdout.contains("rita"), "{}", users.stdout);
     assert_eq!(rewind(&app, token, &sub, &["users", "disable", "ghost"]).await.code, 4);

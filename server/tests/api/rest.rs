@@ -328,6 +328,70 @@ async fn an_admin_script_sets_up_subscriptions_users_and_access(app: TestApp) {
     assert!(api_error(extra, StatusCode::BAD_REQUEST, "BadRequest").await.contains("admin"));
 }
 
+/// A Backup Operator changes an account's backup policy over the API: a periodic account's
+/// interval, retention and redundancy, a continuous account's tier; the rules are named when
+/// broken, continuous never goes back to periodic, and a Reader may not change anything.
+async fn a_backup_operator_changes_backup_policies(app: TestApp) {
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let periodic = app.account(&sub, "nightly").await["id"].as_str().unwrap().to_owned();
+    let continuous = continuous_account(&app, &sub, "live").await;
+    let operator = app.new_user("operator").await;
+    app.assign(&sub, &periodic, "operator", "builtin:Backup Operator").await;
+    app.assign(&sub, &continuous, "operator", "builtin:Backup Operator").await;
+    let reader = app.new_user("reader").await;
+    app.assign(&sub, "", "reader", "builtin:Reader").await;
+    let (token, _) = token_for(&app, &operator, "policy", "1").await;
+    let (reader_token, _) = token_for(&app, &reader, "read", "1").await;
+    let api = Client::new();
+    let policy_url = |name: &str| url(&app, &format!("/subscriptions/{sub}/accounts/{name}/backupPolicy"));
+    let patch = |name: &str, token: &str, body: Value| api.patch(policy_url(name)).bearer_auth(token.to_owned()).json(&body).send();
+
+    let changed: Value = patch("nightly", &token, json!({"intervalHours": 6, "retentionHours": 24, "redundancy": "Zone"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        changed["backup_policy"],
+        json!({"type": "Periodic", "interval_hours": 6, "retention_hours": 24, "redundancy": "Zone"}),
+        "{changed}"
+    );
+    // What is not named stays: the interval alone, still within the retention.
+    let changed: Value = patch("nightly", &token, json!({"intervalHours": 12})).await.unwrap().json().await.unwrap();
+    assert_eq!(changed["backup_policy"]["retention_hours"], 24);
+    for (body, named) in [
+        (json!({"intervalHours": 13}), "twice the interval"),
+        (json!({"intervalHours": 0}), "between 1 and 24"),
+        (json!({"retentionHours": 721}), "720"),
+        (json!({"mode": "Continuous7Days"}), "not available yet"),
+        (json!({"redundancy": "Moon"}), "Moon"),
+        (json!({"interval": 3}), "interval"),
+    ] {
+        let message = api_error(patch("nightly", &token, body).await.unwrap(), StatusCode::BAD_REQUEST, "BadRequest").await;
+        assert!(message.contains(named), "{message}");
+    }
+
+    let live = get_json(&api, url(&app, &format!("/subscriptions/{sub}/accounts/live")), &token).await;
+    let tier_before = live["backup_policy"]["tier"].clone();
+    let other = if tier_before == "Continuous7Days" { "Continuous30Days" } else { "Continuous7Days" };
+    let changed: Value = patch("live", &token, json!({"mode": other})).await.unwrap().json().await.unwrap();
+    assert_eq!(changed["backup_policy"]["tier"], other, "{changed}");
+    let back = api_error(patch("live", &token, json!({"mode": "Periodic"})).await.unwrap(), StatusCode::BAD_REQUEST, "BadRequest").await;
+    assert!(back.contains("cannot go back"), "{back}");
+    let interval =
+        api_error(patch("live", &token, json!({"intervalHours": 2})).await.unwrap(), StatusCode::BAD_REQUEST, "BadRequest").await;
+    assert!(interval.contains("periodic backup only"), "{interval}");
+
+    // A Reader sees the policy and changes nothing.
+    let refused =
+        api_error(patch("nightly", &reader_token, json!({"intervalHours": 1})).await.unwrap(), StatusCode::FORBIDDEN, "Forbidden").await;
+    assert!(refused.contains("accounts/backupPolicy/write"), "{refused}");
+    let after = get_json(&api, url(&app, &format!("/subscriptions/{sub}/accounts/nightly")), &reader_token).await;
+    assert_eq!(after["backup_policy"]["interval_hours"], 12);
+}
+
 /// Files a finished restore job of `source` straight into the table (a real restore per row
 /// would make the test slow, and paging does not care how a job ended).
 async fn finished_job(app: &TestApp, sub: &str, source: &str, id: &str, created_at: chrono::DateTime<Utc>) {
@@ -424,7 +488,8 @@ async fn restore_jobs_are_listed_a_page_at_a_time(app: TestApp) {
 crate::on_both_backends!(
     a_script_restores_with_a_token,
     an_admin_script_sets_up_subscriptions_users_and_access,
-    restore_jobs_are_listed_a_page_at_a_time
+    restore_jobs_are_listed_a_page_at_a_time,
+    a_backup_operator_changes_backup_policies
 );
 
 /// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `type`, `required`,
