@@ -72,7 +72,7 @@ mod ssr {
     }
 
     pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
-        let state = AppState::current()?;
+        let state = crate::state::current()?;
         let parts = request::parts()?;
         let ip = request::client_ip(&parts);
         let username = username.trim().to_owned();
@@ -125,7 +125,7 @@ mod ssr {
     }
 
     pub async fn logout() -> Result<(), AppError> {
-        let state = AppState::current()?;
+        let state = crate::state::current()?;
         if let Ok(caller) = Caller::current_allowing_password_change().await
             && let Some(hash) = caller.session_hash()
         {
@@ -138,7 +138,7 @@ mod ssr {
     }
 
     pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
-        let state = AppState::current()?;
+        let state = crate::state::current()?;
         let parts = request::parts()?;
         Ok(session::authenticate(&state.db, &state.sessions, &parts.headers).await?.map(|a| CurrentUser::from(&a.user)))
     }

@@ -47,7 +47,7 @@ pub mod ssr {
         /// # Errors
         /// 401 without a session.
         pub async fn current_allowing_password_change() -> Result<Self, AppError> {
-            let state = AppState::current()?;
+            let state = crate::state::current()?;
             let parts = request::parts()?;
             Self::from_parts(state, &parts).await
         }

@@ -5,9 +5,7 @@ use chrono::Utc;
 use domain::error::AppError;
 use domain::rbac::{Scope, actions};
 pub use domain::{Account, AccountKeys};
-use domain::{
-    AccountName, AccountState, BackupPolicy, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName,
-};
+use domain::{AccountName, AccountState, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
@@ -22,12 +20,9 @@ pub fn endpoint(public_url: &str, name: &str) -> String {
     format!("{public_url}/cosmos/{name}/")
 }
 
-pub fn to_wire(ctx: &Ctx<'_>, row: account::Model) -> Result<Account, AppError> {
-    let backup_policy: BackupPolicy = serde_json::from_str(&row.backup_policy).map_err(|e| {
-        tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
-        AppError::Internal
-    })?;
-    Ok(Account {
+/// The account as callers see it (no key material).
+pub fn to_wire(ctx: &Ctx<'_>, row: account::Model) -> Account {
+    Account {
         endpoint: endpoint(ctx.public_url, &row.name),
         state: row.state,
         id: row.id,
@@ -37,11 +32,11 @@ pub fn to_wire(ctx: &Ctx<'_>, row: account::Model) -> Result<Account, AppError> 
         api_kind: row.api_kind,
         created_at: row.created_at,
         deleted_at: row.deleted_at,
-        backup_policy,
+        backup_policy: row.backup_policy,
         key_management: row.key_management,
         create_mode: row.create_mode,
         restore_parameters: row.restore_parameters.as_deref().and_then(|p| serde_json::from_str(p).ok()),
-    })
+    }
 }
 
 /// The live account `name` in subscription `subscription_id`, or 404.
@@ -87,7 +82,7 @@ pub async fn list(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String) -> Re
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if caller.can(actions::ACCOUNTS_READ, &account_scope(&row)).await? {
-            out.push(to_wire(ctx, row)?);
+            out.push(to_wire(ctx, row));
         }
     }
     Ok(out)
@@ -96,7 +91,7 @@ pub async fn list(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String) -> Re
 /// One live account, by name.
 pub async fn get(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, name: String) -> Result<Account, AppError> {
     let row = authorized_account(caller, actions::ACCOUNTS_READ, &subscription_id, &name).await?;
-    to_wire(ctx, row)
+    Ok(to_wire(ctx, row))
 }
 
 /// The account's four keys (audited).
@@ -176,12 +171,12 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
     .insert(ctx.db, ctx.master_key)
     .await?;
     tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
-    to_wire(ctx, row)
+    Ok(to_wire(ctx, row))
 }
 
 /// Changes the account's backup policy (`accounts/backupPolicy/write` on it): a periodic
 /// account's interval, retention and redundancy, a continuous account's tier and redundancy
-/// (the rules are [`BackupPolicy::changed`]'s). Audited with the policy before and after.
+/// (the rules are [`domain::BackupPolicy::changed`]'s). Audited with the policy before and after.
 pub async fn change_backup_policy(
     ctx: &Ctx<'_>,
     caller: &Caller,
@@ -193,13 +188,13 @@ pub async fn change_backup_policy(
     let row = authorized_account(caller, action, &subscription_id, &name).await?;
     let scope = account_scope(&row);
     let result = async {
-        let before = crate::restore::policy_of(&row)?;
+        let before = row.backup_policy;
         let after = before.changed(&change)?;
         let mut active: account::ActiveModel = row.clone().into();
-        active.backup_policy = Set(serde_json::to_string(&after).map_err(|_| AppError::Internal)?);
+        active.backup_policy = Set(after);
         let saved = active.update(ctx.db).await?;
         tracing::info!(account = %saved.id, before = %before.summary(), after = %after.summary(), by = %caller.user.name, "backup policy changed");
-        Ok((before, to_wire(ctx, saved)?))
+        Ok((before, to_wire(ctx, saved)))
     }
     .await;
     let resource = match &result {

@@ -18,6 +18,7 @@ pub mod new_account;
 pub mod password;
 pub mod restore;
 pub mod session;
+pub mod state;
 pub mod subscriptions;
 pub mod users;
 

@@ -44,7 +44,7 @@ impl NewAccount<'_> {
             state: Set(self.state),
             created_at: Set(Utc::now()),
             deleted_at: Set(None),
-            backup_policy: Set(to_json(self.policy)?),
+            backup_policy: Set(*self.policy),
             key_management: Set(self.key_management),
             create_mode: Set(self.create_mode),
             restore_parameters: Set(self.restore_parameters.map(to_json).transpose()?),

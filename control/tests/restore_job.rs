@@ -113,7 +113,7 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         state: Set(AccountState::Online),
         created_at: Set(now - Duration::minutes(1)),
         deleted_at: Set(None),
-        backup_policy: Set(serde_json::to_string(&policy).unwrap()),
+        backup_policy: Set(policy),
         key_management: Set(domain::KeyManagement::ServiceManaged),
         create_mode: Set(domain::CreateMode::Default),
         sealed_keys: Set(seal_new_keys(&key, "src-id")),

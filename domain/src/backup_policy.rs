@@ -106,6 +106,54 @@ impl BackupPolicy {
     }
 }
 
+/// The policy as the accounts table stores it: its JSON in a text column, read back typed.
+#[cfg(feature = "db")]
+mod column {
+    use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeErr};
+    use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
+
+    use super::BackupPolicy;
+
+    impl From<BackupPolicy> for Value {
+        fn from(policy: BackupPolicy) -> Self {
+            // A policy is plain data: it always serialises.
+            serde_json::to_string(&policy).unwrap_or_default().into()
+        }
+    }
+
+    impl TryGetable for BackupPolicy {
+        fn try_get_by<I: ColIdx>(res: &QueryResult, idx: I) -> Result<Self, TryGetError> {
+            let text = String::try_get_by(res, idx)?;
+            serde_json::from_str(&text).map_err(|e| TryGetError::DbErr(DbErr::Type(format!("a stored backup policy does not read: {e}"))))
+        }
+    }
+
+    impl ValueType for BackupPolicy {
+        fn try_from(v: Value) -> Result<Self, ValueTypeErr> {
+            let text = <String as ValueType>::try_from(v)?;
+            serde_json::from_str(&text).map_err(|_| ValueTypeErr)
+        }
+
+        fn type_name() -> String {
+            "BackupPolicy".to_owned()
+        }
+
+        fn array_type() -> ArrayType {
+            ArrayType::String
+        }
+
+        fn column_type() -> ColumnType {
+            ColumnType::Text
+        }
+    }
+
+    impl Nullable for BackupPolicy {
+        fn null() -> Value {
+            Value::String(None)
+        }
+    }
+}
+
 /// The backup policy as a form submits it: every field a string, checked by [`Self::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupPolicyInput {

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use app::audit::AuditFilter;
 use app::audit::ssr::list_with;
 use app::authz::ssr::Caller;
-use app::state::AppState;
 use control::audit::to_csv;
+use control::state::AppState;
 use domain::error::AppError;
 
 /// Exports are capped so that one request cannot pull an unbounded log into memory.

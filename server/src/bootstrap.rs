@@ -1,10 +1,10 @@
 //! First-start duties: open the database and migrate it, load or create the master key, and
 //! create the first admin when there are no users.
 
-use app::authz::ssr::BUILTIN_PREFIX;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
+use control::authz::BUILTIN_PREFIX;
 use control::crypto::{MASTER_KEY_LEN, MasterKey};
 use control::db::{role_assignment, user};
 use domain::rbac::{OWNER, Scope};
@@ -214,7 +214,7 @@ pub async fn ensure_first_admin(db: &DatabaseConnection, settings: &Settings) ->
         }
         None => (generate_password(), true),
     };
-    let hash = app::auth::password::hash(password.clone()).await.map_err(|e| admin_err(e.to_string()))?;
+    let hash = control::password::hash(password.clone()).await.map_err(|e| admin_err(e.to_string()))?;
     let now = Utc::now();
     let user_id = uuid::Uuid::new_v4().to_string();
     // The user and their root Owner assignment land together or not at all: an admin without

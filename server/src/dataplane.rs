@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
 
-use app::state::AppState;
+use control::state::AppState;
 
 /// What data-plane handlers share: the application state (whose throughput buckets the portal's
 /// explorer draws on too).

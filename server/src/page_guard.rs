@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
-use app::auth::session;
-use app::state::AppState;
+use control::session;
+use control::state::AppState;
 
 /// Paths that are not portal pages.
 fn is_page(path: &str) -> bool {

@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use app::auth::{LimiterPolicy, LoginLimiter};
-use app::state::{AppState, SessionPolicy};
 use app::{App, shell};
+use control::login_limiter::{LimiterPolicy, LoginLimiter};
+use control::state::{AppState, SessionPolicy};
 
 use crate::bootstrap::{self, FirstAdmin};
 use crate::config::Settings;
@@ -75,7 +75,7 @@ impl Application {
             backup_storage,
             throttle: Arc::default(),
             queries: Arc::new(engine::query::QueryGate::for_this_machine()),
-            audit_bursts: Arc::new(app::audit::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
+            audit_bursts: Arc::new(control::audit_bursts::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
         };
         let router = router(&settings, addr, state.clone());
         Ok(Self { listener, router, state, addr })

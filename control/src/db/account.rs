@@ -2,7 +2,7 @@
 //! restorable; only live accounts hold their name exclusively.
 
 use domain::rbac::Scope;
-pub use domain::{AccountState, CreateMode, KeyManagement};
+pub use domain::{AccountState, BackupPolicy, CreateMode, KeyManagement};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,9 +17,9 @@ pub struct Model {
     pub state: AccountState,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
-    /// The `BackupPolicy` as JSON.
+    /// Stored as its JSON.
     #[sea_orm(column_type = "Text")]
-    pub backup_policy: String,
+    pub backup_policy: BackupPolicy,
     pub key_management: KeyManagement,
     pub create_mode: CreateMode,
     /// The four account keys as JSON, sealed under the service master key (`crypto::MasterKey`).

@@ -11,7 +11,6 @@ use domain::{AccountName, AccountState, CreateMode, RegionName, RestoreParameter
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 use super::plan::{Plan, Target};
-use super::window::policy_of;
 use crate::Ctx;
 use crate::db::account;
 use crate::new_account::NewAccount;
@@ -171,7 +170,7 @@ async fn reserve_target(
         region: &RegionName::parse(&source.region)?,
         api_kind: &source.api_kind,
         state: AccountState::Restoring,
-        policy: &policy_of(source)?,
+        policy: &source.backup_policy,
         key_management: source.key_management,
         create_mode: CreateMode::Restore,
         restore_parameters: Some(&params),

@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde_json::Value;
 use std::collections::HashMap;
 
-use super::{self as plan, Options, Plan, Requester, Target, backup_error, online_since, policy_of, window};
+use super::{self as plan, Options, Plan, Requester, Target, backup_error, online_since, window};
 use crate::authz::{Caller, account_scope};
 use crate::db::account;
 use crate::{Ctx, subscriptions};
@@ -67,7 +67,7 @@ pub async fn list_restorable(ctx: &Ctx<'_>, caller: &Caller, subscription_id: St
             continue;
         }
         let scope = account_scope(&row);
-        let (periodic, tier, oldest, latest) = match policy_of(&row)? {
+        let (periodic, tier, oldest, latest) = match row.backup_policy {
             BackupPolicy::Periodic { retention_hours, .. } => {
                 if !caller.can(actions::RESTORE_REQUESTS_READ, &scope).await? {
                     continue;
@@ -177,7 +177,7 @@ async fn plan_new_account(
             selection: backup::restore::parse_selection(&input.resources).map_err(backup_error)?,
             target: Target::NewAccount { name: input.target_name.trim().to_owned(), ttl_disabled: input.ttl_disabled },
         };
-        if matches!(policy_of(&row)?, BackupPolicy::Periodic { .. }) {
+        if matches!(row.backup_policy, BackupPolicy::Periodic { .. }) {
             return Err(AppError::Invalid(format!(
                 "account {:?} uses periodic backup; point-in-time restore needs continuous backup",
                 row.name

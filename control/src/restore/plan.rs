@@ -12,7 +12,7 @@ use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::job::backup_error;
-use super::window::{check_window, periodic_backups, periodic_retention, policy_of};
+use super::window::{check_window, periodic_backups, periodic_retention};
 use crate::db::account;
 use crate::{Ctx, account_names};
 
@@ -76,7 +76,7 @@ impl Plan {
 /// exist then or a malformed target name; [`AppError::Conflict`] for a target name taken, an
 /// in-place restore into an account that is not live or over a name in use.
 pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> Result<Plan, AppError> {
-    let policy = policy_of(source)?;
+    let policy = source.backup_policy;
     let periodic = matches!(policy, BackupPolicy::Periodic { .. });
     let at = if periodic {
         let points = periodic_backups(ctx.db, source, periodic_retention(source)?, Utc::now()).await?;

@@ -196,7 +196,7 @@ pub(super) async fn plan_of(ctx: &Ctx<'_>, job: &restore_job::Model) -> Result<P
 
 async fn account_is_periodic(ctx: &Ctx<'_>, id: &str) -> Result<bool, AppError> {
     let row = account::Entity::find_by_id(id.to_owned()).one(ctx.db).await?.ok_or(AppError::Internal)?;
-    Ok(matches!(super::policy_of(&row)?, domain::BackupPolicy::Periodic { .. }))
+    Ok(matches!(row.backup_policy, domain::BackupPolicy::Periodic { .. }))
 }
 
 /// What a finished restore brought back.

@@ -10,17 +10,6 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::db::account;
 
-/// The account's backup policy.
-///
-/// # Errors
-/// [`AppError::Internal`] when the stored policy does not read (logged).
-pub fn policy_of(row: &account::Model) -> Result<BackupPolicy, AppError> {
-    serde_json::from_str(&row.backup_policy).map_err(|e| {
-        tracing::error!(account = %row.id, error = %e, "stored backup policy is unreadable");
-        AppError::Internal
-    })
-}
-
 /// The restorable window of a continuous account: from `max(creation, now − retention)` to
 /// the latest backed-up instant (no later than its deletion). `None` before the first backup
 /// pass or when nothing in the window is backed up.
@@ -33,7 +22,7 @@ pub fn window(
     online_since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let BackupPolicy::Continuous { tier, .. } = policy_of(row).ok()? else { return None };
+    let BackupPolicy::Continuous { tier, .. } = row.backup_policy else { return None };
     let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
     if row.create_mode == CreateMode::Restore {
         oldest = oldest.max(online_since?);
@@ -68,7 +57,7 @@ pub async fn online_since(db: &DatabaseConnection, row: &account::Model) -> Resu
 /// [`AppError::Invalid`] for a periodic account, one without a restore point yet, or a time
 /// outside the window (the message gives the window).
 pub async fn check_window(db: &DatabaseConnection, row: &account::Model, at: DateTime<Utc>) -> Result<(), AppError> {
-    let BackupPolicy::Continuous { .. } = policy_of(row)? else {
+    let BackupPolicy::Continuous { .. } = row.backup_policy else {
         return Err(AppError::Invalid(format!(
             "account {:?} uses periodic backup; point-in-time restore needs continuous backup",
             row.name
@@ -94,7 +83,7 @@ pub async fn check_window(db: &DatabaseConnection, row: &account::Model, at: Dat
 /// # Errors
 /// [`AppError::Invalid`] for a continuous account (it restores to a point in time directly).
 pub fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
-    match policy_of(row)? {
+    match row.backup_policy {
         BackupPolicy::Periodic { retention_hours, .. } => Ok(retention_hours),
         BackupPolicy::Continuous { .. } => Err(AppError::Invalid(format!(
             "account {:?} uses continuous backup; restore it to a point in time directly instead of by request",

@@ -3,11 +3,11 @@
 //! row per kind and window (`control::audit_bursts::Bursts`), so that a stream of bad requests cannot grow
 //! the log.
 
-use app::audit::Outcome;
-use app::authz::ssr::account_scope;
-use app::state::AppState;
 use control::audit::{Record, append_all};
+use control::authz::account_scope;
 use control::db::account;
+use control::state::AppState;
+use domain::audit::Outcome;
 use std::time::Instant;
 
 use super::auth::Authorized;

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use app::state::AppState;
 use control::accounts::open_keys;
 use control::db::account;
+use control::state::AppState;
 use engine::signature::{self, Signed};
 
 use super::operation::Operation;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::state::AppState;
 use control::accounts::endpoint;
+use control::state::AppState;
 use engine::EngineError;
 use engine::limits::{MAX_IN_ITEMS, MAX_PAGE_BYTES, MAX_PAGE_ITEMS, MAX_QUERY_ANDS, MAX_QUERY_BYTES, MAX_QUERY_ORS};
 use engine::query::PageLimits;

@@ -98,9 +98,16 @@ pub struct AssignmentBody {
     role_id: String,
 }
 
-/// The account's id, for an account named in the path (live accounts only).
+/// The account's id, for an account named in the path (live accounts only). A missing account
+/// is 404 only to callers who see the subscription (to others, the 403 a forbidden one gets).
 async fn account_id(caller: &Caller, subscription: &str, account: &str) -> Result<String, AppError> {
-    Ok(control::accounts::find_live(&caller.db, subscription, account).await?.id)
+    match control::accounts::find_live(&caller.db, subscription, account).await {
+        Ok(row) => Ok(row.id),
+        Err(not_found) => {
+            control::subscriptions::ensure_visible(caller, subscription).await?;
+            Err(not_found)
+        }
+    }
 }
 
 /// The assignments in force at the subscription, those made above it marked inherited.

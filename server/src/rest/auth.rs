@@ -5,7 +5,7 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 
 use app::authz::ssr::Caller;
-use app::state::AppState;
+use control::state::AppState;
 
 use super::error::ApiError;
 

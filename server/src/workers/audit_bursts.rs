@@ -2,7 +2,7 @@
 //! (see `control::audit_bursts::Bursts`). The counts are this process's own, so every replica runs this for
 //! itself; no lease is needed.
 
-use app::state::AppState;
+use control::state::AppState;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 

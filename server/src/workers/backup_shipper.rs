@@ -3,8 +3,8 @@
 //! prunes the live log of what it shipped. Base snapshots have a worker of their own
 //! (`snapshotter`), so a long merge never delays shipping.
 
-use app::state::AppState;
 use control::db::account;
+use control::state::AppState;
 use domain::BackupPolicy;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
@@ -37,7 +37,7 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
     let kek = state.master_key.backup_key_wrap_key();
     let mut pass = Pass::default();
     for a in accounts {
-        let Ok(BackupPolicy::Continuous { .. }) = serde_json::from_str::<BackupPolicy>(&a.backup_policy) else { continue };
+        let BackupPolicy::Continuous { .. } = a.backup_policy else { continue };
         if let Some(deleted_at) = a.deleted_at {
             let through = backup::entities::backup_state::Entity::find_by_id(a.id.clone())
                 .filter(backup::entities::backup_state::Column::BackedUpThrough.gte(deleted_at))

@@ -1,9 +1,9 @@
 //! Periodic backup: a full backup of every live periodic-mode account once per its interval
 //! (the first one as soon as the account exists).
 
-use app::state::AppState;
 use chrono::{DateTime, Utc};
 use control::db::account;
+use control::state::AppState;
 use domain::{AccountState, BackupPolicy};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> 
     let kek = state.master_key.backup_key_wrap_key();
     let mut taken = 0;
     for a in accounts {
-        let Ok(BackupPolicy::Periodic { interval_hours, .. }) = serde_json::from_str::<BackupPolicy>(&a.backup_policy) else { continue };
+        let BackupPolicy::Periodic { interval_hours, .. } = a.backup_policy else { continue };
         let due = last.get(&a.id).is_none_or(|t| now - *t >= chrono::Duration::hours(i64::from(interval_hours)));
         if !due {
             continue;

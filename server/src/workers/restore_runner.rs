@@ -1,8 +1,8 @@
 //! Runs restore jobs: a loop around [`control::restore::step`], which claims one job under a
 //! lease and runs it to its end.
 
-use app::state::AppState;
 use control::restore::Outcome;
+use control::state::AppState;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

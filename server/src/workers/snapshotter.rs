@@ -4,10 +4,10 @@
 //! replica that dies mid-merge leaves the lease to run out, and the next holder runs the merge
 //! again, keeping the chunks already stored.
 
-use app::state::AppState;
 use backup::snapshot::SnapshotPolicy;
 use chrono::Utc;
 use control::db::account;
+use control::state::AppState;
 use domain::BackupPolicy;
 use sea_orm::EntityTrait;
 use std::time::Duration;
@@ -30,7 +30,7 @@ pub async fn step(state: &AppState, owner: &str, policy: SnapshotPolicy) -> Resu
     let kek = state.master_key.backup_key_wrap_key();
     let mut taken = 0;
     for a in account::Entity::find().all(&state.db).await? {
-        let Ok(BackupPolicy::Continuous { .. }) = serde_json::from_str::<BackupPolicy>(&a.backup_policy) else { continue };
+        let BackupPolicy::Continuous { .. } = a.backup_policy else { continue };
         match backup::snapshot::due(&state.db, &a.id, policy).await {
             Ok(Some(_)) => {}
             Ok(None) => continue,

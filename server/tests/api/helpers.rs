@@ -29,7 +29,7 @@ pub struct TestApp {
     /// The server's data folder (SQLite file, backups, master key).
     pub data_dir: std::path::PathBuf,
     pub client: Client,
-    pub state: app::state::AppState,
+    pub state: control::state::AppState,
     shutdown: CancellationToken,
     _data: TempDir,
     _pg: Option<PgDatabase>,

@@ -278,6 +278,18 @@ async fn an_admin_script_sets_up_subscriptions_users_and_access(app: TestApp) {
         .collect();
     seen.sort();
     assert_eq!(seen, [("Reader".to_owned(), true), ("Restore Operator".to_owned(), false)]);
+    // Someone outside the subscription learns nothing, not even which accounts exist.
+    let stranger = app.new_user("stranger").await;
+    let (stranger_token, _) = token_for(&app, &stranger, "outside", "1").await;
+    for name in ["orders", "no-such-account"] {
+        let res = api
+            .get(url(&app, &format!("/subscriptions/{sub}/accounts/{name}/roleAssignments")))
+            .bearer_auth(&stranger_token)
+            .send()
+            .await
+            .unwrap();
+        api_error(res, StatusCode::FORBIDDEN, "Forbidden").await;
+    }
     // Rita now reads the account with a token of her own.
     let (rita_token, _) = token_for(&app, &rita, "rita", "1").await;
     let account = api.get(url(&app, &format!("/subscriptions/{sub}/accounts/orders"))).bearer_auth(&rita_token).send().await.unwrap();
