@@ -13,6 +13,7 @@ pub mod audit_bursts;
 pub mod authz;
 pub mod crypto;
 pub mod db;
+pub mod explorer;
 pub mod login_limiter;
 pub mod new_account;
 pub mod password;

@@ -9,6 +9,7 @@ pub mod api_token;
 pub mod audit;
 mod backup_policy;
 pub mod error;
+pub mod explorer;
 mod names;
 pub mod rbac;
 pub mod resource;
