@@ -55,7 +55,12 @@ pub async fn find_live(db: &impl ConnectionTrait, subscription_id: &str, name: &
 
 /// The live account, if the caller may do `action` on it. A missing account is 404 only to
 /// callers who may see the subscription; to others it is the same 403 as a forbidden one.
-async fn authorized_account(caller: &Caller, action: &str, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
+pub(crate) async fn authorized_account(
+    caller: &Caller,
+    action: &str,
+    subscription_id: &str,
+    name: &str,
+) -> Result<account::Model, AppError> {
     match find_live(&caller.db, subscription_id, name).await {
         Ok(row) => {
             let resource = format!("{}", account_scope(&row));

@@ -14,7 +14,7 @@ use domain::error::AppError;
 pub use domain::explorer::{ContainerNode, DatabaseNode, ItemPage, ItemRow, QueryResult};
 use domain::rbac::actions;
 
-use crate::accounts::find_live;
+use crate::accounts::authorized_account;
 use crate::authz::{Caller, account_scope};
 use crate::db::account;
 use crate::state::AppState;
@@ -31,16 +31,9 @@ async fn spend(state: &AppState, row: &account::Model, db: &str, container: &str
     Ok(state.throttle.reserve(&key, rate, estimate)?)
 }
 
-/// The account, once `action` on it is allowed.
+/// The account, once `action` on it is allowed; changes need it `Online`.
 async fn account_for(caller: &Caller, action: &str, sub: &str, name: &str) -> Result<account::Model, AppError> {
-    let row = match find_live(&caller.db, sub, name).await {
-        Ok(row) => row,
-        Err(e) => {
-            crate::subscriptions::ensure_visible(caller, sub).await?;
-            return Err(e);
-        }
-    };
-    caller.authorize(action, &account_scope(&row), &account_scope(&row).to_string()).await?;
+    let row = authorized_account(caller, action, sub, name).await?;
     if action != actions::ACCOUNTS_READ && row.state != domain::AccountState::Online {
         return Err(AppError::Conflict(format!(
             "account {name:?} is {}; its data can be browsed and changed once it is Online",
