@@ -53,25 +53,32 @@ pub async fn find_live(db: &impl ConnectionTrait, subscription_id: &str, name: &
         .ok_or_else(|| AppError::NotFound(format!("account {name:?} not found in subscription {subscription_id:?}")))
 }
 
-/// The live account, if the caller may do `action` on it. A missing account is 404 only to
+/// The live account `name`, as the caller may learn of it: a missing account is 404 only to
 /// callers who may see the subscription; to others it is the same 403 as a forbidden one.
+///
+/// # Errors
+/// 404 or 403 as above; database errors.
+pub async fn find_visible(caller: &Caller, subscription_id: &str, name: &str) -> Result<account::Model, AppError> {
+    match find_live(&caller.db, subscription_id, name).await {
+        Ok(row) => Ok(row),
+        Err(not_found) => {
+            subscriptions::ensure_visible(caller, subscription_id).await?;
+            Err(not_found)
+        }
+    }
+}
+
+/// The live account, if the caller may do `action` on it (missing: as [`find_visible`]).
 pub(crate) async fn authorized_account(
     caller: &Caller,
     action: &str,
     subscription_id: &str,
     name: &str,
 ) -> Result<account::Model, AppError> {
-    match find_live(&caller.db, subscription_id, name).await {
-        Ok(row) => {
-            let resource = format!("{}", account_scope(&row));
-            caller.authorize(action, &account_scope(&row), &resource).await?;
-            Ok(row)
-        }
-        Err(not_found) => {
-            subscriptions::ensure_visible(caller, subscription_id).await?;
-            Err(not_found)
-        }
-    }
+    let row = find_visible(caller, subscription_id, name).await?;
+    let scope = account_scope(&row);
+    caller.authorize(action, &scope, &scope.to_string()).await?;
+    Ok(row)
 }
 
 /// The subscription's live accounts the caller may read, by name.

@@ -98,16 +98,10 @@ pub struct AssignmentBody {
     role_id: String,
 }
 
-/// The account's id, for an account named in the path (live accounts only). A missing account
-/// is 404 only to callers who see the subscription (to others, the 403 a forbidden one gets).
+/// The account's id, for an account named in the path (live accounts only; a missing one is
+/// answered as `control::accounts::find_visible` says).
 async fn account_id(caller: &Caller, subscription: &str, account: &str) -> Result<String, AppError> {
-    match control::accounts::find_live(&caller.db, subscription, account).await {
-        Ok(row) => Ok(row.id),
-        Err(not_found) => {
-            control::subscriptions::ensure_visible(caller, subscription).await?;
-            Err(not_found)
-        }
-    }
+    Ok(control::accounts::find_visible(caller, subscription, account).await?.id)
 }
 
 /// The assignments in force at the subscription, those made above it marked inherited.
