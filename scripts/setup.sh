@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Rewind needs on a fresh Debian machine, skipping whatever is already there.
 #   scripts/setup.sh build   the wasm target and a wasm-bindgen CLI matching Cargo.lock
-#   scripts/setup.sh test    the above, plus Chromium, Playwright and the Cosmos DB SDKs (npm, PyPI)
+#   scripts/setup.sh test    the above, plus Chromium, Playwright, the Cosmos DB SDKs and the object-store
+#                            emulators Azurite and moto (npm, PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
@@ -34,6 +35,15 @@ if [[ "$what" == "test" ]]; then
     echo "==> installing the official Cosmos DB SDK for Python (PyPI, in sdk-tests/python/.venv)"
     python3 -m venv sdk-tests/python/.venv
     sdk-tests/python/.venv/bin/pip install --quiet --disable-pip-version-check -r sdk-tests/python/requirements.txt
+  fi
+  if [[ ! -x scripts/emulators/node_modules/.bin/azurite-blob ]]; then
+    echo "==> installing Azurite, the Azure Blob emulator, for the storage tests (npm)"
+    (cd scripts/emulators && npm ci --no-audit --no-fund)
+  fi
+  if [[ ! -x scripts/emulators/.venv/bin/moto_server ]]; then
+    echo "==> installing moto, the S3 emulator, for the storage tests (PyPI, in scripts/emulators/.venv)"
+    python3 -m venv scripts/emulators/.venv
+    scripts/emulators/.venv/bin/pip install --quiet --disable-pip-version-check -r scripts/emulators/requirements.txt
   fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     echo "==> installing the end-to-end test packages (npm)"

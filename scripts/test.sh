@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test tier and exits non-zero on any failure:
 #   lints (rustfmt, clippy, server and browser builds), unit tests, integration tests against SQLite and
-#   PostgreSQL, the official @azure/cosmos SDK against a running Rewind, and the Playwright
+#   PostgreSQL, backup storage on a local folder, S3 (moto) and Azure Blob (Azurite), the official
+#   @azure/cosmos SDK against a running Rewind, and the Playwright
 #   browser tests in headless Chromium.
 # PostgreSQL: REWIND_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test). When it
 # cannot be reached that tier is skipped with a loud warning, unless REWIND_REQUIRE_POSTGRES=1
@@ -31,6 +32,10 @@ if ! pg_up; then
   echo "############################################################################"
   skip=(--skip postgres)
 fi
+
+echo "==> object-store emulators (Azurite for Azure Blob, moto for S3) on loopback"
+emulators=$(scripts/emulators.sh start)
+trap 'rm -f "$log"; scripts/emulators.sh stop $emulators' EXIT
 
 echo "==> build (browser bundle and server)"
 scripts/build.sh

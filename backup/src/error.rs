@@ -7,8 +7,9 @@ pub enum BackupError {
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
-    #[error("backup storage: {0}")]
-    Storage(#[from] object_store::Error),
+    /// The store failed a request (after retries); names the store, never its credentials.
+    #[error("backup storage {store}: {source}")]
+    Storage { store: String, source: object_store::Error },
     /// The data key does not unwrap: the wrapping key is missing, revoked or different.
     #[error("backups of account {account} cannot be decrypted: {why}")]
     KeyUnavailable { account: String, why: String },

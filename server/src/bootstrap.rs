@@ -1,6 +1,7 @@
 //! First-start duties: open the database and migrate it, load or create the master key, and
 //! create the first admin when there are no users.
 
+use backup::storage::BackupStorage;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
@@ -17,7 +18,7 @@ use secrecy::ExposeSecret;
 use std::io::Write;
 use std::path::Path;
 
-use crate::config::Settings;
+use crate::config::{BackupLocation, Settings};
 
 /// Why start-up could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,32 @@ pub enum BootstrapError {
     KeyFormat(String),
     #[error("creating the first admin: {0}")]
     Admin(String),
+    #[error("backup folder {path}: {source}")]
+    BackupFolder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    BackupStorage(#[from] backup::BackupError),
+}
+
+/// Opens the configured backup storage (a local folder is created private, 0700) and checks
+/// that it answers and accepts the credentials, so that a wrong bucket or key stops the start
+/// instead of every backup after it.
+///
+/// # Errors
+/// [`BootstrapError::BackupFolder`] or [`BootstrapError::BackupStorage`], naming the store.
+pub async fn open_backup_storage(settings: &Settings) -> Result<BackupStorage, BootstrapError> {
+    let storage = match settings.backup_storage() {
+        BackupLocation::Folder(dir) => {
+            private_dir(&dir).map_err(|source| BootstrapError::BackupFolder { path: dir.display().to_string(), source })?;
+            BackupStorage::local(&dir)?
+        }
+        BackupLocation::Url { url, options } => BackupStorage::open(&url, &options)?,
+    };
+    storage.check().await?;
+    Ok(storage)
 }
 
 /// Connects to the configured database (creating the SQLite file and its folder if needed) and

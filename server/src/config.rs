@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -26,9 +27,17 @@ pub struct Settings {
     /// `sqlite://…` or `postgres://…`. Default: `sqlite://<data_dir>/rewind.db`.
     #[serde(default)]
     pub database_url: Option<SecretString>,
-    /// Where backups are written. Default: `<data_dir>/backups`.
+    /// Where backups are written, as a local folder. Default: `<data_dir>/backups`.
     #[serde(default)]
     pub backup_dir: Option<PathBuf>,
+    /// Where backups are written, as a URL: `file:///…`, `s3://bucket/prefix` or
+    /// `az://container/prefix`. Instead of `backup_dir`, not with it.
+    #[serde(default)]
+    pub backup_url: Option<String>,
+    /// object_store's options for `backup_url` (`aws_endpoint`, `aws_access_key_id`,
+    /// `azure_storage_account_name`, …). Values are secrets: they never print.
+    #[serde(default)]
+    pub backup_options: BTreeMap<String, SecretString>,
     /// File holding the 256-bit master key; created (mode 0600) on first start.
     /// Default: `<data_dir>/master.key`.
     #[serde(default)]
@@ -104,6 +113,8 @@ const SETTING_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "backup_dir",
+    "backup_url",
+    "backup_options",
     "master_key_file",
     "master_key",
     "admin_user",
@@ -117,6 +128,15 @@ const SETTING_KEYS: &[&str] = &[
     "log",
 ];
 
+/// Where the backup storage is, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupLocation {
+    /// `backup_dir` (or its default): a local folder, created private (0700) at start.
+    Folder(PathBuf),
+    /// `backup_url` and `backup_options`.
+    Url { url: String, options: BTreeMap<String, String> },
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -126,6 +146,10 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("admin_user: {0}")]
     AdminUser(String),
+    #[error("backup_dir and backup_url both name the backup storage; set one of them")]
+    BackupTwice,
+    #[error("backup_options are for backup_url; set backup_url to the store they configure")]
+    BackupOptionsWithoutUrl,
 }
 
 impl Settings {
@@ -155,6 +179,12 @@ impl Settings {
             return Err(ConfigError::PublicUrl(url.clone()));
         }
         domain::UserName::parse(&settings.admin_user).map_err(|e| ConfigError::AdminUser(e.to_string()))?;
+        if settings.backup_dir.is_some() && settings.backup_url.is_some() {
+            return Err(ConfigError::BackupTwice);
+        }
+        if settings.backup_url.is_none() && !settings.backup_options.is_empty() {
+            return Err(ConfigError::BackupOptionsWithoutUrl);
+        }
         Ok(settings)
     }
 
@@ -167,9 +197,16 @@ impl Settings {
         }
     }
 
-    /// Where backups go.
-    pub fn backup_dir(&self) -> PathBuf {
-        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    /// Where backups go: `backup_url` with its options, or else the local folder.
+    pub fn backup_storage(&self) -> BackupLocation {
+        use secrecy::ExposeSecret;
+        match &self.backup_url {
+            Some(url) => BackupLocation::Url {
+                url: url.clone(),
+                options: self.backup_options.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_owned())).collect(),
+            },
+            None => BackupLocation::Folder(self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))),
+        }
     }
 
     /// Where the master key file is.
@@ -195,7 +232,7 @@ mod tests {
             let s = Settings::from_figment(Settings::figment()).unwrap();
             assert_eq!(s.bind, default_bind());
             assert_eq!(s.database_url(), "sqlite://data/rewind.db?mode=rwc");
-            assert_eq!(s.backup_dir(), PathBuf::from("data/backups"));
+            assert_eq!(s.backup_storage(), BackupLocation::Folder(PathBuf::from("data/backups")));
             assert_eq!(s.master_key_file(), PathBuf::from("data/master.key"));
             assert_eq!(s.admin_user, "admin");
             assert!(s.admin_password.is_none());
@@ -271,7 +308,8 @@ mod tests {
                 ("public_url", "https://x"),
                 ("data_dir", "/d"),
                 ("database_url", "postgres://x/y"),
-                ("backup_dir", "/b"),
+                ("backup_url", "s3://bucket/prefix"),
+                ("backup_options", "{aws_region=\"eu-west-1\"}"),
                 ("master_key_file", "/k"),
                 ("master_key", "AAAA"),
                 ("admin_user", "root"),
@@ -284,7 +322,8 @@ mod tests {
                 ("login_window_seconds", "11"),
                 ("log", "debug"),
             ];
-            assert_eq!(values.len(), SETTING_KEYS.len());
+            // backup_dir excludes backup_url: see `the_backup_storage_is_named_once`.
+            assert_eq!(values.len() + 1, SETTING_KEYS.len());
             for (k, v) in values {
                 assert!(SETTING_KEYS.contains(&k), "{k}");
                 jail.set_env(format!("REWIND_{}", k.to_uppercase()), v);
@@ -295,6 +334,30 @@ mod tests {
             assert_eq!(s.login_window_seconds, 11);
             assert_eq!(s.log, "debug");
             assert!(s.master_key.is_some() && s.admin_password.is_some());
+            assert_eq!(
+                s.backup_storage(),
+                BackupLocation::Url {
+                    url: "s3://bucket/prefix".into(),
+                    options: BTreeMap::from([("aws_region".into(), "eu-west-1".into())])
+                }
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_backup_storage_is_named_once() {
+        Jail::expect_with(|jail| {
+            jail.set_env("REWIND_BACKUP_DIR", "/b");
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!(s.backup_storage(), BackupLocation::Folder(PathBuf::from("/b")));
+            jail.set_env("REWIND_BACKUP_URL", "file:///c");
+            let e = Settings::from_figment(Settings::figment()).unwrap_err();
+            assert!(e.to_string().contains("backup_dir and backup_url"), "{e}");
+            jail.clear_env();
+            jail.set_env("REWIND_BACKUP_OPTIONS", "{aws_region=\"r\"}");
+            let e = Settings::from_figment(Settings::figment()).unwrap_err();
+            assert!(e.to_string().contains("backup_options are for backup_url"), "{e}");
             Ok(())
         });
     }
@@ -304,9 +367,11 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("REWIND_ADMIN_PASSWORD", "hunter2-hunter2");
             jail.set_env("REWIND_DATABASE_URL", "postgres://u:pw-secret@db/x");
+            jail.set_env("REWIND_BACKUP_URL", "s3://b");
+            jail.set_env("REWIND_BACKUP_OPTIONS", "{aws_secret_access_key=\"key-secret\"}");
             let s = Settings::from_figment(Settings::figment()).unwrap();
             let printed = format!("{s:?}");
-            assert!(!printed.contains("hunter2") && !printed.contains("pw-secret"), "{printed}");
+            assert!(!printed.contains("hunter2") && !printed.contains("pw-secret") && !printed.contains("key-secret"), "{printed}");
             Ok(())
         });
     }

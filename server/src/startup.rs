@@ -49,10 +49,7 @@ impl Application {
                 );
             }
         }
-        bootstrap::private_dir(&settings.backup_dir())
-            .with_context(|| format!("preparing backup folder {}", settings.backup_dir().display()))?;
-        let backup_storage = backup::storage::BackupStorage::local(&settings.backup_dir())
-            .with_context(|| format!("opening backup folder {}", settings.backup_dir().display()))?;
+        let backup_storage = bootstrap::open_backup_storage(&settings).await?;
 
         let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;

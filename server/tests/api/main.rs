@@ -15,6 +15,7 @@ mod cli;
 mod cosmos;
 mod csrf;
 mod hostile;
+mod object_stores;
 mod rate_limit;
 mod rest;
 mod restore;

@@ -130,7 +130,7 @@ pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestApp) {
+pub(crate) async fn a_restore_brings_back_exactly_the_state_at_the_restore_time(app: TestApp) {
     app.login().await;
     let sub = app.subscription("S").await;
     let source = continuous_account(&app, &sub, "src").await;
@@ -432,7 +432,7 @@ async fn deleted_databases_and_containers_come_back_in_place(app: TestApp) {
     assert!(events.as_array().unwrap().iter().all(|e| e["restorable_in_place"] == false), "{events}");
 }
 
-async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
+pub(crate) async fn periodic_backups_are_restored_by_approved_request(app: TestApp) {
     app.login().await;
     let sub = app.subscription("S").await;
     let a = app.account(&sub, "per").await;
