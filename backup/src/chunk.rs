@@ -507,8 +507,7 @@ impl Snapshot {
     }
 
     async fn legacy(&self, storage: &BackupStorage, key: &DataKey) -> Result<Vec<Entry>, BackupError> {
-        let bytes = storage.get(&self.row.object_key).await?;
-        segment::check_hash(&self.row.object_key, &bytes, &self.row.sha256)?;
+        let bytes = storage.get_checked(&self.row.object_key, &self.row.sha256).await?;
         segment::open_snapshot(key, &self.row.account_id, self.row.seq, bytes)
     }
 
@@ -571,15 +570,10 @@ fn line(i: &Item) -> String {
 }
 
 async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk::Model) -> Result<Vec<u8>, BackupError> {
-    let bytes = storage.get(&c.object_key).await?;
+    let bytes = storage.get_checked(&c.object_key, &c.sha256).await?;
     let (seq, idx) = c.sealed_as();
-    let (key, aad, name, sha) =
-        (key.clone(), chunk_aad(&c.account_id, seq, idx, &c.database_id, &c.container_id), c.object_key.clone(), c.sha256.clone());
-    cpu::run(move || {
-        segment::check_hash(&name, &bytes, &sha)?;
-        segment::open_plain(&key, &aad, &name, bytes)
-    })
-    .await
+    let (key, aad, name) = (key.clone(), chunk_aad(&c.account_id, seq, idx, &c.database_id, &c.container_id), c.object_key.clone());
+    cpu::run(move || segment::open_plain(&key, &aad, &name, bytes)).await
 }
 
 /// Reads one container's items out of a snapshot's chunks, holding one chunk at a time.

@@ -154,14 +154,10 @@ pub async fn fetch(
     key: &crate::keys::DataKey,
     s: &backup_segment::Model,
 ) -> Result<(Vec<Entry>, u64), BackupError> {
-    let bytes = storage.get(&s.object_key).await?;
+    let bytes = storage.get_checked(&s.object_key, &s.sha256).await?;
     let len = bytes.len() as u64;
     let (key, row) = (key.clone(), s.clone());
-    let entries = cpu::run(move || {
-        segment::check_hash(&row.object_key, &bytes, &row.sha256)?;
-        segment::open(&key, &row.account_id, row.first_seq, row.last_seq, bytes)
-    })
-    .await?;
+    let entries = cpu::run(move || segment::open(&key, &row.account_id, row.first_seq, row.last_seq, bytes)).await?;
     Ok((entries, len))
 }
 

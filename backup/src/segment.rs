@@ -143,18 +143,6 @@ pub(crate) fn parse_entries(name: &str, lines: &[u8]) -> Result<Vec<Entry>, Back
     Ok(entries)
 }
 
-/// Checks an object read back against the SHA-256 its manifest row holds.
-///
-/// # Errors
-/// [`BackupError::Integrity`] naming the object when it differs.
-pub(crate) fn check_hash(name: &str, bytes: &[u8], sha256_hex: &str) -> Result<(), BackupError> {
-    use sha2::{Digest, Sha256};
-    if hex::encode(Sha256::digest(bytes)) != sha256_hex {
-        return Err(BackupError::Integrity(format!("{name} does not match its manifest hash (altered or replaced)")));
-    }
-    Ok(())
-}
-
 /// Compresses and encrypts `plain` under `aad` (the object's identity), in one buffer.
 pub(crate) fn seal_plain(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, BackupError> {
     let header = MAGIC.len() + NONCE_LEN;

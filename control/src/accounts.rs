@@ -180,7 +180,7 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
         create_mode: CreateMode::Default,
         restore_parameters: None,
     }
-    .insert(ctx.db, ctx.master_key)
+    .insert(ctx.db, ctx)
     .await?;
     tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
     Ok(to_wire(ctx, row))
@@ -202,6 +202,7 @@ pub async fn change_backup_policy(
     let result = async {
         let before = row.backup_policy;
         let after = before.changed(&change)?;
+        crate::new_account::ensure_kept(ctx.backup_storage, &after)?;
         let mut active: account::ActiveModel = row.clone().into();
         active.backup_policy = Set(after);
         let saved = active.update(ctx.db).await?;

@@ -7,9 +7,9 @@ use domain::error::{AppError, conflict_on_unique};
 use domain::{AccountName, AccountState, BackupPolicy, CreateMode, KeyManagement, RegionName, RestoreParameters};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
+use crate::Ctx;
 use crate::account_keys::seal_new_keys;
 use crate::account_names::{ensure_free, taken_message};
-use crate::crypto::MasterKey;
 use crate::db::account;
 
 /// Everything an account starts with that its maker decides.
@@ -30,12 +30,14 @@ impl NewAccount<'_> {
     /// Inserts the row (inside the caller's transaction, if `db` is one).
     ///
     /// # Errors
+    /// [`AppError::Invalid`] when this server keeps no store for the policy's redundancy;
     /// [`AppError::Conflict`] naming a taken name; database errors.
-    pub async fn insert(self, db: &impl ConnectionTrait, master: &MasterKey) -> Result<account::Model, AppError> {
+    pub async fn insert(self, db: &impl ConnectionTrait, ctx: &Ctx<'_>) -> Result<account::Model, AppError> {
+        ensure_kept(ctx.backup_storage, self.policy)?;
         ensure_free(db, self.name.as_str()).await?;
         let id = uuid::Uuid::new_v4().to_string();
         account::ActiveModel {
-            sealed_keys: Set(seal_new_keys(master, &id)),
+            sealed_keys: Set(seal_new_keys(ctx.master_key, &id)),
             id: Set(id),
             subscription_id: Set(self.subscription_id.to_owned()),
             name: Set(self.name.to_string()),
@@ -53,6 +55,15 @@ impl NewAccount<'_> {
         .await
         .map_err(|e| conflict_on_unique(e, &taken_message(self.name.as_str())))
     }
+}
+
+/// Backups of a policy go to the stores of its redundancy: this server must have them (a `Zone`
+/// or `Geo` account on a server without that second store would never be backed up).
+///
+/// # Errors
+/// [`AppError::Invalid`] naming the setting that would provide the store.
+pub fn ensure_kept(storage: &backup::storage::BackupStorage, policy: &BackupPolicy) -> Result<(), AppError> {
+    storage.keeps(policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AppError> {

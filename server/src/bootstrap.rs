@@ -1,7 +1,7 @@
 //! First-start duties: open the database and migrate it, load or create the master key, and
 //! create the first admin when there are no users.
 
-use backup::storage::BackupStorage;
+use backup::storage::{BackupStorage, Store};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
@@ -47,20 +47,22 @@ pub enum BootstrapError {
     BackupStorage(#[from] backup::BackupError),
 }
 
-/// Opens the configured backup storage (a local folder is created private, 0700) and checks
-/// that it answers and accepts the credentials, so that a wrong bucket or key stops the start
+/// Opens the configured backup stores (a local folder is created private, 0700) and checks
+/// that each answers and accepts the credentials, so that a wrong bucket or key stops the start
 /// instead of every backup after it.
 ///
 /// # Errors
 /// [`BootstrapError::BackupFolder`] or [`BootstrapError::BackupStorage`], naming the store.
 pub async fn open_backup_storage(settings: &Settings) -> Result<BackupStorage, BootstrapError> {
-    let storage = match settings.backup_storage() {
+    let open = |location: BackupLocation| match location {
         BackupLocation::Folder(dir) => {
             private_dir(&dir).map_err(|source| BootstrapError::BackupFolder { path: dir.display().to_string(), source })?;
-            BackupStorage::local(&dir)?
+            Ok::<_, BootstrapError>(Store::local(&dir)?)
         }
-        BackupLocation::Url { url, options } => BackupStorage::open(&url, &options)?,
+        BackupLocation::Url { url, options } => Ok(Store::open(&url, &options)?),
     };
+    let stores = settings.backup_storage();
+    let storage = BackupStorage::new(open(stores.primary)?, stores.zone.map(open).transpose()?, stores.geo.map(open).transpose()?);
     storage.check().await?;
     Ok(storage)
 }

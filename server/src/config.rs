@@ -38,6 +38,20 @@ pub struct Settings {
     /// `azure_storage_account_name`, …). Values are secrets: they never print.
     #[serde(default)]
     pub backup_options: BTreeMap<String, SecretString>,
+    /// The second store of `Zone` redundancy (same region), as a URL. Default: the folder
+    /// `<backup_dir>-zone` when backups go to a folder; none otherwise.
+    #[serde(default)]
+    pub backup_zone_url: Option<String>,
+    /// object_store's options for `backup_zone_url`.
+    #[serde(default)]
+    pub backup_zone_options: BTreeMap<String, SecretString>,
+    /// The second store of `Geo` redundancy (another region), as a URL. Default: the folder
+    /// `<backup_dir>-geo` when backups go to a folder; none otherwise.
+    #[serde(default)]
+    pub backup_geo_url: Option<String>,
+    /// object_store's options for `backup_geo_url`.
+    #[serde(default)]
+    pub backup_geo_options: BTreeMap<String, SecretString>,
     /// File holding the 256-bit master key; created (mode 0600) on first start.
     /// Default: `<data_dir>/master.key`.
     #[serde(default)]
@@ -115,6 +129,10 @@ const SETTING_KEYS: &[&str] = &[
     "backup_dir",
     "backup_url",
     "backup_options",
+    "backup_zone_url",
+    "backup_zone_options",
+    "backup_geo_url",
+    "backup_geo_options",
     "master_key_file",
     "master_key",
     "admin_user",
@@ -128,13 +146,22 @@ const SETTING_KEYS: &[&str] = &[
     "log",
 ];
 
-/// Where the backup storage is, as configured.
+/// One backup store, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackupLocation {
-    /// `backup_dir` (or its default): a local folder, created private (0700) at start.
+    /// A local folder, created private (0700) at start.
     Folder(PathBuf),
-    /// `backup_url` and `backup_options`.
+    /// A URL and its object_store options.
     Url { url: String, options: BTreeMap<String, String> },
+}
+
+/// The backup stores, as configured: the primary and the second stores of `Zone` and `Geo`
+/// redundancy, where there are any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupStores {
+    pub primary: BackupLocation,
+    pub zone: Option<BackupLocation>,
+    pub geo: Option<BackupLocation>,
 }
 
 /// Why the configuration could not be loaded.
@@ -148,8 +175,8 @@ pub enum ConfigError {
     AdminUser(String),
     #[error("backup_dir and backup_url both name the backup storage; set one of them")]
     BackupTwice,
-    #[error("backup_options are for backup_url; set backup_url to the store they configure")]
-    BackupOptionsWithoutUrl,
+    #[error("{0}_options are for {0}_url; set {0}_url to the store they configure")]
+    BackupOptionsWithoutUrl(&'static str),
 }
 
 impl Settings {
@@ -182,8 +209,14 @@ impl Settings {
         if settings.backup_dir.is_some() && settings.backup_url.is_some() {
             return Err(ConfigError::BackupTwice);
         }
-        if settings.backup_url.is_none() && !settings.backup_options.is_empty() {
-            return Err(ConfigError::BackupOptionsWithoutUrl);
+        for (name, url, options) in [
+            ("backup", &settings.backup_url, &settings.backup_options),
+            ("backup_zone", &settings.backup_zone_url, &settings.backup_zone_options),
+            ("backup_geo", &settings.backup_geo_url, &settings.backup_geo_options),
+        ] {
+            if url.is_none() && !options.is_empty() {
+                return Err(ConfigError::BackupOptionsWithoutUrl(name));
+            }
         }
         Ok(settings)
     }
@@ -197,15 +230,28 @@ impl Settings {
         }
     }
 
-    /// Where backups go: `backup_url` with its options, or else the local folder.
-    pub fn backup_storage(&self) -> BackupLocation {
+    /// Where backups go: `backup_url` with its options, or else the local folder; and the
+    /// second stores of `Zone` and `Geo` (beside the folder unless configured).
+    pub fn backup_storage(&self) -> BackupStores {
         use secrecy::ExposeSecret;
-        match &self.backup_url {
-            Some(url) => BackupLocation::Url {
+        let at = |url: &Option<String>, options: &BTreeMap<String, SecretString>| {
+            url.as_ref().map(|url| BackupLocation::Url {
                 url: url.clone(),
-                options: self.backup_options.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_owned())).collect(),
-            },
-            None => BackupLocation::Folder(self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))),
+                options: options.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_owned())).collect(),
+            })
+        };
+        let (primary, folder) = match at(&self.backup_url, &self.backup_options) {
+            Some(url) => (url, None),
+            None => {
+                let dir = self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"));
+                (BackupLocation::Folder(dir.clone()), Some(dir))
+            }
+        };
+        let beside = |what: &str| folder.as_ref().map(|dir| BackupLocation::Folder(backup::storage::beside(dir, what)));
+        BackupStores {
+            primary,
+            zone: at(&self.backup_zone_url, &self.backup_zone_options).or_else(|| beside("zone")),
+            geo: at(&self.backup_geo_url, &self.backup_geo_options).or_else(|| beside("geo")),
         }
     }
 
@@ -232,7 +278,14 @@ mod tests {
             let s = Settings::from_figment(Settings::figment()).unwrap();
             assert_eq!(s.bind, default_bind());
             assert_eq!(s.database_url(), "sqlite://data/rewind.db?mode=rwc");
-            assert_eq!(s.backup_storage(), BackupLocation::Folder(PathBuf::from("data/backups")));
+            assert_eq!(
+                s.backup_storage(),
+                BackupStores {
+                    primary: BackupLocation::Folder(PathBuf::from("data/backups")),
+                    zone: Some(BackupLocation::Folder(PathBuf::from("data/backups-zone"))),
+                    geo: Some(BackupLocation::Folder(PathBuf::from("data/backups-geo"))),
+                }
+            );
             assert_eq!(s.master_key_file(), PathBuf::from("data/master.key"));
             assert_eq!(s.admin_user, "admin");
             assert!(s.admin_password.is_none());
@@ -310,6 +363,10 @@ mod tests {
                 ("database_url", "postgres://x/y"),
                 ("backup_url", "s3://bucket/prefix"),
                 ("backup_options", "{aws_region=\"eu-west-1\"}"),
+                ("backup_zone_url", "s3://zone/prefix"),
+                ("backup_zone_options", "{aws_region=\"eu-west-1\"}"),
+                ("backup_geo_url", "az://geo/prefix"),
+                ("backup_geo_options", "{azure_storage_account_name=\"acme\"}"),
                 ("master_key_file", "/k"),
                 ("master_key", "AAAA"),
                 ("admin_user", "root"),
@@ -334,13 +391,16 @@ mod tests {
             assert_eq!(s.login_window_seconds, 11);
             assert_eq!(s.log, "debug");
             assert!(s.master_key.is_some() && s.admin_password.is_some());
+            let stores = s.backup_storage();
             assert_eq!(
-                s.backup_storage(),
+                stores.primary,
                 BackupLocation::Url {
                     url: "s3://bucket/prefix".into(),
                     options: BTreeMap::from([("aws_region".into(), "eu-west-1".into())])
                 }
             );
+            assert!(matches!(stores.zone, Some(BackupLocation::Url { url, .. }) if url == "s3://zone/prefix"));
+            assert!(matches!(stores.geo, Some(BackupLocation::Url { url, options }) if url == "az://geo/prefix" && options.len() == 1));
             Ok(())
         });
     }
@@ -350,7 +410,8 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("REWIND_BACKUP_DIR", "/b");
             let s = Settings::from_figment(Settings::figment()).unwrap();
-            assert_eq!(s.backup_storage(), BackupLocation::Folder(PathBuf::from("/b")));
+            assert_eq!(s.backup_storage().primary, BackupLocation::Folder(PathBuf::from("/b")));
+            assert_eq!(s.backup_storage().geo, Some(BackupLocation::Folder(PathBuf::from("/b-geo"))));
             jail.set_env("REWIND_BACKUP_URL", "file:///c");
             let e = Settings::from_figment(Settings::figment()).unwrap_err();
             assert!(e.to_string().contains("backup_dir and backup_url"), "{e}");
@@ -358,6 +419,11 @@ mod tests {
             jail.set_env("REWIND_BACKUP_OPTIONS", "{aws_region=\"r\"}");
             let e = Settings::from_figment(Settings::figment()).unwrap_err();
             assert!(e.to_string().contains("backup_options are for backup_url"), "{e}");
+            // A store given by URL has no second stores unless they are configured too.
+            jail.clear_env();
+            jail.set_env("REWIND_BACKUP_URL", "s3://b/p");
+            let s = Settings::from_figment(Settings::figment()).unwrap();
+            assert_eq!((s.backup_storage().zone, s.backup_storage().geo), (None, None));
             Ok(())
         });
     }

@@ -175,7 +175,7 @@ async fn reserve_target(
         create_mode: CreateMode::Restore,
         restore_parameters: Some(&params),
     }
-    .insert(txn, ctx.master_key)
+    .insert(txn, ctx)
     .await?;
     Ok(row.id)
 }

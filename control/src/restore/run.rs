@@ -201,6 +201,8 @@ async fn account_is_periodic(ctx: &Ctx<'_>, id: &str) -> Result<bool, AppError> 
 
 /// What a finished restore brought back.
 struct Summary {
+    /// Objects read from a second copy because the first was missing or altered.
+    fallbacks: Vec<String>,
     databases: usize,
     containers: usize,
     done: Progress,
@@ -225,16 +227,11 @@ async fn execute(
     }
     phase.send_replace(JobPhase::Fetch);
     let kek = ctx.backup_kek();
-    let pit = PointInTime::open(
-        ctx.db,
-        ctx.backup_storage,
-        &kek,
-        &job.source_account_id,
-        Bound::Time(job.restore_at),
-        Items::Of(&plan.selection),
-    )
-    .await
-    .map_err(|e| (e, false))?;
+    // Notes every object read from a second copy, for the job's summary.
+    let storage = ctx.backup_storage.reporting();
+    let pit = PointInTime::open(ctx.db, &storage, &kek, &job.source_account_id, Bound::Time(job.restore_at), Items::Of(&plan.selection))
+        .await
+        .map_err(|e| (e, false))?;
     if job.in_place {
         // The names must still be free: somebody may have made a new one since the request.
         backup::restore::check_free_in_place(ctx.db, target, &plan.selection).await.map_err(|e| (e, false))?;
@@ -251,10 +248,17 @@ async fn execute(
     // Writing verifies as it goes (chunk hashes and counts, rows written, items held).
     // A new account takes no writes until it is Online, so its backup is seeded from what is
     // written; an account restored into in place goes on taking writes, so its items are logged.
+    let seeding;
     let recording = if job.in_place {
         Recording::Logged
     } else {
-        Recording::Seeded { storage: ctx.backup_storage, kek: &kek, chunks: ChunkBounds::DEFAULT }
+        let redundancy = account::Entity::find_by_id(target.clone())
+            .one(ctx.db)
+            .await
+            .map_err(|e| (e.into(), false))?
+            .map_or(domain::Redundancy::Local, |a| a.backup_policy.redundancy());
+        seeding = storage.writing_for(redundancy).map_err(|e| (e, false))?;
+        Recording::Seeded { storage: &seeding, kek: &kek, chunks: ChunkBounds::DEFAULT }
     };
     let done = backup::restore::apply(
         ctx.db,
@@ -270,10 +274,23 @@ async fn execute(
     )
     .await?;
     Ok(Summary {
+        fallbacks: storage.fallbacks(),
         databases: plan.resources.databases.len(),
         containers: plan.resources.databases.values().map(|d| d.containers.len()).sum(),
         done,
     })
+}
+
+/// " Read from a second copy: …" — the first few objects whose first copy failed, and how many.
+fn fallback_note(fallbacks: &[String]) -> String {
+    const SHOWN: usize = 3;
+    match fallbacks.len() {
+        0 => String::new(),
+        n => {
+            let more = if n > SHOWN { format!("; and {} more", n - SHOWN) } else { String::new() };
+            format!(" Read {n} backup object(s) from a second copy: {}{more}.", fallbacks[..n.min(SHOWN)].join("; "))
+        }
+    }
 }
 
 fn selection_of(job: &restore_job::Model) -> Result<Vec<DatabaseSelection>, BackupError> {
@@ -293,11 +310,12 @@ async fn finish(
         Ok(s) => (
             JobState::Succeeded,
             format!(
-                "Restored {} database(s), {} container(s), {} item(s) as of {}. {NOT_RESTORED}",
+                "Restored {} database(s), {} container(s), {} item(s) as of {}. {NOT_RESTORED}{}",
                 s.databases,
                 s.containers,
                 s.done.items_done,
                 job.restore_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                fallback_note(&s.fallbacks),
             ),
             AccountState::Online,
             None,

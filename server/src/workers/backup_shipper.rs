@@ -51,7 +51,11 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
             }
         }
         pass.accounts += 1;
-        match backup::ship::ship_account(&state.db, &state.backup_storage, &kek, &a.id, backup::ship::SegmentBounds::DEFAULT).await {
+        let shipping = async {
+            let storage = state.backup_storage.writing_for(a.backup_policy.redundancy())?;
+            backup::ship::ship_account(&state.db, &storage, &kek, &a.id, backup::ship::SegmentBounds::DEFAULT).await
+        };
+        match shipping.await {
             Ok(s) => {
                 pass.segments += s.segments;
                 pass.entries += s.entries;

@@ -34,7 +34,11 @@ pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> 
         if !due {
             continue;
         }
-        match backup::periodic::take_full(&state.db, &state.backup_storage, &kek, &a.id, backup::chunk::ChunkBounds::DEFAULT).await {
+        let taking = async {
+            let storage = state.backup_storage.writing_for(a.backup_policy.redundancy())?;
+            backup::periodic::take_full(&state.db, &storage, &kek, &a.id, backup::chunk::ChunkBounds::DEFAULT).await
+        };
+        match taking.await {
             Ok(s) => {
                 last.insert(a.id.clone(), now);
                 taken += 1;

@@ -50,7 +50,10 @@ pub async fn step(state: &AppState, owner: &str, policy: SnapshotPolicy) -> Resu
         }
         let stop = CancellationToken::new();
         let keeper = tokio::spawn(keep(state.db.clone(), lease.clone(), owner.to_owned(), stop.clone()));
-        let result = backup::snapshot::take_if_due(&state.db, &state.backup_storage, &kek, &a.id, policy).await;
+        let result = match state.backup_storage.writing_for(a.backup_policy.redundancy()) {
+            Ok(storage) => backup::snapshot::take_if_due(&state.db, &storage, &kek, &a.id, policy).await,
+            Err(e) => Err(e),
+        };
         stop.cancel();
         let _ = keeper.await;
         if let Err(e) = backup::lease::release(&state.db, &lease, owner).await {

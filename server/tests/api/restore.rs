@@ -323,35 +323,55 @@ async fn a_deleted_account_stays_restorable_up_to_its_deletion(app: TestApp) {
     assert_eq!(contents(&app, back["id"].as_str().unwrap()).await, expected);
 }
 
-async fn an_altered_backup_object_is_detected_and_nothing_is_restored(app: TestApp) {
+async fn an_altered_backup_object_is_read_from_its_second_copy_and_with_none_nothing_is_restored(app: TestApp) {
     app.login().await;
     let sub = app.subscription("S").await;
+    // Geo redundancy (the default): every object also in the geo store, here the folder beside.
     let source = continuous_account(&app, &sub, "src").await;
     seed(&app, &source).await;
     backed_up_through(&app, &sub, "src", Utc::now()).await;
-    let dir = app.state.backup_storage.label().trim_start_matches("file://").to_owned();
-    let log_dir = std::path::Path::new(&dir).join("accounts").join(&source).join("log");
-    let first = std::fs::read_dir(&log_dir).unwrap().map(|e| e.unwrap().path()).min().unwrap();
-    let mut bytes = std::fs::read(&first).unwrap();
-    let n = bytes.len() - 30;
-    bytes[n] ^= 0x40;
-    std::fs::write(&first, bytes).unwrap();
+    let dir = std::path::PathBuf::from(app.state.backup_storage.label().trim_start_matches("file://"));
+    let log = |dir: &std::path::Path| dir.join("accounts").join(&source).join("log");
+    let first = std::fs::read_dir(log(&dir)).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let name = first.file_name().unwrap().to_owned();
+    let alter = |file: &std::path::Path| {
+        let mut bytes = std::fs::read(file).unwrap();
+        let n = bytes.len() - 30;
+        bytes[n] ^= 0x40;
+        std::fs::write(file, bytes).unwrap();
+    };
+    alter(&first);
 
     let at = restorable(&app, &sub, "src").await["latest_restorable"].as_str().unwrap().to_owned();
-    let args = [
-        ("subscription_id", sub.as_str()),
-        ("source_account_id", source.as_str()),
-        ("restore_at", at.as_str()),
-        ("target_name", "from-tampered"),
-        ("resources", ""),
-    ];
-    // Filing reads the catalog, not the log; the restore itself walks the chain, finds the
-    // altered object, and fails without leaving the target behind.
-    json_ok(app.call("start_restore", &args).await).await;
+    let restore = |target: &'static str| {
+        let args = [
+            ("subscription_id", sub.clone()),
+            ("source_account_id", source.clone()),
+            ("restore_at", at.clone()),
+            ("target_name", target.to_owned()),
+            ("resources", String::new()),
+        ];
+        let (client, url) = (app.client.clone(), format!("{}/api/start_restore", app.base));
+        async move { json_ok(client.post(url).form(&args).send().await.unwrap()).await }
+    };
+    // One copy altered: the restore reads the other, succeeds, and says so.
+    restore("from-second-copy").await;
+    let job = wait_for_job(&app, &sub, "from-second-copy").await;
+    assert_eq!(job["state"], "Succeeded", "{job}");
+    let m = job["message"].as_str().unwrap();
+    let geo = backup::storage::beside(&dir, "geo");
+    assert!(m.contains("from a second copy") && m.contains(name.to_str().unwrap()) && m.contains(&geo.display().to_string()), "{m}");
+    assert!(m.contains("does not match its manifest hash"), "{m}");
+
+    // Both copies altered: filing reads the catalog, not the log; the restore itself walks the
+    // chain, finds no good copy, and fails without leaving the target behind.
+    alter(&log(&geo).join(&name));
+    restore("from-tampered").await;
     let job = wait_for_job(&app, &sub, "from-tampered").await;
     assert_eq!(job["state"], "Failed", "{job}");
     let m = job["message"].as_str().unwrap();
-    assert!(m.contains("does not match its manifest hash") && m.contains(first.file_name().unwrap().to_str().unwrap()), "{m}");
+    assert!(m.contains("does not match its manifest hash") && m.contains(name.to_str().unwrap()), "{m}");
+    assert!(m.contains(&dir.display().to_string()) && m.contains(&geo.display().to_string()), "{m}");
     let res = app.call("get_account", &[("subscription_id", &sub), ("name", "from-tampered")]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
@@ -521,5 +541,5 @@ crate::on_both_backends!(
     a_restore_brings_back_exactly_the_state_at_the_restore_time,
     bad_restore_requests_are_refused_with_the_reason,
     a_deleted_account_stays_restorable_up_to_its_deletion,
-    an_altered_backup_object_is_detected_and_nothing_is_restored,
+    an_altered_backup_object_is_read_from_its_second_copy_and_with_none_nothing_is_restored,
 );

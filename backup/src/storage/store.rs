@@ -1,7 +1,7 @@
-//! Backup storage: an object store named by a URL — a local folder (`file:///…`), an S3 bucket
-//! (`s3://bucket/prefix`) or an Azure Blob container (`az://container/prefix`) — written
-//! create-only. There is no overwrite or delete here for anyone; within retention an object, once
-//! written, stays as it is.
+//! One store of backup storage: an object store named by a URL — a local folder (`file:///…`),
+//! an S3 bucket (`s3://bucket/prefix`) or an Azure Blob container (`az://container/prefix`) —
+//! written create-only. There is no overwrite or delete here for anyone; within retention an
+//! object, once written, stays as it is.
 //!
 //! Every object Rewind writes is bounded in size (segments and chunks are cut by bytes, tens of
 //! MiB at most), so each is one conditional PUT (`If-None-Match: *`): that is what makes a write
@@ -9,6 +9,7 @@
 //! errors (5xx, timeouts, refused connections) are retried with exponential backoff; every
 //! error names the store.
 
+use bytes::Bytes;
 use futures::StreamExt;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
@@ -21,23 +22,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Put;
 use crate::error::BackupError;
 
-/// Where backups are kept.
+/// One object store.
 #[derive(Debug, Clone)]
-pub struct BackupStorage {
+pub struct Store {
     store: Arc<dyn ObjectStore>,
     /// For messages: `file:///var/lib/rewind/backups` or `s3://bucket/prefix`, never credentials.
     label: String,
-}
-
-/// What a create-only write found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Put {
-    Written,
-    /// An object of that name already exists (a replica or an earlier, interrupted attempt
-    /// wrote it); it was left as it is.
-    AlreadyThere,
 }
 
 /// How long a request keeps being retried. The workers retry on their next pass anyway, so a
@@ -51,7 +44,7 @@ fn retry() -> RetryConfig {
     }
 }
 
-impl BackupStorage {
+impl Store {
     /// Opens the store a URL names. `options` are object_store's configuration keys for that
     /// kind of store (`aws_endpoint`, `aws_region`, `aws_access_key_id`, `allow_http`,
     /// `azure_storage_account_name`, `azure_storage_use_emulator`, …); S3 also reads the usual
@@ -127,7 +120,7 @@ impl BackupStorage {
     ///
     /// # Errors
     /// Storage errors other than "already exists".
-    pub async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Put, BackupError> {
+    pub async fn put_new(&self, key: &str, bytes: Bytes) -> Result<Put, BackupError> {
         let opts = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
         match self.store.put_opts(&Path::from(key), PutPayload::from(bytes), opts).await {
             Ok(_) => Ok(Put::Written),
@@ -140,10 +133,10 @@ impl BackupStorage {
     ///
     /// # Errors
     /// [`BackupError::Integrity`] if it is missing; other storage errors as they are.
-    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BackupError> {
+    pub async fn get(&self, key: &str) -> Result<Bytes, BackupError> {
         let read = async { self.store.get(&Path::from(key)).await?.bytes().await };
         match read.await {
-            Ok(bytes) => Ok(Vec::from(bytes)),
+            Ok(bytes) => Ok(bytes),
             Err(object_store::Error::NotFound { .. }) => {
                 Err(BackupError::Integrity(format!("{key} is missing from backup storage {}", self.label)))
             }

@@ -1,0 +1,231 @@
+//! Backup storage: the stores that hold backups and the account's redundancy over them. `Local`
+//! keeps one copy (the primary store), `Zone` a second in another store of the same region,
+//! `Geo` a second in a store of another region (SPEC §3).
+//!
+//! A write goes to every store of the account's redundancy ([`BackupStorage::writing_for`]) and
+//! succeeds only when every one holds the object, so what the manifest records as backed up —
+//! and so the latest restore point — is held by all of them. A read takes the first copy whose
+//! hash is right, in the order primary, zone, geo, and falls back past a copy that is missing,
+//! altered or unreachable — saying so in the log and to whoever asked ([`BackupStorage::reporting`]).
+//! Redundancy is read per write, so a change applies to future backups; reads look in every
+//! store, wherever an object was written.
+
+mod store;
+
+pub use store::Store;
+
+use bytes::Bytes;
+use domain::Redundancy;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+
+use crate::cpu;
+use crate::error::BackupError;
+
+/// What a create-only write found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Put {
+    Written,
+    /// An object of that name already exists (a replica or an earlier, interrupted attempt
+    /// wrote it); it was left as it is.
+    AlreadyThere,
+}
+
+/// Where backups are kept, and which of those stores a write goes to.
+#[derive(Debug, Clone)]
+pub struct BackupStorage {
+    stores: Arc<Stores>,
+    /// The redundancy writes keep ([`Self::writing_for`]).
+    writes: Redundancy,
+    /// Objects read from another copy than the first, for whoever asked ([`Self::reporting`]).
+    fell_back: Option<Arc<Mutex<Vec<String>>>>,
+}
+
+#[derive(Debug)]
+struct Stores {
+    primary: Store,
+    zone: Option<Store>,
+    geo: Option<Store>,
+}
+
+impl BackupStorage {
+    /// The primary store and, where configured, a second store in the same region (`zone`) and
+    /// one in another region (`geo`). Writes keep one copy until [`Self::writing_for`] says more.
+    #[must_use]
+    pub fn new(primary: Store, zone: Option<Store>, geo: Option<Store>) -> Self {
+        Self { stores: Arc::new(Stores { primary, zone, geo }), writes: Redundancy::Local, fell_back: None }
+    }
+
+    /// Local folders: `dir` and, beside it, `<dir>-zone` and `<dir>-geo` — what a server on one
+    /// machine uses unless other stores are configured.
+    ///
+    /// # Errors
+    /// A folder cannot be created or opened.
+    pub fn local(dir: &std::path::Path) -> Result<Self, BackupError> {
+        Ok(Self::new(Store::local(dir)?, Some(Store::local(&beside(dir, "zone"))?), Some(Store::local(&beside(dir, "geo"))?)))
+    }
+
+    /// The primary store's name, for messages.
+    pub fn label(&self) -> &str {
+        self.stores.primary.label()
+    }
+
+    /// Every configured store, primary first.
+    fn all(&self) -> impl Iterator<Item = &Store> {
+        std::iter::once(&self.stores.primary).chain(self.stores.zone.as_ref()).chain(self.stores.geo.as_ref())
+    }
+
+    /// Checks that every configured store answers (see [`Store::check`]).
+    ///
+    /// # Errors
+    /// The first store that does not, named.
+    pub async fn check(&self) -> Result<(), BackupError> {
+        for store in self.all() {
+            store.check().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether this server has the stores `redundancy` needs.
+    ///
+    /// # Errors
+    /// [`BackupError::Invalid`] naming the setting that would provide the missing store.
+    pub fn keeps(&self, redundancy: Redundancy) -> Result<(), BackupError> {
+        let missing = match redundancy {
+            Redundancy::Local => None,
+            Redundancy::Zone => self.stores.zone.is_none().then_some(("a second store in the same region", "backup_zone_url")),
+            Redundancy::Geo => self.stores.geo.is_none().then_some(("a store in another region", "backup_geo_url")),
+        };
+        match missing {
+            None => Ok(()),
+            Some((what, setting)) => Err(BackupError::Invalid(format!(
+                "{redundancy:?} redundancy needs {what}, and this server has none: its operator sets {setting} \
+                 (or choose another redundancy)"
+            ))),
+        }
+    }
+
+    /// This storage, writing the copies `redundancy` keeps.
+    ///
+    /// # Errors
+    /// [`Self::keeps`]'s.
+    pub fn writing_for(&self, redundancy: Redundancy) -> Result<Self, BackupError> {
+        self.keeps(redundancy)?;
+        Ok(Self { writes: redundancy, ..self.clone() })
+    }
+
+    /// This storage, noting every object that had to be read from another copy than the first
+    /// (see [`Self::fallbacks`]) — a restore reports them.
+    #[must_use]
+    pub fn reporting(&self) -> Self {
+        Self { fell_back: Some(Arc::default()), ..self.clone() }
+    }
+
+    /// What [`Self::reporting`] noted, one line per object.
+    #[must_use]
+    pub fn fallbacks(&self) -> Vec<String> {
+        self.fell_back.as_ref().map(|f| f.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The stores a write goes to, primary first.
+    fn written(&self) -> impl Iterator<Item = &Store> {
+        let second = match self.writes {
+            Redundancy::Local => None,
+            Redundancy::Zone => self.stores.zone.as_ref(),
+            Redundancy::Geo => self.stores.geo.as_ref(),
+        };
+        std::iter::once(&self.stores.primary).chain(second)
+    }
+
+    /// Writes `bytes` under `key` in every store of the redundancy, unless the primary store
+    /// holds it already: then the copies get what the primary holds (so that every copy has
+    /// one hash) and the caller, told [`Put::AlreadyThere`], checks that it is what it meant to
+    /// write ([`Self::get`]).
+    ///
+    /// # Errors
+    /// Storage errors other than "already exists", naming the store; [`BackupError::Integrity`]
+    /// if a second store holds other bytes under that name.
+    pub async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Put, BackupError> {
+        let mut stores = self.written();
+        let primary = stores.next().unwrap_or(&self.stores.primary);
+        let bytes = Bytes::from(bytes);
+        let put = primary.put_new(key, bytes.clone()).await?;
+        let held = match put {
+            Put::Written => bytes,
+            Put::AlreadyThere => primary.get(key).await?,
+        };
+        for copy in stores {
+            if copy.put_new(key, held.clone()).await? == Put::AlreadyThere && copy.get(key).await? != held {
+                return Err(BackupError::Integrity(format!(
+                    "{key} is held with other contents in {} than in {}",
+                    copy.label(),
+                    primary.label()
+                )));
+            }
+        }
+        Ok(put)
+    }
+
+    /// Reads an object from the primary store, as it is (the writers' "already there" check).
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] if it is missing; other storage errors naming the store.
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BackupError> {
+        Ok(Vec::from(self.stores.primary.get(key).await?))
+    }
+
+    /// Reads the first copy of an object whose SHA-256 is `sha256_hex`, store by store.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] when no store holds a right copy, naming what each had.
+    pub async fn get_checked(&self, key: &str, sha256_hex: &str) -> Result<Vec<u8>, BackupError> {
+        let mut problems = Vec::new();
+        for store in self.all() {
+            let problem = match store.get(key).await {
+                Ok(bytes) => {
+                    let sha = sha256_hex.to_owned();
+                    let checked = cpu::run(move || {
+                        let bytes = Vec::from(bytes);
+                        let right = hex::encode(Sha256::digest(&bytes)) == sha;
+                        Ok(right.then_some(bytes))
+                    })
+                    .await?;
+                    match checked {
+                        Some(bytes) => {
+                            self.note_fallback(key, store, &problems);
+                            return Ok(bytes);
+                        }
+                        None => "does not match its manifest hash (altered or replaced)".to_owned(),
+                    }
+                }
+                // Missing: the store's own message names the object and the store.
+                Err(BackupError::Integrity(_)) => "missing".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            problems.push(format!("in {}: {problem}", store.label()));
+        }
+        Err(BackupError::Integrity(format!("{key}: no good copy — {}", problems.join("; "))))
+    }
+
+    /// Says that `key` was read from `store` after the copies before it failed.
+    fn note_fallback(&self, key: &str, store: &Store, problems: &[String]) {
+        if problems.is_empty() {
+            return;
+        }
+        let note = format!("{key} read from {} ({})", store.label(), problems.join("; "));
+        tracing::warn!(object = key, "backup object read from another copy: {note}");
+        if let Some(f) = &self.fell_back
+            && let Ok(mut v) = f.lock()
+        {
+            v.push(note);
+        }
+    }
+}
+
+/// `<dir>-<what>`: a folder beside `dir`, where a server on one machine keeps its second copies.
+#[must_use]
+pub fn beside(dir: &std::path::Path, what: &str) -> std::path::PathBuf {
+    let mut name = dir.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_else(|| "backups".into());
+    name.push(format!("-{what}"));
+    dir.with_file_name(name)
+}
