@@ -1,8 +1,9 @@
 //! The backup tables (migrations `m20261125_000004_backup`, `m20261125_000007_resource_events`,
-//! `m20261126_000008_snapshot_chunks`).
+//! `m20261126_000008_snapshot_chunks`, `m20261126_000012_backup_points`).
 
 pub mod backup_event;
 pub mod backup_key;
+pub mod backup_point;
 pub mod backup_segment;
 pub mod backup_snapshot;
 pub mod backup_snapshot_chunk;

@@ -4,11 +4,13 @@
 //! and stored as chunks like a base snapshot ([`crate::chunk`]). Restoring one is by approved
 //! request and runs like any restore.
 
-use chrono::Utc;
-use sea_orm::{AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, TransactionTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, Set, TransactionTrait,
+};
 
 use crate::chunk::{ChunkBounds, Item, SnapshotWriter};
-use crate::entities::backup_snapshot;
+use crate::entities::{backup_point, backup_snapshot};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
 use crate::replay::{AccountAt, ContainerAt, DatabaseAt};
@@ -40,8 +42,9 @@ pub async fn live_resources(c: &impl ConnectionTrait, account_id: &str) -> Resul
     Ok((meta, containers))
 }
 
-/// Takes a full backup of `account_id` now and returns its manifest row. An account unchanged
-/// since its last full backup keeps that one (same change number, same chunks).
+/// Takes a full backup of `account_id` now and returns its restore point. An account unchanged
+/// since its last full backup gets a new point on the same snapshot (same change number, same
+/// chunks): nothing is written but the point, and the account keeps a copy for every interval.
 ///
 /// # Errors
 /// Database, key and storage errors.
@@ -51,7 +54,7 @@ pub async fn take_full(
     kek: &KeyWrapKey,
     account_id: &str,
     bounds: ChunkBounds,
-) -> Result<backup_snapshot::Model, BackupError> {
+) -> Result<backup_point::Model, BackupError> {
     // Everything the read needs from the database comes first or through the read itself: the
     // read holds a connection (SQLite may have only the one).
     let key = kek.data_key(db, account_id).await?;
@@ -63,7 +66,7 @@ pub async fn take_full(
     let seq = engine::changelog::last_seq(&txn, account_id).await?;
     if let Some(existing) = backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(&txn).await? {
         txn.commit().await?;
-        return Ok(existing);
+        return point(db, taken_at, &existing).await;
     }
     let (meta, containers) = live_resources(&txn, account_id).await?;
     let mut writer = SnapshotWriter::start(storage, key, account_id, seq, bounds, &meta).await?;
@@ -82,5 +85,23 @@ pub async fn take_full(
         }
     }
     txn.commit().await?;
-    writer.finish(db, taken_at).await
+    let snapshot = writer.finish(db, taken_at).await?;
+    point(db, taken_at, &snapshot).await
+}
+
+/// Records a restore point at `taken_at` on `snapshot`.
+async fn point(
+    db: &DatabaseConnection,
+    taken_at: DateTime<Utc>,
+    snapshot: &backup_snapshot::Model,
+) -> Result<backup_point::Model, BackupError> {
+    Ok(backup_point::ActiveModel {
+        account_id: Set(snapshot.account_id.clone()),
+        taken_at: Set(taken_at),
+        seq: Set(snapshot.seq),
+        items: Set(snapshot.items),
+        bytes: Set(snapshot.bytes),
+    }
+    .insert(db)
+    .await?)
 }

@@ -14,6 +14,7 @@ mod m20261126_000008_snapshot_chunks;
 mod m20261126_000009_restore_plan;
 mod m20261126_000010_api_tokens;
 mod m20261126_000011_chunk_reuse;
+mod m20261126_000012_backup_points;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_restore_plan::Migration),
             Box::new(m20261126_000010_api_tokens::Migration),
             Box::new(m20261126_000011_chunk_reuse::Migration),
+            Box::new(m20261126_000012_backup_points::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! account's backups within retention.
 
 use backup::entities::restore_job::JobState;
-use backup::entities::{backup_snapshot, backup_state, restore_job};
+use backup::entities::{backup_point, backup_state, restore_job};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::error::AppError;
 use domain::{BackupPolicy, CreateMode};
@@ -92,7 +92,7 @@ pub fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
     }
 }
 
-/// A periodic account's full backups within `retention_hours` of `now`, newest first.
+/// A periodic account's restore points within `retention_hours` of `now`, newest first.
 ///
 /// # Errors
 /// Database errors.
@@ -101,11 +101,11 @@ pub async fn periodic_backups(
     row: &account::Model,
     retention_hours: u32,
     now: DateTime<Utc>,
-) -> Result<Vec<backup_snapshot::Model>, AppError> {
-    Ok(backup_snapshot::Entity::find()
-        .filter(backup_snapshot::Column::AccountId.eq(&row.id))
-        .filter(backup_snapshot::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
-        .order_by_desc(backup_snapshot::Column::TakenAt)
+) -> Result<Vec<backup_point::Model>, AppError> {
+    Ok(backup_point::Entity::find()
+        .filter(backup_point::Column::AccountId.eq(&row.id))
+        .filter(backup_point::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
+        .order_by_desc(backup_point::Column::TakenAt)
         .all(db)
         .await?)
 }

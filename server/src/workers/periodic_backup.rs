@@ -1,26 +1,24 @@
 //! Periodic backup: a full backup of every live periodic-mode account once per its interval
-//! (the first one as soon as the account exists).
+//! (the first one as soon as the account exists). When an account is due is read from its
+//! newest restore point (`backup_points`), so a restart neither repeats a backup nor forgets a
+//! missed one: that runs at start.
 
+use backup::entities::backup_point;
 use chrono::{DateTime, Utc};
 use control::db::account;
 use control::state::AppState;
 use domain::{AccountState, BackupPolicy};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use std::collections::HashMap;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const PAUSE: Duration = Duration::from_secs(2);
 
-/// When this process last backed each account up (an unchanged account keeps its previous
-/// backup, so the manifest alone cannot tell that the interval's pass has run).
-pub type LastRuns = HashMap<String, DateTime<Utc>>;
-
 /// One pass: backs up every periodic account whose interval has passed; returns how many.
 ///
 /// # Errors
 /// Only a failure to list accounts; a failing account is logged and retried next pass.
-pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
+pub async fn step(state: &AppState, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
     let accounts = account::Entity::find()
         .filter(account::Column::DeletedAt.is_null())
         .filter(account::Column::State.eq(AccountState::Online))
@@ -30,7 +28,12 @@ pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> 
     let mut taken = 0;
     for a in accounts {
         let BackupPolicy::Periodic { interval_hours, .. } = a.backup_policy else { continue };
-        let due = last.get(&a.id).is_none_or(|t| now - *t >= chrono::Duration::hours(i64::from(interval_hours)));
+        let newest = backup_point::Entity::find()
+            .filter(backup_point::Column::AccountId.eq(&a.id))
+            .order_by_desc(backup_point::Column::TakenAt)
+            .one(&state.db)
+            .await?;
+        let due = newest.is_none_or(|p| now - p.taken_at >= chrono::Duration::hours(i64::from(interval_hours)));
         if !due {
             continue;
         }
@@ -40,7 +43,6 @@ pub async fn step(state: &AppState, last: &mut LastRuns, now: DateTime<Utc>) -> 
         };
         match taking.await {
             Ok(s) => {
-                last.insert(a.id.clone(), now);
                 taken += 1;
                 tracing::info!(account = %a.name, seq = s.seq, items = s.items, "periodic backup taken");
                 // A periodic account's change log is read by nothing: its backups are full copies.
@@ -62,9 +64,8 @@ async fn prune_all(state: &AppState, account_id: &str, through: i64) -> Result<(
 
 /// Runs until `shutdown` is cancelled.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let mut last = LastRuns::new();
     loop {
-        if let Err(e) = step(&state, &mut last, Utc::now()).await {
+        if let Err(e) = step(&state, Utc::now()).await {
             tracing::warn!(error = %e, "periodic backup pass failed; retrying");
         }
         tokio::select! {

@@ -535,7 +535,80 @@ pub(crate) async fn periodic_backups_are_restored_by_approved_request(app: TestA
     assert_eq!(json_ok(decide(&sup, &own_id, "true", "").await).await["state"], "Pending");
 }
 
+/// An account that does not change still has a backup for every interval: the schedule (read
+/// from the restore points, not from memory) puts a new point on the unchanged snapshot, and
+/// that point restores. (Before, an idle account kept its one old backup and, once that aged
+/// past retention, had no restore point at all.)
+async fn an_idle_periodic_account_keeps_the_backups_its_policy_promises(app: TestApp) {
+    use backup::entities::{backup_point, backup_snapshot};
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let args = [("subscription_id", sub.as_str()), ("name", "idle"), ("region", "local"), ("mode", "Periodic")];
+    let a = json_ok(app.call("create_account", &[&args[..], &[("interval_hours", "1"), ("retention_hours", "2")]].concat()).await).await;
+    let account = a["id"].as_str().unwrap().to_owned();
+    seed(&app, &account).await;
+    let expected = contents(&app, &account).await;
+    let kek = app.state.master_key.backup_key_wrap_key();
+    let full =
+        backup::periodic::take_full(&app.state.db, &app.state.backup_storage, &kek, &account, backup::chunk::ChunkBounds { bytes: 64 })
+            .await
+            .unwrap();
+    assert_eq!(full.items, 40);
+    let snapshots = || async {
+        backup_snapshot::Entity::find().filter(backup_snapshot::Column::AccountId.eq(&account)).count(&app.state.db).await.unwrap()
+    };
+    let written = snapshots().await;
+
+    // Three hours pass with no change: every backup is now older than the retention.
+    let three_hours = chrono::Duration::hours(3);
+    for p in backup_point::Entity::find().filter(backup_point::Column::AccountId.eq(&account)).all(&app.state.db).await.unwrap() {
+        backup_point::Entity::delete_by_id((p.account_id.clone(), p.taken_at)).exec(&app.state.db).await.unwrap();
+        backup_point::ActiveModel { taken_at: Set(p.taken_at - three_hours), ..p.into_active_model() }.insert(&app.state.db).await.unwrap();
+    }
+    for s in backup_snapshot::Entity::find().filter(backup_snapshot::Column::AccountId.eq(&account)).all(&app.state.db).await.unwrap() {
+        let old = s.taken_at - three_hours;
+        let mut s = s.into_active_model();
+        s.taken_at = Set(old);
+        s.update(&app.state.db).await.unwrap();
+    }
+    // The schedule sees the newest point three hours old and takes a backup at once; the
+    // account has not changed, so it is a new point on the same snapshot.
+    let list = || async {
+        json_ok(app.call("list_backups", &[("subscription_id", &sub), ("account_id", &account)]).await).await.as_array().unwrap().clone()
+    };
+    until(|| async { !list().await.is_empty() }, "a new backup point of the idle account").await;
+    let backups = list().await;
+    assert!(backups.iter().all(|b| b["items"] == 40), "{backups:?}");
+    assert_eq!(snapshots().await, written, "an unchanged account was written again");
+
+    // That point restores, by approved request.
+    let at = backups[0]["taken_at"].as_str().unwrap().to_owned();
+    let args = [
+        ("subscription_id", sub.clone()),
+        ("account_id", account.clone()),
+        ("backup_at", at),
+        ("target_name", String::new()),
+        ("resources", String::new()),
+    ];
+    let job = json_ok(app.client.post(format!("{}/api/request_restore", app.base)).form(&args).send().await.unwrap()).await;
+    let sup = app.new_user("sup").await;
+    app.assign(&sub, "", "sup", "builtin:Support").await;
+    let decision = [
+        ("subscription_id", sub.clone()),
+        ("job_id", job["id"].as_str().unwrap().to_owned()),
+        ("approve", "true".into()),
+        ("reason", String::new()),
+    ];
+    json_ok(sup.post(format!("{}/api/decide_restore_request", app.base)).form(&decision).send().await.unwrap()).await;
+    let target = job["target_account_name"].as_str().unwrap().to_owned();
+    assert_eq!(wait_for_job(&app, &sub, &target).await["state"], "Succeeded");
+    let restored = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", &target)]).await).await;
+    assert_eq!(contents(&app, restored["id"].as_str().unwrap()).await, expected);
+}
+
 crate::on_both_backends!(
+    an_idle_periodic_account_keeps_the_backups_its_policy_promises,
     periodic_backups_are_restored_by_approved_request,
     deleted_databases_and_containers_come_back_in_place,
     a_restore_brings_back_exactly_the_state_at_the_restore_time,

@@ -1,0 +1,23 @@
+//! A periodic account's restore point: a full backup taken at `taken_at`, held by the snapshot
+//! of change `seq` (shared by the points of an account that did not change in between).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "backup_points")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub account_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub taken_at: DateTimeUtc,
+    /// The snapshot (`backup_snapshots`) that holds the account at this point.
+    pub seq: i64,
+    pub items: i64,
+    /// The snapshot's size as stored.
+    pub bytes: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
