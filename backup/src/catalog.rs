@@ -91,7 +91,7 @@ pub async fn catch_up(db: &DatabaseConnection, storage: &BackupStorage, kek: &Ke
         .order_by_asc(backup_segment::Column::FirstSeq)
         .all(db)
         .await?;
-    let key = kek.data_key(db, account_id).await?;
+    let key = kek.data_key(db, storage, account_id).await?;
     let mut through = state.cataloged_seq;
     for s in segs {
         let (entries, _) = fetch(storage, &key, &s).await?;

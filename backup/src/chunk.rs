@@ -398,6 +398,7 @@ impl SnapshotWriter {
             created_at: Utc::now(),
             chunks: i32::try_from(self.chunks.len()).unwrap_or(i32::MAX),
             parent_seq: self.parent_seq,
+            journaled: false,
         };
         // The transaction writes first: on SQLite one that reads first cannot become a writer
         // once another connection has written.
@@ -750,6 +751,7 @@ mod tests {
             created_at: Utc::now(),
             chunks: 0,
             parent_seq: None,
+            journaled: false,
         };
         let snapshot = Snapshot { row, chunks: Vec::new() };
         let (meta, _) = snapshot.meta(&storage, &key).await.unwrap();

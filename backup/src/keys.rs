@@ -15,6 +15,7 @@ use std::fmt;
 
 use crate::entities::backup_key;
 use crate::error::BackupError;
+use crate::storage::BackupStorage;
 
 /// Length of a data key and of the key-encryption key.
 pub const KEY_LEN: usize = 32;
@@ -91,22 +92,26 @@ impl KeyWrapKey {
         Ok(DataKey(key))
     }
 
-    /// The account's data key, made and stored (wrapped) on first use. Two replicas asking at
-    /// once both end up with the one that was stored first.
+    /// The account's data key, made and stored (wrapped) on first use: in backup storage first
+    /// ([`crate::journal::store_key`]), so that nothing is sealed under a key that only the
+    /// service database holds. Two replicas asking at once both end up with the one that backup
+    /// storage took first.
     ///
     /// # Errors
-    /// Database errors; [`BackupError::KeyUnavailable`] if the stored key does not unwrap.
-    pub async fn data_key(&self, db: &impl ConnectionTrait, account_id: &str) -> Result<DataKey, BackupError> {
+    /// Database and storage errors; [`BackupError::KeyUnavailable`] if the stored key does not
+    /// unwrap.
+    pub async fn data_key(&self, db: &impl ConnectionTrait, storage: &BackupStorage, account_id: &str) -> Result<DataKey, BackupError> {
         if let Some(row) = backup_key::Entity::find_by_id(account_id.to_owned()).one(db).await? {
             return self.unwrap(account_id, &row.wrapped_key);
         }
-        let fresh = backup_key::ActiveModel {
-            account_id: sea_orm::Set(account_id.to_owned()),
-            wrapped_key: sea_orm::Set(self.wrap(&DataKey::generate())),
-            wrapped_by: sea_orm::Set(self.name.clone()),
-            created_at: sea_orm::Set(Utc::now()),
+        let fresh = backup_key::Model {
+            account_id: account_id.to_owned(),
+            wrapped_key: self.wrap(&DataKey::generate()),
+            wrapped_by: self.name.clone(),
+            created_at: Utc::now(),
         };
-        backup_key::Entity::insert(fresh).on_conflict_do_nothing().exec(db).await?;
+        let stored = crate::journal::store_key(storage, fresh).await?;
+        backup_key::Entity::insert(backup_key::ActiveModel::from(stored)).on_conflict_do_nothing().exec(db).await?;
         let row = backup_key::Entity::find_by_id(account_id.to_owned())
             .one(db)
             .await?

@@ -11,7 +11,9 @@
 //!   tail of log; [`chunk`] is their format (and periodic backups'): sorted, size-bounded chunks;
 //! - [`replay`] streams an account as it was at any instant from backup storage alone;
 //! - [`lease`] lets one replica at a time run a named background job;
-//! - [`restore`] chooses what to bring back and writes it into the target account.
+//! - [`restore`] chooses what to bring back and writes it into the target account;
+//! - [`journal`] keeps the catalog (keys, snapshots, restore points, the account) in backup
+//!   storage too, and [`recover`] rebuilds it from there when the service database is lost.
 //!
 //! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
 
@@ -20,10 +22,12 @@ pub mod chunk;
 mod cpu;
 pub mod entities;
 pub mod error;
+pub mod journal;
 pub mod keys;
 pub mod lease;
 pub mod pace;
 pub mod periodic;
+pub mod recover;
 pub mod replay;
 pub mod restore;
 pub mod segment;

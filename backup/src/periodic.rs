@@ -57,7 +57,7 @@ pub async fn take_full(
 ) -> Result<backup_point::Model, BackupError> {
     // Everything the read needs from the database comes first or through the read itself: the
     // read holds a connection (SQLite may have only the one).
-    let key = kek.data_key(db, account_id).await?;
+    let key = kek.data_key(db, storage, account_id).await?;
     let taken_at = Utc::now();
     let txn = match db.get_database_backend() {
         DatabaseBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
@@ -101,6 +101,7 @@ async fn point(
         seq: Set(snapshot.seq),
         items: Set(snapshot.items),
         bytes: Set(snapshot.bytes),
+        journaled: Set(false),
     }
     .insert(db)
     .await?)

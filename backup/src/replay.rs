@@ -379,7 +379,7 @@ impl PointInTime {
         if chain.is_empty() && segs.is_empty() {
             return Ok(pit);
         }
-        let key = kek.data_key(db, account_id).await?;
+        let key = kek.data_key(db, storage, account_id).await?;
         for snapshot in chain {
             let (meta, resets) = snapshot.meta(storage, &key).await?;
             pit.meta = meta;

@@ -332,7 +332,7 @@ async fn seed_writer(
 ) -> Result<SnapshotWriter, BackupError> {
     let seq = engine::changelog::last_seq(db, target).await?;
     let (meta, _) = crate::periodic::live_resources(db, target).await?;
-    let key = kek.data_key(db, target).await?;
+    let key = kek.data_key(db, storage, target).await?;
     SnapshotWriter::start(storage, key, target, seq, chunks, &meta).await
 }
 

@@ -86,7 +86,7 @@ pub async fn ship_account(
     let (mut shipped, mut prev) = (state.shipped_seq, state.last_hash.clone());
     let (mut segments, mut entries) = (0, 0);
     if shipped < last_seq {
-        let key = kek.data_key(db, account_id).await?;
+        let key = kek.data_key(db, storage, account_id).await?;
         while shipped < last_seq {
             let (batch, entry_bytes) = next_segment(db, account_id, shipped, last_seq, bounds).await?;
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {

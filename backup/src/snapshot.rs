@@ -138,7 +138,7 @@ pub async fn take(
     // (opening and parsing every segment) is a good part of a merge's work.
     let mut pace = Pace::data_plane(policy.pace);
     let pit = PointInTime::open_paced(db, storage, kek, account_id, Bound::Seq(seq), Items::All, &mut pace).await?;
-    let key = kek.data_key(db, account_id).await?;
+    let key = kek.data_key(db, storage, account_id).await?;
     let parent = pit.snapshots().filter(|s| s.deltas < policy.max_deltas && s.delta_bytes * 100 < s.full_bytes * policy.full_after_percent);
     let writer = match parent {
         Some(parent) => {

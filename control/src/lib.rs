@@ -11,6 +11,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod audit_bursts;
 pub mod authz;
+pub mod backup_catalog;
 pub mod crypto;
 pub mod db;
 pub mod explorer;

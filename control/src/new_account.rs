@@ -50,6 +50,7 @@ impl NewAccount<'_> {
             key_management: Set(self.key_management),
             create_mode: Set(self.create_mode),
             restore_parameters: Set(self.restore_parameters.map(to_json).transpose()?),
+            online_since: Set(None),
         }
         .insert(db)
         .await

@@ -118,6 +118,7 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         create_mode: Set(domain::CreateMode::Default),
         sealed_keys: Set(seal_new_keys(&key, "src-id")),
         restore_parameters: Set(None),
+        online_since: Set(None),
     }
     .insert(&db)
     .await

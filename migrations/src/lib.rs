@@ -15,6 +15,7 @@ mod m20261126_000009_restore_plan;
 mod m20261126_000010_api_tokens;
 mod m20261126_000011_chunk_reuse;
 mod m20261126_000012_backup_points;
+mod m20261127_000013_catalog_in_storage;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_api_tokens::Migration),
             Box::new(m20261126_000011_chunk_reuse::Migration),
             Box::new(m20261126_000012_backup_points::Migration),
+            Box::new(m20261127_000013_catalog_in_storage::Migration),
         ]
     }
 }

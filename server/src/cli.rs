@@ -1,5 +1,5 @@
-//! The `rewind` command line: `rewind serve` (the default) and `rewind migrate` run here, on the
-//! machine; every other command talks to a running server over the REST API with an API token
+//! The `rewind` command line: `rewind serve` (the default), `rewind migrate` and `rewind recover`
+//! run here, on the machine; every other command talks to a running server over the REST API with an API token
 //! (`--server`/`REWIND_URL`, `--token`/`REWIND_TOKEN`).
 //!
 //! Exit codes, for scripts: 0 done; 1 the server refused the call (400, 409, 5xx) or could not
@@ -28,6 +28,17 @@ pub enum Command {
     Serve,
     /// Apply the service database's migrations and exit.
     Migrate,
+    /// Rebuild the backup catalog of an empty service database from backup storage (after the
+    /// database was lost): every account comes back deleted and restorable. Needs the master
+    /// key the backups were made with.
+    Recover {
+        /// The backup storage to read (file://, s3:// or az:// URL); the configured one if left out.
+        #[arg(long, value_name = "URL")]
+        from_storage: Option<String>,
+        /// An option of that store (`aws_endpoint=…`, `azure_storage_use_emulator=true`, …); repeatable.
+        #[arg(long = "option", value_name = "KEY=VALUE", value_parser = key_value)]
+        options: Vec<(String, String)>,
+    },
     /// Subscriptions, which hold accounts.
     Subscriptions {
         #[command(subcommand)]
@@ -84,6 +95,10 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("{text:?} is not KEY=VALUE"))
 }
 
 /// Where the server is, who calls it, and how answers are shown.

@@ -99,7 +99,8 @@ impl Application {
         let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), shutdown.clone()));
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner.clone(), shutdown.clone()));
-        let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner, shutdown.clone()));
+        let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner.clone(), shutdown.clone()));
+        let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner, shutdown.clone()));
         let bursts = tokio::spawn(crate::workers::audit_bursts::run(self.state.clone(), shutdown.clone()));
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown({
@@ -110,7 +111,7 @@ impl Application {
             .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, bursts);
+        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, bursts);
         served
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit_bursts;
 pub mod backup_shipper;
+pub mod catalog_exporter;
 pub mod periodic_backup;
 pub mod restore_runner;
 pub mod snapshotter;

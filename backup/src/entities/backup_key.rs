@@ -1,8 +1,9 @@
 //! An account's data key, wrapped (AES key wrap) by the service's key-encryption key.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "backup_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

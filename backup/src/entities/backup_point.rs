@@ -2,8 +2,9 @@
 //! of change `seq` (shared by the points of an account that did not change in between).
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "backup_points")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -15,6 +16,9 @@ pub struct Model {
     pub items: i64,
     /// The snapshot's size as stored.
     pub bytes: i64,
+    /// Whether the account's journal in backup storage holds it yet ([`crate::journal`]).
+    #[serde(skip)]
+    pub journaled: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

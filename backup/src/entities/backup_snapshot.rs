@@ -2,8 +2,9 @@
 //! `seq`, sealed as the chunks listed in `backup_snapshot_chunks`.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "backup_snapshots")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -25,6 +26,9 @@ pub struct Model {
     pub chunks: i32,
     /// `None` for a full snapshot; for a delta, the snapshot it is a delta on.
     pub parent_seq: Option<i64>,
+    /// Whether the account's journal in backup storage holds it yet ([`crate::journal`]).
+    #[serde(skip)]
+    pub journaled: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

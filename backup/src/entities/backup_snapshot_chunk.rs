@@ -4,8 +4,9 @@
 //! [`crate::chunk`]).
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "backup_snapshot_chunks")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -127,14 +127,13 @@ impl BackupStorage {
         self.fell_back.as_ref().map(|f| f.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default()
     }
 
-    /// The stores a write goes to, primary first.
-    fn written(&self) -> impl Iterator<Item = &Store> {
-        let second = match self.writes {
+    /// The store a write keeps its second copy in, if the redundancy has one.
+    fn second(&self) -> Option<&Store> {
+        match self.writes {
             Redundancy::Local => None,
             Redundancy::Zone => self.stores.zone.as_ref(),
             Redundancy::Geo => self.stores.geo.as_ref(),
-        };
-        std::iter::once(&self.stores.primary).chain(second)
+        }
     }
 
     /// Writes `bytes` under `key` in every store of the redundancy, unless the primary store
@@ -146,22 +145,22 @@ impl BackupStorage {
     /// Storage errors other than "already exists", naming the store; [`BackupError::Integrity`]
     /// if a second store holds other bytes under that name.
     pub async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Put, BackupError> {
-        let mut stores = self.written();
-        let primary = stores.next().unwrap_or(&self.stores.primary);
+        let primary = &self.stores.primary;
         let bytes = Bytes::from(bytes);
         let put = primary.put_new(key, bytes.clone()).await?;
         let held = match put {
             Put::Written => bytes,
             Put::AlreadyThere => primary.get(key).await?,
         };
-        for copy in stores {
-            if copy.put_new(key, held.clone()).await? == Put::AlreadyThere && copy.get(key).await? != held {
-                return Err(BackupError::Integrity(format!(
-                    "{key} is held with other contents in {} than in {}",
-                    copy.label(),
-                    primary.label()
-                )));
-            }
+        if let Some(copy) = self.second()
+            && copy.put_new(key, held.clone()).await? == Put::AlreadyThere
+            && copy.get(key).await? != held
+        {
+            return Err(BackupError::Integrity(format!(
+                "{key} is held with other contents in {} than in {}",
+                copy.label(),
+                primary.label()
+            )));
         }
         Ok(put)
     }
@@ -172,6 +171,26 @@ impl BackupStorage {
     /// [`BackupError::Integrity`] if it is missing; other storage errors naming the store.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, BackupError> {
         Ok(Vec::from(self.stores.primary.get(key).await?))
+    }
+
+    /// The objects under the folder `prefix` in the primary store, sorted by name.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BackupError> {
+        let mut names = self.stores.primary.list(prefix).await?;
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// The folders directly under `prefix` in the primary store, sorted.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub async fn folders(&self, prefix: &str) -> Result<Vec<String>, BackupError> {
+        let mut names = self.stores.primary.folders(prefix).await?;
+        names.sort_unstable();
+        Ok(names)
     }
 
     /// Reads the first copy of an object whose SHA-256 is `sha256_hex`, store by store.

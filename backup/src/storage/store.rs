@@ -144,6 +144,28 @@ impl Store {
         }
     }
 
+    /// The names of the objects under `prefix` (a folder, ending in `/`), in no set order.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BackupError> {
+        let mut listing = self.store.list(Some(&Path::from(prefix)));
+        let mut names = Vec::new();
+        while let Some(meta) = listing.next().await {
+            names.push(meta.map_err(|e| self.failed(e))?.location.to_string());
+        }
+        Ok(names)
+    }
+
+    /// The folders directly under `prefix` (their last segment only).
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub async fn folders(&self, prefix: &str) -> Result<Vec<String>, BackupError> {
+        let listing = self.store.list_with_delimiter(Some(&Path::from(prefix))).await.map_err(|e| self.failed(e))?;
+        Ok(listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
+    }
+
     fn failed(&self, source: object_store::Error) -> BackupError {
         BackupError::Storage { store: self.label.clone(), source }
     }

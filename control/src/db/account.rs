@@ -28,6 +28,9 @@ pub struct Model {
     /// For an account made by a restore: the source, time and selection, as JSON.
     #[sea_orm(column_type = "Text", nullable)]
     pub restore_parameters: Option<String>,
+    /// For an account made by a restore: when the restore finished and it came online (it
+    /// holds nothing worth restoring from before then).
+    pub online_since: Option<DateTimeUtc>,
 }
 
 impl Model {

@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde_json::Value;
 use std::collections::HashMap;
 
-use super::{self as plan, Options, Plan, Requester, Target, backup_error, online_since, window};
+use super::{self as plan, Options, Plan, Requester, Target, backup_error, window};
 use crate::authz::{Caller, account_scope};
 use crate::db::account;
 use crate::{Ctx, subscriptions};
@@ -62,8 +62,7 @@ pub async fn list_restorable(ctx: &Ctx<'_>, caller: &Caller, subscription_id: St
     for row in accounts_of(caller, &subscription_id).await? {
         // An account still being restored, or whose restore failed, never held data anyone
         // could see: it is not restorable.
-        let since = online_since(db, &row).await?;
-        if row.create_mode == CreateMode::Restore && since.is_none() {
+        if row.create_mode == CreateMode::Restore && row.online_since.is_none() {
             continue;
         }
         let scope = account_scope(&row);
@@ -80,7 +79,7 @@ pub async fn list_restorable(ctx: &Ctx<'_>, caller: &Caller, subscription_id: St
                     continue;
                 }
                 let state = backup_state::Entity::find_by_id(row.id.clone()).one(db).await?;
-                let w = window(&row, state.as_ref(), since, now);
+                let w = window(&row, state.as_ref(), now);
                 (false, format!("{tier:?}"), w.map(|(o, _)| o), w.map(|(_, l)| l))
             }
         };
@@ -257,7 +256,7 @@ pub async fn events(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, acc
     let events = backup::catalog::events(ctx.db, ctx.backup_storage, &ctx.backup_kek(), &row.id).await.map_err(backup_error)?;
     let live = row.deleted_at.is_none() && row.state == AccountState::Online;
     let backed_up = backup_state::Entity::find_by_id(row.id.clone()).one(ctx.db).await?;
-    let win = window(&row, backed_up.as_ref(), online_since(ctx.db, &row).await?, Utc::now());
+    let win = window(&row, backed_up.as_ref(), Utc::now());
     let mut out = Vec::with_capacity(events.len());
     for e in events {
         let restore_point = e.at - Duration::milliseconds(1);

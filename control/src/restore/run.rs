@@ -371,9 +371,11 @@ async fn finish(
     // A new account goes Online (or, failed, away); an account restored into in place was
     // Online throughout and stays so.
     if !job.in_place {
+        let online_since = result.is_ok().then(Utc::now);
         account::Entity::update_many()
             .col_expr(account::Column::State, Expr::value(target_state.as_str()))
             .col_expr(account::Column::DeletedAt, Expr::value(deleted_at))
+            .col_expr(account::Column::OnlineSince, Expr::value(online_since))
             .filter(account::Column::Id.eq(&job.target_account_id))
             .exec(&txn)
             .await?;

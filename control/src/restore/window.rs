@@ -1,8 +1,7 @@
 //! When an account can be restored to: a continuous account's restorable window, a periodic
 //! account's backups within retention.
 
-use backup::entities::restore_job::JobState;
-use backup::entities::{backup_point, backup_state, restore_job};
+use backup::entities::{backup_point, backup_state};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::error::AppError;
 use domain::{BackupPolicy, CreateMode};
@@ -12,43 +11,19 @@ use crate::db::account;
 
 /// The restorable window of a continuous account: from `max(creation, now − retention)` to
 /// the latest backed-up instant (no later than its deletion). `None` before the first backup
-/// pass or when nothing in the window is backed up.
-///
-/// `online_since` is when a restored account's restore finished (`None` for an account that
-/// was not made by a restore): it holds nothing worth restoring before that.
-pub fn window(
-    row: &account::Model,
-    state: Option<&backup_state::Model>,
-    online_since: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+/// pass or when nothing in the window is backed up. An account made by a restore holds nothing
+/// worth restoring from before its restore finished (`online_since`).
+pub fn window(row: &account::Model, state: Option<&backup_state::Model>, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let BackupPolicy::Continuous { tier, .. } = row.backup_policy else { return None };
     let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
     if row.create_mode == CreateMode::Restore {
-        oldest = oldest.max(online_since?);
+        oldest = oldest.max(row.online_since?);
     }
     let mut latest = state?.backed_up_through;
     if let Some(d) = row.deleted_at {
         latest = latest.min(d);
     }
     (latest >= oldest).then_some((oldest, latest))
-}
-
-/// When a restored account's restore finished, if it did (`None` otherwise, and for accounts
-/// not made by a restore).
-///
-/// # Errors
-/// Database errors.
-pub async fn online_since(db: &DatabaseConnection, row: &account::Model) -> Result<Option<DateTime<Utc>>, AppError> {
-    if row.create_mode != CreateMode::Restore {
-        return Ok(None);
-    }
-    Ok(restore_job::Entity::find()
-        .filter(restore_job::Column::TargetAccountId.eq(&row.id))
-        .filter(restore_job::Column::State.eq(JobState::Succeeded))
-        .one(db)
-        .await?
-        .and_then(|j| j.finished_at))
 }
 
 /// Checks that `at` lies in a continuous account's restorable window.
@@ -65,7 +40,7 @@ pub async fn check_window(db: &DatabaseConnection, row: &account::Model, at: Dat
     };
     let state = backup_state::Entity::find_by_id(row.id.clone()).one(db).await?;
     let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    match window(row, state.as_ref(), online_since(db, row).await?, Utc::now()) {
+    match window(row, state.as_ref(), Utc::now()) {
         None => Err(AppError::Invalid(format!("account {:?} has no restore point yet; its first backup runs within seconds", row.name))),
         Some((oldest, latest)) if at < oldest || at > latest => Err(AppError::Invalid(format!(
             "restore time {} is outside the restorable window of account {:?}: {} to {}",

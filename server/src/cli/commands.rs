@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => return local(serve().await),
         Command::Migrate => return local(migrate().await),
+        Command::Recover { from_storage, options } => return local(recover(from_storage, options).await),
         Command::Subscriptions { command, remote } => subscriptions(command, &remote).await,
         Command::Accounts { command, remote } => accounts(command, &remote).await,
         Command::Restorable { command, remote } => restorable(command, &remote).await,
@@ -84,6 +85,37 @@ async fn migrate() -> anyhow::Result<()> {
     telemetry::init(&settings.log);
     bootstrap::open_database(&settings).await?;
     println!("the service database is migrated");
+    Ok(())
+}
+
+/// Rebuilds the backup catalog of the configured (empty) service database from backup storage.
+async fn recover(from_storage: Option<String>, options: Vec<(String, String)>) -> anyhow::Result<()> {
+    let settings = Settings::load().context("loading configuration")?;
+    telemetry::init(&settings.log);
+    if settings.master_key.is_none() && !settings.master_key_file().exists() {
+        anyhow::bail!(
+            "no master key at {}: recovery needs the master key the backups were made with (put it there, or set REWIND_MASTER_KEY)",
+            settings.master_key_file().display()
+        );
+    }
+    let master = bootstrap::load_master_key(&settings)?;
+    let storage = match from_storage {
+        Some(url) => backup::storage::BackupStorage::new(backup::storage::Store::open(&url, &options.into_iter().collect())?, None, None),
+        None => bootstrap::open_backup_storage(&settings).await?,
+    };
+    storage.check().await?;
+    let db = bootstrap::open_database(&settings).await?;
+    let recovery = control::backup_catalog::recover(&db, &storage, &master).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for line in &recovery.accounts {
+        println!("recovered {line}");
+    }
+    println!("{} account(s) recovered from {}; each is deleted and restorable", recovery.accounts.len(), storage.label());
+    for problem in &recovery.problems {
+        eprintln!("problem: {problem}");
+    }
+    if !recovery.problems.is_empty() {
+        anyhow::bail!("recovered with {} problem(s) (above)", recovery.problems.len());
+    }
     Ok(())
 }
 

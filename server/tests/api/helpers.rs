@@ -31,13 +31,26 @@ pub struct TestApp {
     pub client: Client,
     pub state: control::state::AppState,
     shutdown: CancellationToken,
-    _data: TempDir,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    data: Option<TempDir>,
     _pg: Option<PgDatabase>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+impl TestApp {
+    /// Stops the server, waits until it has, and hands its data folder back (its PostgreSQL
+    /// database, if it had one, is dropped).
+    pub async fn stop(mut self) -> TempDir {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.data.take().expect("the data folder")
     }
 }
 
@@ -75,22 +88,42 @@ pub async fn spawn_app_with(backend: Backend, overrides: Figment) -> TestApp {
         Backend::Sqlite => None,
         Backend::Postgres => Some(PgDatabase::create().await),
     };
-    let mut figment = Figment::new()
-        .merge(Serialized::default("bind", "127.0.0.1:0"))
-        .merge(Serialized::default("data_dir", data.path().display().to_string()))
-        .merge(Serialized::default("admin_user", ADMIN))
-        .merge(Serialized::default("admin_password", ADMIN_PASSWORD))
-        .merge(Serialized::default("log", "warn"));
-    if let Some(pg) = &pg {
-        figment = figment.merge(Serialized::default("database_url", pg.url.clone()));
-    }
-    let settings = Settings::from_figment(figment.merge(overrides)).expect("settings");
+    spawn_app_at(data, pg, overrides).await
+}
+
+/// A server on the data folder `data` and, if given, the PostgreSQL database `pg` (else the
+/// SQLite file in the folder).
+pub async fn spawn_app_at(data: TempDir, pg: Option<PgDatabase>, overrides: Figment) -> TestApp {
+    let settings = Settings::from_figment(test_settings(data.path(), pg.as_ref()).merge(overrides)).expect("settings");
     let application = Application::build(settings).await.expect("app builds");
     let base = format!("http://{}", application.addr());
     let state = application.state().clone();
     let shutdown = CancellationToken::new();
-    tokio::spawn(application.run_until_stopped(shutdown.clone()));
-    TestApp { base, data_dir: data.path().to_path_buf(), client: new_client(), state, shutdown, _data: data, _pg: pg }
+    let server = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+    TestApp {
+        base,
+        data_dir: data.path().to_path_buf(),
+        client: new_client(),
+        state,
+        shutdown,
+        server: Some(server),
+        data: Some(data),
+        _pg: pg,
+    }
+}
+
+/// The settings every test server starts from.
+fn test_settings(data: &std::path::Path, pg: Option<&PgDatabase>) -> Figment {
+    let mut figment = Figment::new()
+        .merge(Serialized::default("bind", "127.0.0.1:0"))
+        .merge(Serialized::default("data_dir", data.display().to_string()))
+        .merge(Serialized::default("admin_user", ADMIN))
+        .merge(Serialized::default("admin_password", ADMIN_PASSWORD))
+        .merge(Serialized::default("log", "warn"));
+    if let Some(pg) = pg {
+        figment = figment.merge(Serialized::default("database_url", pg.url.clone()));
+    }
+    figment
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -175,8 +208,8 @@ pub async fn error_message(res: Response, status: StatusCode) -> String {
 }
 
 /// A PostgreSQL database made for one test.
-struct PgDatabase {
-    url: String,
+pub struct PgDatabase {
+    pub url: String,
     admin_url: String,
     name: String,
 }
@@ -186,7 +219,7 @@ fn pg_admin_url() -> String {
 }
 
 impl PgDatabase {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         let admin_url = pg_admin_url();
         let name = format!("rewind_t_{}", uuid::Uuid::new_v4().simple());
         let conn = Database::connect(&admin_url).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));

@@ -17,6 +17,7 @@ mod csrf;
 mod hostile;
 mod object_stores;
 mod rate_limit;
+mod recover;
 mod rest;
 mod restore;
 mod subscriptions;

@@ -41,7 +41,7 @@ pub(crate) async fn contents(app: &TestApp, account_id: &str) -> Items {
     out
 }
 
-async fn seed(app: &TestApp, account_id: &str) {
+pub(crate) async fn seed(app: &TestApp, account_id: &str) {
     let db = &app.state.db;
     store::create_database(db, account_id, "shop", None).await.unwrap();
     let spec = ContainerSpec::from_body(&json!({"id": "orders", "partitionKey": {"paths": ["/tenant"], "kind": "Hash"}})).unwrap();
