@@ -463,6 +463,11 @@ impl Snapshot {
         Ok(Self { row, chunks })
     }
 
+    /// The chunk list, in order (empty for a snapshot from before chunking).
+    pub fn chunks(&self) -> &[backup_snapshot_chunk::Model] {
+        &self.chunks
+    }
+
     /// Rows of `database`/`container` in the snapshot, per its chunk list.
     pub fn items_of(&self, database: &str, container: &str) -> u64 {
         self.chunks.iter().filter(|c| c.database_id == database && c.container_id == container).map(|c| c.items.unsigned_abs()).sum()
@@ -572,9 +577,17 @@ fn line(i: &Item) -> String {
 
 async fn fetch(storage: &BackupStorage, key: &DataKey, c: &backup_snapshot_chunk::Model) -> Result<Vec<u8>, BackupError> {
     let bytes = storage.get_checked(&c.object_key, &c.sha256).await?;
+    let (key, c) = (key.clone(), c.clone());
+    cpu::run(move || open_chunk(&key, &c, bytes)).await
+}
+
+/// Opens a stored chunk under the identity its row says it was sealed with.
+///
+/// # Errors
+/// [`BackupError::Integrity`] when it was altered, moved or is another chunk.
+pub fn open_chunk(key: &DataKey, c: &backup_snapshot_chunk::Model, bytes: Vec<u8>) -> Result<Vec<u8>, BackupError> {
     let (seq, idx) = c.sealed_as();
-    let (key, aad, name) = (key.clone(), chunk_aad(&c.account_id, seq, idx, &c.database_id, &c.container_id), c.object_key.clone());
-    cpu::run(move || segment::open_plain(&key, &aad, &name, bytes)).await
+    segment::open_plain(key, &chunk_aad(&c.account_id, seq, idx, &c.database_id, &c.container_id), &c.object_key, bytes)
 }
 
 /// Reads one container's items out of a snapshot's chunks, holding one chunk at a time.

@@ -13,7 +13,8 @@
 //! - [`lease`] lets one replica at a time run a named background job;
 //! - [`restore`] chooses what to bring back and writes it into the target account;
 //! - [`journal`] keeps the catalog (keys, snapshots, restore points, the account) in backup
-//!   storage too, and [`recover`] rebuilds it from there when the service database is lost.
+//!   storage too, and [`recover`] rebuilds it from there when the service database is lost;
+//! - [`verify`] checks that every object the catalog names is in every store, whole and right.
 //!
 //! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
 
@@ -34,5 +35,6 @@ pub mod segment;
 pub mod ship;
 pub mod snapshot;
 pub mod storage;
+pub mod verify;
 
 pub use error::BackupError;

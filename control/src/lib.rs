@@ -23,6 +23,7 @@ pub mod session;
 pub mod state;
 pub mod subscriptions;
 pub mod users;
+pub mod verification;
 
 pub use ctx::Ctx;
 

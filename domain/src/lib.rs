@@ -15,6 +15,7 @@ pub mod rbac;
 pub mod resource;
 pub mod restore;
 pub mod tenancy;
+pub mod verification;
 
 pub use account::{Account, AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
 pub use backup_policy::{BackupPolicy, BackupPolicyChange, BackupPolicyInput, ContinuousTier, Redundancy};

@@ -1,5 +1,5 @@
-//! The `rewind` command line: `rewind serve` (the default), `rewind migrate` and `rewind recover`
-//! run here, on the machine; every other command talks to a running server over the REST API with an API token
+//! The `rewind` command line: `rewind serve` (the default), `rewind migrate`, `rewind recover` and
+//! `rewind verify` run here, on the machine; every other command talks to a running server over the REST API with an API token
 //! (`--server`/`REWIND_URL`, `--token`/`REWIND_TOKEN`).
 //!
 //! Exit codes, for scripts: 0 done; 1 the server refused the call (400, 409, 5xx) or could not
@@ -38,6 +38,16 @@ pub enum Command {
         /// An option of that store (`aws_endpoint=…`, `azure_storage_use_emulator=true`, …); repeatable.
         #[arg(long = "option", value_name = "KEY=VALUE", value_parser = key_value)]
         options: Vec<(String, String)>,
+    },
+    /// Verify backups on this machine (no server needed): every object the catalog names, in every
+    /// store of its account's redundancy; the result is kept and audited as a scheduled one is.
+    Verify {
+        /// Only the accounts of this name (deleted ones too); every account if left out.
+        #[arg(long)]
+        account: Option<String>,
+        /// Read every copy and check its hash, authentication tag and contents (else presence and size).
+        #[arg(long)]
+        deep: bool,
     },
     /// Subscriptions, which hold accounts.
     Subscriptions {

@@ -86,6 +86,10 @@ pub struct Settings {
     /// Log filter when `RUST_LOG` is not set.
     #[serde(default = "default_log")]
     pub log: String,
+    /// Hours between scheduled verifications of an account's backups (every copy read and
+    /// checked); 0 turns the schedule off.
+    #[serde(default = "default_verify_every_hours")]
+    pub verify_every_hours: u64,
 }
 
 fn default_bind() -> SocketAddr {
@@ -114,6 +118,9 @@ fn default_login_failures_per_ip() -> u32 {
 }
 fn default_login_window_seconds() -> u64 {
     300
+}
+fn default_verify_every_hours() -> u64 {
+    24
 }
 fn default_log() -> String {
     "info,sqlx=warn,sea_orm=warn".into()
@@ -144,6 +151,7 @@ const SETTING_KEYS: &[&str] = &[
     "login_failures_per_ip",
     "login_window_seconds",
     "log",
+    "verify_every_hours",
 ];
 
 /// One backup store, as configured.

@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod auth;
+mod backups;
 mod docs;
 mod error;
 mod restores;
@@ -41,6 +42,7 @@ pub const BASE: &str = "/api/v1";
     tags(
         (name = "subscriptions", description = "Subscriptions, which hold accounts"),
         (name = "accounts", description = "Database accounts"),
+        (name = "backups", description = "Verifying an account's backups"),
         (name = "restore", description = "Restorable resources and restores (Cosmos DB's restorable* resources)"),
         (name = "access", description = "Roles and role assignments at a subscription or an account"),
         (name = "users", description = "The service's users"),
@@ -68,6 +70,8 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(accounts::list_keys))
         .routes(routes!(accounts::regenerate_key))
         .routes(routes!(accounts::change_backup_policy))
+        .routes(routes!(backups::verify))
+        .routes(routes!(backups::last))
         .routes(routes!(restores::restorable_accounts))
         .routes(routes!(restores::restorable_resources))
         .routes(routes!(restores::events))

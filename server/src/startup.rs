@@ -25,6 +25,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     addr: SocketAddr,
+    /// How often each account's backups are verified (`None`: never on a schedule).
+    verify_every: Option<Duration>,
 }
 
 impl Application {
@@ -75,7 +77,8 @@ impl Application {
             audit_bursts: Arc::new(control::audit_bursts::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
         };
         let router = router(&settings, addr, state.clone());
-        Ok(Self { listener, router, state, addr })
+        let verify_every = (settings.verify_every_hours > 0).then(|| Duration::from_secs(settings.verify_every_hours * 3600));
+        Ok(Self { listener, router, state, addr, verify_every })
     }
 
     /// The address actually bound (tests bind port 0).
@@ -100,7 +103,8 @@ impl Application {
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner.clone(), shutdown.clone()));
-        let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner, shutdown.clone()));
+        let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner.clone(), shutdown.clone()));
+        let verifier = tokio::spawn(crate::workers::verifier::run(self.state.clone(), owner, self.verify_every, shutdown.clone()));
         let bursts = tokio::spawn(crate::workers::audit_bursts::run(self.state.clone(), shutdown.clone()));
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown({
@@ -111,7 +115,7 @@ impl Application {
             .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, bursts);
+        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, verifier, bursts);
         served
     }
 }

@@ -7,3 +7,4 @@ pub mod periodic_backup;
 pub mod restore_runner;
 pub mod snapshotter;
 pub mod ttl_purge;
+pub mod verifier;

@@ -127,6 +127,15 @@ impl BackupStorage {
         self.fell_back.as_ref().map(|f| f.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default()
     }
 
+    /// The stores that hold the copies of objects written for `redundancy`, primary first.
+    ///
+    /// # Errors
+    /// [`Self::keeps`]'s.
+    pub fn copies(&self, redundancy: Redundancy) -> Result<Vec<Store>, BackupError> {
+        let writing = self.writing_for(redundancy)?;
+        Ok(std::iter::once(writing.stores.primary.clone()).chain(writing.second().cloned()).collect())
+    }
+
     /// The store a write keeps its second copy in, if the redundancy has one.
     fn second(&self) -> Option<&Store> {
         match self.writes {

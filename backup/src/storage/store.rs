@@ -144,6 +144,18 @@ impl Store {
         }
     }
 
+    /// The size of an object, or `None` if it is missing.
+    ///
+    /// # Errors
+    /// Storage errors other than "not found", naming the store.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, BackupError> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
     /// The names of the objects under `prefix` (a folder, ending in `/`), in no set order.
     ///
     /// # Errors

@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => return local(serve().await),
         Command::Migrate => return local(migrate().await),
         Command::Recover { from_storage, options } => return local(recover(from_storage, options).await),
+        Command::Verify { account, deep } => return local(verify(account, deep).await),
         Command::Subscriptions { command, remote } => subscriptions(command, &remote).await,
         Command::Accounts { command, remote } => accounts(command, &remote).await,
         Command::Restorable { command, remote } => restorable(command, &remote).await,
@@ -115,6 +116,44 @@ async fn recover(from_storage: Option<String>, options: Vec<(String, String)>) -
     }
     if !recovery.problems.is_empty() {
         anyhow::bail!("recovered with {} problem(s) (above)", recovery.problems.len());
+    }
+    Ok(())
+}
+
+/// Verifies the backups of the configured service's accounts (or those named `account`).
+async fn verify(account: Option<String>, deep: bool) -> anyhow::Result<()> {
+    use control::db::account as accounts;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let settings = Settings::load().context("loading configuration")?;
+    telemetry::init(&settings.log);
+    let master = bootstrap::load_master_key(&settings)?;
+    let storage = bootstrap::open_backup_storage(&settings).await?;
+    let db = bootstrap::open_database(&settings).await?;
+    let ctx = control::Ctx { db: &db, backup_storage: &storage, master_key: &master, public_url: "" };
+    let mut rows = accounts::Entity::find().order_by_asc(accounts::Column::Name);
+    if let Some(name) = &account {
+        rows = rows.filter(accounts::Column::Name.eq(name));
+    }
+    let rows = rows.all(&db).await?;
+    if rows.is_empty() {
+        anyhow::bail!("no account {}", account.map_or_else(|| "at all".to_owned(), |n| format!("named {n:?}")));
+    }
+    let depth = if deep { backup::verify::Depth::Deep } else { backup::verify::Depth::Presence };
+    let mut problems = 0;
+    for row in rows {
+        let v = control::verification::run_audited(&ctx, &row, depth, "rewind verify")
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", row.name))?;
+        let state = if row.deleted_at.is_some() { " (deleted)" } else { "" };
+        let verdict = if v.passed { "passed".to_owned() } else { format!("{} problem(s)", v.problem_count) };
+        println!("{}{state} ({}): {verdict} — {} object copies, {} bytes", row.name, row.id, v.objects, v.bytes);
+        for p in &v.problems {
+            println!("  {p}");
+        }
+        problems += v.problem_count;
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) found");
     }
     Ok(())
 }

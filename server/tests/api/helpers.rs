@@ -43,6 +43,12 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The PostgreSQL database's URL, if the server runs on one (else its SQLite file is in
+    /// [`Self::data_dir`]).
+    pub fn postgres_url(&self) -> Option<&str> {
+        self._pg.as_ref().map(|pg| pg.url.as_str())
+    }
+
     /// Stops the server, waits until it has, and hands its data folder back (its PostgreSQL
     /// database, if it had one, is dropped).
     pub async fn stop(mut self) -> TempDir {

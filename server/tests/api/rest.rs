@@ -404,6 +404,78 @@ async fn a_backup_operator_changes_backup_policies(app: TestApp) {
     assert_eq!(after["backup_policy"]["interval_hours"], 12);
 }
 
+async fn a_backup_operator_verifies_backups_and_damage_is_named(app: TestApp) {
+    use backup::entities::backup_segment;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let account = continuous_account(&app, &sub, "live").await;
+    engine::store::create_database(&app.state.db, &account, "d", None).await.unwrap();
+    backed_up_through(&app, &sub, "live", Utc::now()).await;
+    let operator = app.new_user("operator").await;
+    app.assign(&sub, &account, "operator", "builtin:Backup Operator").await;
+    let reader = app.new_user("reader").await;
+    app.assign(&sub, "", "reader", "builtin:Reader").await;
+    let (token, _) = token_for(&app, &operator, "verify", "1").await;
+    let (reader_token, _) = token_for(&app, &reader, "read", "1").await;
+    let api = Client::new();
+    let verify_url = url(&app, &format!("/subscriptions/{sub}/accounts/live/backups/verify"));
+    let last_url = url(&app, &format!("/subscriptions/{sub}/accounts/live/backups/verification"));
+
+    let never = api_error(api.get(&last_url).bearer_auth(&token).send().await.unwrap(), StatusCode::NOT_FOUND, "NotFound").await;
+    assert!(never.contains("not been verified yet"), "{never}");
+    let passed: Value = api.post(&verify_url).bearer_auth(&token).json(&json!({"deep": true})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(passed["passed"], true, "{passed}");
+    assert_eq!(passed["deep"], true);
+    assert!(passed["objects"].as_u64().unwrap() >= 4, "key, journal? and a segment in two stores: {passed}");
+    let refused = api_error(
+        api.post(&verify_url).bearer_auth(&reader_token).json(&json!({})).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+    )
+    .await;
+    assert!(refused.contains("backups/verify/action"), "{refused}");
+    let seen = get_json(&api, &last_url, &reader_token).await;
+    assert_eq!((seen["passed"].clone(), seen["requested_by"].clone()), (json!(true), json!("operator")), "{seen}");
+
+    // The primary copy of the first segment goes missing: named, by object and store.
+    let first = backup_segment::Entity::find()
+        .filter(backup_segment::Column::AccountId.eq(&account))
+        .order_by_asc(backup_segment::Column::FirstSeq)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let primary = app.data_dir.join("backups");
+    std::fs::remove_file(primary.join(&first.object_key)).unwrap();
+    let failed: Value = api.post(&verify_url).bearer_auth(&token).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(failed["passed"], false, "{failed}");
+    let problem = format!("{} in file://{}: missing", first.object_key, primary.display());
+    assert_eq!(failed["problems"], json!([problem]), "{failed}");
+
+    // The same from the command line, on this machine.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rewind"));
+    cmd.args(["verify", "--account", "live", "--deep"]).env("REWIND_DATA_DIR", &app.data_dir).env("REWIND_LOG", "warn");
+    if let Some(pg) = app.postgres_url() {
+        cmd.env("REWIND_DATABASE_URL", pg);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("live (") && stdout.contains("1 problem(s)") && stdout.contains(&problem), "{stdout}");
+
+    let audit = json_ok(
+        app.call(
+            "list_audit",
+            &[("subscription_id", &sub), ("from", ""), ("to", ""), ("user", ""), ("action", "backups/verify/action"), ("outcome", "")],
+        )
+        .await,
+    )
+    .await;
+    let by: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["user_name"].as_str()).collect();
+    assert!(by.contains(&"operator") && by.contains(&"rewind verify") && by.contains(&"reader"), "{audit}");
+}
+
 /// Files a finished restore job of `source` straight into the table (a real restore per row
 /// would make the test slow, and paging does not care how a job ended).
 async fn finished_job(app: &TestApp, sub: &str, source: &str, id: &str, created_at: chrono::DateTime<Utc>) {
@@ -501,7 +573,8 @@ crate::on_both_backends!(
     a_script_restores_with_a_token,
     an_admin_script_sets_up_subscriptions_users_and_access,
     restore_jobs_are_listed_a_page_at_a_time,
-    a_backup_operator_changes_backup_policies
+    a_backup_operator_changes_backup_policies,
+    a_backup_operator_verifies_backups_and_damage_is_named
 );
 
 /// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `type`, `required`,
