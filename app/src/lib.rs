@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod backups;
 mod components;
 pub use domain::{self, error};
 pub mod explorer;

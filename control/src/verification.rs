@@ -112,19 +112,19 @@ pub async fn verify_now(
     caller.audited(action, &scope, &resource, result).await
 }
 
-/// The account's last verification, for a caller holding `backups/read` on it.
+/// The account's last verification (`None`: never verified), for a caller holding
+/// `backups/read` on it.
 ///
 /// # Errors
-/// [`AppError::NotFound`] when it was never verified; as for any account.
-pub async fn last(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, name: String) -> Result<BackupVerification, AppError> {
+/// As for any account.
+pub async fn last(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, name: String) -> Result<Option<BackupVerification>, AppError> {
     let row = authorized_account(caller, actions::BACKUPS_READ, &subscription_id, &name).await?;
     let last = backup_verification::Entity::find()
         .filter(backup_verification::Column::AccountId.eq(&row.id))
         .order_by_desc(backup_verification::Column::FinishedAt)
         .one(ctx.db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("the backups of account {:?} have not been verified yet", row.name)))?;
-    Ok(to_wire(last, &row.name))
+        .await?;
+    Ok(last.map(|l| to_wire(l, &row.name)))
 }
 
 /// Verifies `row` for someone outside a request (the schedule, `rewind verify`) and audits it

@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
 use crate::authz::my_permissions;
+use crate::backups::{BackupVerification, VerifyBackups, last_verification};
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::KeyKind;
 use crate::domain::rbac::actions;
@@ -75,11 +76,65 @@ fn Overview(account: Account) -> impl IntoView {
                             <A href=restore_href.get_value()>"Restore to a point in time"</A>
                         })}
                     </p>
+                    {p.allows(actions::BACKUPS_READ).then(|| view! {
+                        <Verification sub=sub.clone() name=name.clone() may_verify=p.allows(actions::BACKUPS_VERIFY)/>
+                    })}
                     {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}
                     {p.allows(actions::ACCOUNTS_DELETE).then(|| view! { <Delete sub=sub.clone() name=name.clone()/> })}
                 }
             })}
         </Transition>
+    }
+}
+
+/// The last verification of the account's backups and, for those allowed, "verify now".
+#[component]
+fn Verification(sub: String, name: String, may_verify: bool) -> impl IntoView {
+    let verify = ServerAction::<VerifyBackups>::new();
+    let key = (sub.clone(), name.clone());
+    let last = Resource::new(move || (key.clone(), verify.version().get()), |((s, n), _)| last_verification(s, n));
+    view! {
+        <section class="card" data-testid="verification">
+            <h2>"Backup verification"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match last.await {
+                        Ok(Some(v)) => view! { <VerificationResult v=v/> }.into_any(),
+                        Ok(None) => view! { <p data-testid="verification-result">"Not verified yet."</p> }.into_any(),
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {may_verify.then(|| view! {
+                <ActionForm action=verify attr:class="form inline-form">
+                    <input type="hidden" name="subscription_id" value=sub.clone()/>
+                    <input type="hidden" name="name" value=name.clone()/>
+                    <label class="check"><input type="checkbox" name="deep" value="on"/>"Read every copy (deep)"</label>
+                    <button type="submit" disabled=move || verify.pending().get()>
+                        {move || if verify.pending().get() { "Verifying…" } else { "Verify now" }}
+                    </button>
+                </ActionForm>
+                <FormError value=verify.value()/>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn VerificationResult(v: BackupVerification) -> impl IntoView {
+    let verdict = if v.passed { "Passed".to_owned() } else { format!("{} problem(s)", v.problem_count) };
+    let class = if v.passed { "state state-Online" } else { "state state-Failed" };
+    view! {
+        <p data-testid="verification-result">
+            <span class=class>{verdict}</span>
+            {format!(" — {} check of {} object copies ({} bytes), {} by {}",
+                if v.deep { "deep" } else { "presence" }, v.objects, v.bytes, format_time(&v.finished_at), v.requested_by)}
+        </p>
+        {(!v.problems.is_empty()).then(|| view! {
+            <ul class="problems" data-testid="verification-problems">
+                {v.problems.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}
+            </ul>
+        })}
     }
 }
 

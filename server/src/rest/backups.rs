@@ -52,5 +52,8 @@ pub async fn verify(
     )
 )]
 pub async fn last(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<BackupVerification>> {
-    Ok(Json(ops::last(&caller.state.ctx(), &caller, subscription, account).await?))
+    let last = ops::last(&caller.state.ctx(), &caller, subscription, account.clone()).await?;
+    Ok(Json(
+        last.ok_or_else(|| domain::error::AppError::NotFound(format!("the backups of account {account:?} have not been verified yet")))?,
+    ))
 }

@@ -82,6 +82,9 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_backups", Check::Account(&["Owner", "Restore Operator", "Support", "Reader"])),
     ("request_restore", Check::Account(&["Owner", "Restore Operator"])),
     ("decide_restore_request", Check::SeesSubscription),
+    // Backup verification.
+    ("verify_backups", Check::Account(&["Owner", "Backup Operator"])),
+    ("last_verification", Check::Account(&["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Reader"])),
     // One's own API tokens.
     ("create_api_token", Check::SignedIn),
     ("list_api_tokens", Check::SignedIn),
@@ -288,7 +291,8 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "create_subscription" => vec![("name", format!("made-by-{}", f.user))],
         "rename_subscription" => vec![("id", f.sub.clone()), ("name", format!("renamed-{}", f.user))],
         "create_account" => vec![sub(), ("name", format!("made-{}", f.user)), ("region", "x".into()), ("mode", String::new())],
-        "get_account" | "list_keys" | "delete_account" => vec![sub(), ("name", f.account.clone())],
+        "get_account" | "list_keys" | "delete_account" | "last_verification" => vec![sub(), ("name", f.account.clone())],
+        "verify_backups" => vec![sub(), ("name", f.account.clone()), ("deep", "on".into())],
         e if e.starts_with("explorer_") => vec![
             sub(),
             ("name", f.account.clone()),
