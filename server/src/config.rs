@@ -386,6 +386,7 @@ mod tests {
                 ("login_failures_per_ip", "10"),
                 ("login_window_seconds", "11"),
                 ("log", "debug"),
+                ("verify_every_hours", "12"),
             ];
             // backup_dir excludes backup_url: see `the_backup_storage_is_named_once`.
             assert_eq!(values.len() + 1, SETTING_KEYS.len());
@@ -398,6 +399,7 @@ mod tests {
             assert_eq!(s.site_root, PathBuf::from("/s"));
             assert_eq!(s.login_window_seconds, 11);
             assert_eq!(s.log, "debug");
+            assert_eq!(s.verify_every_hours, 12);
             assert!(s.master_key.is_some() && s.admin_password.is_some());
             let stores = s.backup_storage();
             assert_eq!(
