@@ -8,7 +8,7 @@
 //! - `journal/<n>.rec` — records sealed under the data key like segments (their number is their
 //!   authenticated identity), each naming the SHA-256 of the record before it: the account as
 //!   the control plane describes it, each snapshot with its chunk list, each periodic restore
-//!   point. Every record also carries the log's head when it was written (the last change
+//!   point, and what the retention sweeper removed. Every record also carries the log's head when it was written (the last change
 //!   shipped and its segment's hash), so a recovery notices segments missing from the end of the
 //!   log up to the newest record.
 //! - the log describes itself: a segment's name gives its range, its sealed entries their times
@@ -41,6 +41,11 @@ pub enum Record {
     Snapshot { snapshot: backup_snapshot::Model, chunks: Vec<backup_snapshot_chunk::Model> },
     /// A periodic restore point.
     Point { point: backup_point::Model },
+    /// What the retention sweeper removed ([`crate::retention`]): snapshots (by change),
+    /// restore points (by time), and the log's segments up to and including change
+    /// `log_through`.
+    /// `restorable_from` is where the backups begin after it, if it swept the log's start.
+    Swept { snapshots: Vec<i64>, points: Vec<DateTime<Utc>>, log_through: i64, restorable_from: Option<DateTime<Utc>> },
 }
 
 /// How far the log had been shipped when a record was written.

@@ -14,7 +14,8 @@
 //! - [`restore`] chooses what to bring back and writes it into the target account;
 //! - [`journal`] keeps the catalog (keys, snapshots, restore points, the account) in backup
 //!   storage too, and [`recover`] rebuilds it from there when the service database is lost;
-//! - [`verify`] checks that every object the catalog names is in every store, whole and right.
+//! - [`verify`] checks that every object the catalog names is in every store, whole and right;
+//! - [`retention`] is the one code that deletes backup objects, once no restore point needs them.
 //!
 //! Scheduling (which account to ship when, which job to run) belongs to the server's workers.
 
@@ -31,6 +32,7 @@ pub mod periodic;
 pub mod recover;
 pub mod replay;
 pub mod restore;
+pub mod retention;
 pub mod segment;
 pub mod ship;
 pub mod snapshot;

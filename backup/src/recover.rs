@@ -60,6 +60,8 @@ pub async fn account(
     let mut prev = GENESIS.to_owned();
     let mut newest_head = LogHead { shipped_seq: 0, last_sha256: GENESIS.to_owned() };
     let mut account_sha = String::new();
+    let mut swept_through = 0;
+    let mut restorable_from = None;
     let names = storage.list(&format!("accounts/{account_id}/journal/")).await?;
     for (i, name) in names.iter().enumerate() {
         let n = i64::try_from(i).unwrap_or(i64::MAX) + 1;
@@ -99,6 +101,13 @@ pub async fn account(
                 crate::entities::backup_point::Entity::insert(journal::journaled_point(point)).on_conflict_do_nothing().exec(db).await?;
                 out.points += 1;
             }
+            Record::Swept { snapshots, points, log_through, restorable_from: from } => {
+                restorable_from = restorable_from.max(from);
+                let (snapshots, points) = crate::retention::forget(db, account_id, &snapshots, &points).await?;
+                out.snapshots = out.snapshots.saturating_sub(snapshots);
+                out.points = out.points.saturating_sub(points);
+                swept_through = swept_through.max(log_through);
+            }
         }
         prev = sha;
         out.records = n;
@@ -112,7 +121,7 @@ pub async fn account(
     .exec(db)
     .await?;
 
-    log(db, storage, &key, account_id, &newest_head, &mut out).await?;
+    log(db, storage, &key, account_id, &newest_head, (swept_through, restorable_from), &mut out).await?;
     Ok(out)
 }
 
@@ -124,12 +133,15 @@ async fn log(
     key: &crate::keys::DataKey,
     account_id: &str,
     head: &LogHead,
+    (swept_through, restorable_from): (i64, Option<chrono::DateTime<chrono::Utc>>),
     out: &mut Recovered,
 ) -> Result<(), BackupError> {
     let prefix = format!("accounts/{account_id}/log/");
     let mut ranges: Vec<(i64, i64)> = Vec::new();
     for name in storage.list(&prefix).await? {
         match name.strip_prefix(&prefix).and_then(parse_range) {
+            // Left behind by a sweep that stopped part-way: swept all the same.
+            Some((_, last)) if last <= swept_through => {}
             Some(range) => ranges.push(range),
             None => out.problems.push(format!("{name}: not a segment name; left out")),
         }
@@ -196,6 +208,7 @@ async fn log(
             bytes: Set(bytes_total),
             last_hash: Set(prev),
             cataloged_seq: Set(seq),
+            restorable_from: Set(restorable_from),
         })
         .exec(db)
         .await?;

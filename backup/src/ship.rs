@@ -74,6 +74,7 @@ pub async fn ship_account(
         bytes: Set(0),
         last_hash: Set(GENESIS.to_owned()),
         cataloged_seq: Set(0),
+        restorable_from: Set(None),
     })
     .on_conflict_do_nothing()
     .exec(db)

@@ -19,6 +19,7 @@ pub mod login_limiter;
 pub mod new_account;
 pub mod password;
 pub mod restore;
+pub mod retention;
 pub mod session;
 pub mod state;
 pub mod subscriptions;

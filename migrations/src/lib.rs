@@ -17,6 +17,7 @@ mod m20261126_000011_chunk_reuse;
 mod m20261126_000012_backup_points;
 mod m20261127_000013_catalog_in_storage;
 mod m20261127_000014_backup_verifications;
+mod m20261127_000015_restorable_from;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_backup_points::Migration),
             Box::new(m20261127_000013_catalog_in_storage::Migration),
             Box::new(m20261127_000014_backup_verifications::Migration),
+            Box::new(m20261127_000015_restorable_from::Migration),
         ]
     }
 }

@@ -104,7 +104,8 @@ impl Application {
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner.clone(), shutdown.clone()));
-        let verifier = tokio::spawn(crate::workers::verifier::run(self.state.clone(), owner, self.verify_every, shutdown.clone()));
+        let verifier = tokio::spawn(crate::workers::verifier::run(self.state.clone(), owner.clone(), self.verify_every, shutdown.clone()));
+        let sweeper = tokio::spawn(crate::workers::retention::run(self.state.clone(), owner, shutdown.clone()));
         let bursts = tokio::spawn(crate::workers::audit_bursts::run(self.state.clone(), shutdown.clone()));
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown({
@@ -115,7 +116,7 @@ impl Application {
             .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, verifier, bursts);
+        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, verifier, sweeper, bursts);
         served
     }
 }

@@ -5,6 +5,7 @@ pub mod backup_shipper;
 pub mod catalog_exporter;
 pub mod periodic_backup;
 pub mod restore_runner;
+pub mod retention;
 pub mod snapshotter;
 pub mod ttl_purge;
 pub mod verifier;

@@ -19,6 +19,9 @@ pub struct Model {
     /// Database and container events up to this sequence number are in the catalog
     /// (`backup_events`).
     pub cataloged_seq: i64,
+    /// Where the backups begin once retention swept older ones (`None`: nothing swept): the
+    /// restorable window starts no earlier.
+    pub restorable_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

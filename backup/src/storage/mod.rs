@@ -182,6 +182,34 @@ impl BackupStorage {
         Ok(Vec::from(self.stores.primary.get(key).await?))
     }
 
+    /// Removes an object from every configured store, wherever it was written. For
+    /// [`crate::retention`] only: nothing else deletes a backup object.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub(crate) async fn delete_everywhere(&self, key: &str) -> Result<(), BackupError> {
+        for store in self.all() {
+            store.delete(key).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes every object under the folder `prefix` from every configured store; returns how
+    /// many copies there were. For [`crate::retention`] only.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub(crate) async fn delete_folder_everywhere(&self, prefix: &str) -> Result<u64, BackupError> {
+        let mut removed = 0;
+        for store in self.all() {
+            for name in store.list(prefix).await? {
+                store.delete(&name).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The objects under the folder `prefix` in the primary store, sorted by name.
     ///
     /// # Errors

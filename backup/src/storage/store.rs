@@ -1,7 +1,8 @@
 //! One store of backup storage: an object store named by a URL — a local folder (`file:///…`),
 //! an S3 bucket (`s3://bucket/prefix`) or an Azure Blob container (`az://container/prefix`) —
-//! written create-only. There is no overwrite or delete here for anyone; within retention an
-//! object, once written, stays as it is.
+//! written create-only. There is no overwrite for anyone, and the one delete is the crate's,
+//! for the retention sweeper ([`crate::retention`]) alone: within retention an object, once
+//! written, stays as it is.
 //!
 //! Every object Rewind writes is bounded in size (segments and chunks are cut by bytes, tens of
 //! MiB at most), so each is one conditional PUT (`If-None-Match: *`): that is what makes a write
@@ -152,6 +153,17 @@ impl Store {
         match self.store.head(&Path::from(key)).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// Removes an object (gone already is fine). For [`crate::retention`] only.
+    ///
+    /// # Errors
+    /// Storage errors other than "not found", naming the store.
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), BackupError> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.failed(e)),
         }
     }

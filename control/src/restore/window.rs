@@ -14,16 +14,26 @@ use crate::db::account;
 /// pass or when nothing in the window is backed up. An account made by a restore holds nothing
 /// worth restoring from before its restore finished (`online_since`).
 pub fn window(row: &account::Model, state: Option<&backup_state::Model>, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let BackupPolicy::Continuous { tier, .. } = row.backup_policy else { return None };
-    let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
-    if row.create_mode == CreateMode::Restore {
-        oldest = oldest.max(row.online_since?);
-    }
-    let mut latest = state?.backed_up_through;
+    let state = state?;
+    // Retention may have swept what restores before this would need.
+    let oldest = oldest_restorable(row, now)?.max(state.restorable_from.unwrap_or(DateTime::<Utc>::MIN_UTC));
+    let mut latest = state.backed_up_through;
     if let Some(d) = row.deleted_at {
         latest = latest.min(d);
     }
     (latest >= oldest).then_some((oldest, latest))
+}
+
+/// Where a continuous account's restorable window begins: `max(creation, now − retention)`, and
+/// for an account made by a restore no earlier than when it came online. `None` for a periodic
+/// account and a restored one not online yet.
+pub fn oldest_restorable(row: &account::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let BackupPolicy::Continuous { tier, .. } = row.backup_policy else { return None };
+    let oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+    if row.create_mode == CreateMode::Restore {
+        return Some(oldest.max(row.online_since?));
+    }
+    Some(oldest)
 }
 
 /// Checks that `at` lies in a continuous account's restorable window.
