@@ -29,7 +29,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'rm -rf end2end/.e2e-data && exec target/debug/rewind',
+    // A customer-managed key the tests may choose, made fresh for each run.
+    command:
+      'rm -rf end2end/.e2e-data && mkdir -p end2end/.e2e-data/keys && head -c32 /dev/urandom | base64 > end2end/.e2e-data/keys/acme.key && exec target/debug/rewind',
     cwd: '..',
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
@@ -42,6 +44,7 @@ export default defineConfig({
       REWIND_ADMIN_USER: ADMIN_USER,
       REWIND_ADMIN_PASSWORD: ADMIN_PASSWORD,
       REWIND_LOG: 'warn',
+      REWIND_CUSTOMER_KEYS_DIR: 'end2end/.e2e-data/keys',
     },
   },
 });

@@ -1,5 +1,8 @@
 //! Database accounts: create, list, view, read keys, and soft-delete (SPEC §1).
 
+// A server function takes one argument per form field; the create form has eight.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -70,13 +73,26 @@ pub async fn create_account(
     interval_hours: Option<String>,
     retention_hours: Option<String>,
     redundancy: Option<String>,
+    customer_key: Option<String>,
 ) -> Result<Account, AppError> {
     let policy = crate::domain::BackupPolicyInput { mode, interval_hours, retention_hours, redundancy };
-    let input = ssr::CreateAccount { subscription_id, name, region, policy };
+    let input = ssr::CreateAccount { subscription_id, name, region, policy, customer_key };
     crate::request::respond(
         async move {
             let c = Caller::current().await?;
             ssr::create(&c.state.ctx(), &c.who, input).await
+        }
+        .await,
+    )
+}
+
+/// The customer-managed keys a new account of the subscription may choose, by name.
+#[server(endpoint = "list_customer_keys")]
+pub async fn list_customer_keys(subscription_id: String) -> Result<Vec<String>, AppError> {
+    crate::request::respond(
+        async move {
+            let c = Caller::current().await?;
+            ssr::customer_keys(&c.state.ctx(), &c.who, subscription_id).await
         }
         .await,
     )

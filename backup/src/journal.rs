@@ -66,7 +66,7 @@ pub struct Entry {
     pub record: Record,
 }
 
-/// Where key number `n` of an account lives (1 for now; a rotation writes the next).
+/// Where key number `n` of an account lives (1 when it is made; each rotation writes the next).
 pub fn key_object(account_id: &str, n: i64) -> String {
     format!("accounts/{account_id}/keys/{n:020}.json")
 }
@@ -96,6 +96,22 @@ pub async fn store_key(storage: &BackupStorage, row: backup_key::Model) -> Resul
 
 async fn read_key(storage: &BackupStorage, name: &str) -> Result<backup_key::Model, BackupError> {
     serde_json::from_slice(&storage.get(name).await?).map_err(|e| BackupError::Integrity(format!("{name}: not a key record: {e}")))
+}
+
+/// Keeps a rewrapped data key (a rotation) as the account's next key object; the newest one
+/// stands.
+///
+/// # Errors
+/// Storage errors.
+pub async fn store_next_key(storage: &BackupStorage, row: &backup_key::Model) -> Result<(), BackupError> {
+    let json = serde_json::to_vec(row).map_err(|e| BackupError::Invalid(format!("key record does not serialise: {e}")))?;
+    let mut n = i64::try_from(storage.list(&format!("accounts/{}/keys/", row.account_id)).await?.len()).unwrap_or(i64::MAX);
+    loop {
+        n += 1;
+        if storage.put_new(&key_object(&row.account_id, n), json.clone()).await? == Put::Written {
+            return Ok(());
+        }
+    }
 }
 
 /// The account's newest wrapped data key in backup storage.
@@ -128,7 +144,8 @@ pub async fn start(db: &impl ConnectionTrait, storage: &BackupStorage, account_i
         .await?
         .ok_or_else(|| BackupError::Invalid(format!("account {account_id} has no backup key yet")))?;
     let stored = store_key(storage, key.clone()).await?;
-    if stored.wrapped_key != key.wrapped_key {
+    // A rotation writes the next key object: the newest must be the catalog's.
+    if stored.wrapped_key != key.wrapped_key && stored_key(storage, account_id).await?.wrapped_key != key.wrapped_key {
         return Err(BackupError::Integrity(format!(
             "{} holds another data key than the service database for account {account_id}",
             key_object(account_id, 1)

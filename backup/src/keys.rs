@@ -1,7 +1,9 @@
 //! Envelope encryption: every account has its own random 256-bit data key that seals its backup
 //! objects; the data key is stored only wrapped (RFC 3394 AES key wrap) by a key-encryption key.
 //! The service-managed key-encryption key is derived from the master key, so backups never hold
-//! a plaintext key and a copy of the backup folder alone opens nothing.
+//! a plaintext key and a copy of the backup folder alone opens nothing. A customer-managed key
+//! is a key file the operator keeps in a directory the service reads ([`KeyWrapKey`]); removed,
+//! the backups it wraps cannot be read, and every read says so naming the key.
 
 use aes_kw::KwAes256;
 use aes_kw::cipher::KeyInit;
@@ -9,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -40,18 +42,65 @@ impl DataKey {
     }
 }
 
-/// The key that wraps data keys. Never printed.
+/// Which key wraps an account's data key, as `backup_keys.wrapped_by` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wrapper {
+    /// The service-managed key, derived from the master key.
+    Service,
+    /// A customer-managed key: the file `<name>.key` in the configured key directory.
+    Customer(String),
+}
+
+impl Wrapper {
+    /// As stored: `service`, or `customer:<name>`.
+    pub fn stored(&self) -> String {
+        match self {
+            Self::Service => "service".to_owned(),
+            Self::Customer(name) => format!("customer:{name}"),
+        }
+    }
+
+    /// Reads a stored `wrapped_by`.
+    ///
+    /// # Errors
+    /// [`BackupError::Integrity`] for anything else.
+    pub fn parse(stored: &str) -> Result<Self, BackupError> {
+        match stored.split_once(':') {
+            None if stored == "service" => Ok(Self::Service),
+            Some(("customer", name)) => Ok(Self::Customer(name.to_owned())),
+            _ => Err(BackupError::Integrity(format!("a data key is wrapped by {stored:?}, which is no key this service knows"))),
+        }
+    }
+}
+
+impl fmt::Display for Wrapper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Service => f.write_str("the service-managed key"),
+            Self::Customer(name) => write!(f, "customer-managed key {name:?}"),
+        }
+    }
+}
+
+/// The keys that wrap data keys: the service-managed one and, where the operator configured a
+/// directory of key files, the customer-managed ones (room for a KMS later). A customer key is
+/// read from its file each time it is needed, so removing the file revokes it at once. Never
+/// printed.
 #[derive(Clone)]
 pub struct KeyWrapKey {
-    kek: [u8; KEY_LEN],
-    /// Recorded beside each wrapped key (`service` for the master-key-derived one).
-    name: String,
+    service: [u8; KEY_LEN],
+    customer_keys: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for KeyWrapKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyWrapKey({}, <redacted>)", self.name)
+        write!(f, "KeyWrapKey(service, <redacted>)")
     }
+}
+
+/// How a customer key may be named: it is a file name.
+fn valid_key_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 impl KeyWrapKey {
@@ -61,53 +110,124 @@ impl KeyWrapKey {
         let mut h = Sha256::new();
         h.update(b"rewind/backup/key-encryption-key/v1\0");
         h.update(master_key);
-        Self { kek: h.finalize().into(), name: "service".into() }
+        Self { service: h.finalize().into(), customer_keys: None }
     }
 
-    fn cipher(&self) -> KwAes256 {
-        // A 32-byte slice is always a valid AES-256 key.
-        KwAes256::new(&self.kek.into())
+    /// These keys, and the customer-managed keys in `dir` (`<name>.key` files holding 32 bytes of
+    /// base64).
+    #[must_use]
+    pub fn with_customer_keys(self, dir: Option<std::path::PathBuf>) -> Self {
+        Self { customer_keys: dir, ..self }
     }
 
-    /// Wraps `key` for storage (base64).
-    pub fn wrap(&self, key: &DataKey) -> String {
-        let mut out = [0u8; WRAPPED_LEN];
-        let wrapped = self.cipher().wrap_key(&key.0, &mut out).map(<[u8]>::to_vec).unwrap_or_default();
-        B64.encode(wrapped)
-    }
-
-    /// Unwraps a stored data key.
+    /// The customer-managed keys there are, by name.
     ///
     /// # Errors
-    /// [`BackupError::KeyUnavailable`] when it does not unwrap under this key.
-    pub fn unwrap(&self, account_id: &str, wrapped: &str) -> Result<DataKey, BackupError> {
-        let unavailable = |why: &str| BackupError::KeyUnavailable { account: account_id.to_owned(), why: why.to_owned() };
-        let raw = B64.decode(wrapped).map_err(|_| unavailable("the wrapped data key is not valid base64"))?;
+    /// [`BackupError::Invalid`] when the key directory cannot be read.
+    pub fn customer_key_names(&self) -> Result<Vec<String>, BackupError> {
+        let Some(dir) = &self.customer_keys else { return Ok(Vec::new()) };
+        let entries = std::fs::read_dir(dir).map_err(|e| BackupError::Invalid(format!("customer key directory {}: {e}", dir.display())))?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".key").map(str::to_owned))
+            .filter(|n| valid_key_name(n))
+            .collect();
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// Checks that `wrapper` is a key this service can use now.
+    ///
+    /// # Errors
+    /// [`BackupError::Invalid`] naming the key and why.
+    pub fn check(&self, wrapper: &Wrapper) -> Result<(), BackupError> {
+        self.kek("", wrapper).map(|_| ()).map_err(|e| match e {
+            BackupError::KeyUnavailable { why, .. } => BackupError::Invalid(why),
+            other => other,
+        })
+    }
+
+    fn kek(&self, account_id: &str, wrapper: &Wrapper) -> Result<[u8; KEY_LEN], BackupError> {
+        let unavailable = |why: String| BackupError::KeyUnavailable { account: account_id.to_owned(), why };
+        let name = match wrapper {
+            Wrapper::Service => return Ok(self.service),
+            Wrapper::Customer(name) => name,
+        };
+        if !valid_key_name(name) {
+            return Err(unavailable(format!("{wrapper} is not a valid key name (letters, digits, - and _, up to 64)")));
+        }
+        let Some(dir) = &self.customer_keys else {
+            return Err(unavailable(format!("{wrapper} is needed, and this server has no customer key directory (customer_keys_dir)")));
+        };
+        let path = dir.join(format!("{name}.key"));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| unavailable(format!("{wrapper} is not available: {} ({e}) — was it removed or revoked?", path.display())))?;
+        let bytes = B64.decode(text.trim()).map_err(|_| unavailable(format!("{wrapper} in {} is not base64", path.display())))?;
+        bytes.try_into().map_err(|_| unavailable(format!("{wrapper} in {} is not {KEY_LEN} bytes", path.display())))
+    }
+
+    /// Wraps `key` under `wrapper` for storage (base64).
+    ///
+    /// # Errors
+    /// [`BackupError::KeyUnavailable`] when that key is not available.
+    pub fn wrap(&self, account_id: &str, wrapper: &Wrapper, key: &DataKey) -> Result<String, BackupError> {
+        let kek = self.kek(account_id, wrapper)?;
         let mut out = [0u8; WRAPPED_LEN];
-        let key = self
-            .cipher()
-            .unwrap_key(&raw, &mut out)
-            .map_err(|_| unavailable("the data key does not unwrap under the current key-encryption key (was the master key replaced or the customer key revoked?)"))?;
-        let key: [u8; KEY_LEN] = key.try_into().map_err(|_| unavailable("the unwrapped data key has the wrong length"))?;
+        let wrapped = KwAes256::new(&kek.into()).wrap_key(&key.0, &mut out).map(<[u8]>::to_vec).unwrap_or_default();
+        Ok(B64.encode(wrapped))
+    }
+
+    /// Unwraps a stored data key (`wrapped_by` says under which key).
+    ///
+    /// # Errors
+    /// [`BackupError::KeyUnavailable`], naming the key, when it does not unwrap.
+    pub fn unwrap(&self, account_id: &str, wrapped: &str, wrapped_by: &str) -> Result<DataKey, BackupError> {
+        let unavailable = |why: String| BackupError::KeyUnavailable { account: account_id.to_owned(), why };
+        let wrapper = Wrapper::parse(wrapped_by)?;
+        let kek = self.kek(account_id, &wrapper)?;
+        let raw = B64.decode(wrapped).map_err(|_| unavailable("the wrapped data key is not valid base64".into()))?;
+        let mut out = [0u8; WRAPPED_LEN];
+        let key = KwAes256::new(&kek.into()).unwrap_key(&raw, &mut out).map_err(|_| {
+            unavailable(format!("the data key does not unwrap under {wrapper} (was the master key replaced, or the customer key changed?)"))
+        })?;
+        let key: [u8; KEY_LEN] = key.try_into().map_err(|_| unavailable("the unwrapped data key has the wrong length".into()))?;
         Ok(DataKey(key))
     }
 
-    /// The account's data key, made and stored (wrapped) on first use: in backup storage first
-    /// ([`crate::journal::store_key`]), so that nothing is sealed under a key that only the
-    /// service database holds. Two replicas asking at once both end up with the one that backup
-    /// storage took first.
+    /// The account's data key, made (under the service key) and stored on first use — in backup
+    /// storage first ([`crate::journal::store_key`]), so that nothing is sealed under a key that
+    /// only the service database holds. Two replicas asking at once both end up with the one
+    /// that backup storage took first.
     ///
     /// # Errors
     /// Database and storage errors; [`BackupError::KeyUnavailable`] if the stored key does not
-    /// unwrap.
+    /// unwrap (naming the key that wraps it).
     pub async fn data_key(&self, db: &impl ConnectionTrait, storage: &BackupStorage, account_id: &str) -> Result<DataKey, BackupError> {
         if let Some(row) = backup_key::Entity::find_by_id(account_id.to_owned()).one(db).await? {
-            return self.unwrap(account_id, &row.wrapped_key);
+            return self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by);
+        }
+        self.make_data_key(db, storage, account_id, &Wrapper::Service).await
+    }
+
+    /// Makes the account's data key under `wrapper` (an account created with a customer-managed
+    /// key gets its data key when it is created); the existing one if it has one.
+    ///
+    /// # Errors
+    /// As [`Self::data_key`].
+    pub async fn make_data_key(
+        &self,
+        db: &impl ConnectionTrait,
+        storage: &BackupStorage,
+        account_id: &str,
+        wrapper: &Wrapper,
+    ) -> Result<DataKey, BackupError> {
+        if let Some(row) = backup_key::Entity::find_by_id(account_id.to_owned()).one(db).await? {
+            return self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by);
         }
         let fresh = backup_key::Model {
             account_id: account_id.to_owned(),
-            wrapped_key: self.wrap(&DataKey::generate()),
-            wrapped_by: self.name.clone(),
+            wrapped_key: self.wrap(account_id, wrapper, &DataKey::generate())?,
+            wrapped_by: wrapper.stored(),
             created_at: Utc::now(),
         };
         let stored = crate::journal::store_key(storage, fresh).await?;
@@ -116,7 +236,48 @@ impl KeyWrapKey {
             .one(db)
             .await?
             .ok_or_else(|| BackupError::Integrity(format!("the data key of account {account_id} vanished as it was stored")))?;
-        self.unwrap(account_id, &row.wrapped_key)
+        self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by)
+    }
+
+    /// Checks that the account's data key, if it has one, opens now.
+    ///
+    /// # Errors
+    /// [`BackupError::KeyUnavailable`] naming the key that wraps it; database errors.
+    pub async fn check_account(&self, db: &impl ConnectionTrait, account_id: &str) -> Result<(), BackupError> {
+        if let Some(row) = backup_key::Entity::find_by_id(account_id.to_owned()).one(db).await? {
+            self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by)?;
+        }
+        Ok(())
+    }
+
+    /// Rotation: wraps the account's data key under `to` instead — in backup storage first (the
+    /// next key object), then the catalog. No backup object is re-encrypted: the data key is the
+    /// same, only its wrapping changes.
+    ///
+    /// # Errors
+    /// [`BackupError::KeyUnavailable`] when the current or the new key is not available; database
+    /// and storage errors.
+    pub async fn rewrap(
+        &self,
+        db: &impl ConnectionTrait,
+        storage: &BackupStorage,
+        account_id: &str,
+        to: &Wrapper,
+    ) -> Result<backup_key::Model, BackupError> {
+        let row = backup_key::Entity::find_by_id(account_id.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| BackupError::Invalid(format!("account {account_id} has no backups yet, so no data key to rotate")))?;
+        let key = self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by)?;
+        let rewrapped =
+            backup_key::Model { wrapped_key: self.wrap(account_id, to, &key)?, wrapped_by: to.stored(), created_at: Utc::now(), ..row };
+        crate::journal::store_next_key(storage, &rewrapped).await?;
+        let mut active = backup_key::ActiveModel::from(rewrapped.clone());
+        active.wrapped_key = sea_orm::Set(rewrapped.wrapped_key.clone());
+        active.wrapped_by = sea_orm::Set(rewrapped.wrapped_by.clone());
+        active.created_at = sea_orm::Set(rewrapped.created_at);
+        active.update(db).await?;
+        Ok(rewrapped)
     }
 }
 
@@ -128,10 +289,10 @@ mod tests {
     fn a_wrapped_key_unwraps_under_the_same_master_key_only() {
         let kek = KeyWrapKey::service(&[1u8; 32]);
         let key = DataKey::generate();
-        let wrapped = kek.wrap(&key);
-        assert_eq!(kek.unwrap("a", &wrapped).unwrap(), key);
+        let wrapped = kek.wrap("a", &Wrapper::Service, &key).unwrap();
+        assert_eq!(kek.unwrap("a", &wrapped, "service").unwrap(), key);
         let other = KeyWrapKey::service(&[2u8; 32]);
-        assert!(matches!(other.unwrap("a", &wrapped), Err(BackupError::KeyUnavailable { .. })));
+        assert!(matches!(other.unwrap("a", &wrapped, "service"), Err(BackupError::KeyUnavailable { .. })));
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub async fn account(
     account_id: &str,
 ) -> Result<Recovered, BackupError> {
     let key_row = journal::stored_key(storage, account_id).await?;
-    let key = kek.unwrap(account_id, &key_row.wrapped_key)?;
+    let key = kek.unwrap(account_id, &key_row.wrapped_key, &key_row.wrapped_by)?;
     backup_key::Entity::insert(backup_key::ActiveModel::from(key_row)).exec(db).await?;
 
     let mut out = Recovered::default();

@@ -85,7 +85,7 @@ pub async fn account(
         return Ok(report); // nothing backed up yet
     };
     let stores = storage.copies(redundancy)?;
-    let key = match kek.unwrap(account_id, &key_row.wrapped_key) {
+    let key = match kek.unwrap(account_id, &key_row.wrapped_key, &key_row.wrapped_by) {
         Ok(key) => key,
         Err(e) => {
             report.problem(&format!("the data key of account {account_id}"), "", e.to_string());
@@ -105,8 +105,17 @@ pub async fn account(
     Ok(report)
 }
 
+/// The store's newest key object must hold the catalog's wrapping of the data key.
 async fn key_copy(store: &Store, row: &backup_key::Model, report: &mut Report) {
-    let name = journal::key_object(&row.account_id, 1);
+    let newest = store.list(&format!("accounts/{}/keys/", row.account_id)).await.map(|mut names| {
+        names.sort_unstable();
+        names.pop()
+    });
+    let name = match newest {
+        Ok(Some(name)) => name,
+        Ok(None) => return report.problem(&journal::key_object(&row.account_id, 1), store.label(), "missing"),
+        Err(e) => return report.problem(&journal::key_object(&row.account_id, 1), store.label(), e.to_string()),
+    };
     report.objects += 1;
     match store.get(&name).await {
         Ok(bytes) => {

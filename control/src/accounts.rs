@@ -6,7 +6,7 @@ use domain::error::AppError;
 use domain::rbac::{Scope, actions};
 pub use domain::{Account, AccountKeys};
 use domain::{AccountName, AccountState, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
 use crate::authz::{Caller, account_scope};
@@ -34,6 +34,7 @@ pub fn to_wire(ctx: &Ctx<'_>, row: account::Model) -> Account {
         deleted_at: row.deleted_at,
         backup_policy: row.backup_policy,
         key_management: row.key_management,
+        customer_key: row.customer_key,
         create_mode: row.create_mode,
         restore_parameters: row.restore_parameters.as_deref().and_then(|p| serde_json::from_str(p).ok()),
     }
@@ -152,6 +153,9 @@ pub struct CreateAccount {
     pub name: String,
     pub region: String,
     pub policy: BackupPolicyInput,
+    /// A customer-managed key (by name, from the server's key directory) to wrap its backups'
+    /// data key; empty or `None`: the service-managed key.
+    pub customer_key: Option<String>,
 }
 
 /// Creates an account in the subscription (`accounts/write` there).
@@ -168,7 +172,9 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
     let region = if input.region.trim().is_empty() { RegionName::parse("local")? } else { RegionName::parse(&input.region)? };
     let policy = input.policy.validate()?;
     subscriptions::find(ctx.db, &input.subscription_id).await?;
+    let customer_key = input.customer_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
 
+    let txn = ctx.db.begin().await?;
     let row = NewAccount {
         subscription_id: &input.subscription_id,
         name: &name,
@@ -176,14 +182,64 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
         api_kind: "Sql",
         state: AccountState::Online,
         policy: &policy,
-        key_management: KeyManagement::ServiceManaged,
+        customer_key,
         create_mode: CreateMode::Default,
         restore_parameters: None,
     }
-    .insert(ctx.db, ctx)
+    .insert(&txn, ctx)
     .await?;
+    txn.commit().await?;
     tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
     Ok(to_wire(ctx, row))
+}
+
+/// The customer-managed keys an account may choose, by name (`accounts/write` in the
+/// subscription): the key files in the server's `customer_keys_dir`. Never their contents.
+pub async fn customer_keys(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String) -> Result<Vec<String>, AppError> {
+    let scope = Scope::Subscription(subscription_id);
+    caller.authorize(actions::ACCOUNTS_WRITE, &scope, &format!("{scope}/customerKeys")).await?;
+    ctx.backup_kek().customer_key_names().map_err(|e| AppError::invalid(e.to_string()))
+}
+
+/// Rotates the key that wraps the account's backup data key (`accounts/write` on it): to the
+/// customer-managed key named, or back to the service-managed key (`None`). The data key is
+/// rewrapped — in backup storage first, as its next key object — and no backup object is
+/// re-encrypted. Audited with the keys before and after.
+pub async fn rotate_backup_key(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    subscription_id: String,
+    name: String,
+    customer_key: Option<String>,
+) -> Result<Account, AppError> {
+    use backup::keys::Wrapper;
+    let action = actions::ACCOUNTS_WRITE;
+    let row = authorized_account(caller, action, &subscription_id, &name).await?;
+    let scope = account_scope(&row);
+    let customer_key = customer_key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+    let to = customer_key.clone().map_or(Wrapper::Service, Wrapper::Customer);
+    let from = row.customer_key.clone().map_or(Wrapper::Service, Wrapper::Customer);
+    let result = async {
+        let kek = ctx.backup_kek();
+        kek.check(&to).map_err(|e| AppError::invalid(e.to_string()))?;
+        let storage = ctx.backup_storage.writing_for(row.backup_policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))?;
+        let has_key = backup::entities::backup_key::Entity::find_by_id(row.id.clone()).one(ctx.db).await?.is_some();
+        let done = if has_key {
+            kek.rewrap(ctx.db, &storage, &row.id, &to).await.map(|_| ())
+        } else {
+            kek.make_data_key(ctx.db, &storage, &row.id, &to).await.map(|_| ())
+        };
+        done.map_err(|e| AppError::invalid(e.to_string()))?;
+        let mut active: account::ActiveModel = row.clone().into();
+        active.key_management = Set(if customer_key.is_some() { KeyManagement::CustomerManaged } else { KeyManagement::ServiceManaged });
+        active.customer_key = Set(customer_key.clone());
+        let saved = active.update(ctx.db).await?;
+        tracing::info!(account = %saved.id, %from, %to, by = %caller.user.name, "backup data key rewrapped");
+        Ok(to_wire(ctx, saved))
+    }
+    .await;
+    let resource = format!("{scope} ({from} -> {to})");
+    caller.audited(action, &scope, &resource, result).await
 }
 
 /// Changes the account's backup policy (`accounts/backupPolicy/write` on it): a periodic

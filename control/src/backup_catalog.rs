@@ -41,6 +41,8 @@ pub struct AccountRecord {
     pub create_mode: CreateMode,
     pub restore_parameters: Option<String>,
     pub online_since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub customer_key: Option<String>,
 }
 
 impl AccountRecord {
@@ -60,6 +62,7 @@ impl AccountRecord {
             create_mode: row.create_mode,
             restore_parameters: row.restore_parameters.clone(),
             online_since: row.online_since,
+            customer_key: row.customer_key.clone(),
         }
     }
 }
@@ -147,19 +150,23 @@ pub struct Recovery {
 /// # Errors
 /// [`AppError::Conflict`] when the database holds accounts already; storage errors listing
 /// the accounts.
-pub async fn recover(db: &DatabaseConnection, storage: &BackupStorage, master: &crate::crypto::MasterKey) -> Result<Recovery, AppError> {
+pub async fn recover(
+    db: &DatabaseConnection,
+    storage: &BackupStorage,
+    master: &crate::crypto::MasterKey,
+    kek: &backup::keys::KeyWrapKey,
+) -> Result<Recovery, AppError> {
     let existing = account::Entity::find().count(db).await?;
     if existing > 0 {
         return Err(AppError::Conflict(format!(
             "the service database holds {existing} account(s) already; recovery fills an empty one (a new database, or after `rewind migrate` on an empty one)"
         )));
     }
-    let kek = master.backup_key_wrap_key();
     let mut out = Recovery::default();
     let ids = backup::recover::accounts(storage).await.map_err(|e| AppError::Invalid(e.to_string()))?;
     let now = Utc::now();
     for id in ids {
-        match recover_account(db, storage, &kek, master, &id, now).await {
+        match recover_account(db, storage, kek, master, &id, now).await {
             Ok((line, problems)) => {
                 out.accounts.push(line);
                 out.problems.extend(problems);
@@ -208,6 +215,7 @@ async fn recover_account(
         sealed_keys: Set(seal_new_keys(master, &rec.id)),
         restore_parameters: Set(rec.restore_parameters.clone()),
         online_since: Set(rec.online_since),
+        customer_key: Set(rec.customer_key.clone()),
     }
     .insert(&txn)
     .await?;

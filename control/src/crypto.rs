@@ -43,8 +43,8 @@ impl MasterKey {
         Aes256Gcm::new_from_slice(bytes).map(|c| Self(c, raw)).map_err(|_| CryptoError::KeyLength(bytes.len()))
     }
 
-    /// The service-managed key that wraps every account's backup data key (derived from this
-    /// key, see `backup::keys`).
+    /// The service-managed key that wraps accounts' backup data keys (derived from this key, see
+    /// `backup::keys`); the server adds the customer-managed keys to it (`AppState::backup_keys`).
     pub fn backup_key_wrap_key(&self) -> backup::keys::KeyWrapKey {
         backup::keys::KeyWrapKey::service(&self.1)
     }

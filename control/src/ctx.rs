@@ -12,13 +12,15 @@ pub struct Ctx<'a> {
     pub db: &'a DatabaseConnection,
     pub backup_storage: &'a BackupStorage,
     pub master_key: &'a MasterKey,
+    /// The keys that wrap backup data keys: the service's and the customer-managed ones.
+    pub backup_keys: &'a KeyWrapKey,
     /// The portal's external base URL (no trailing slash): accounts' endpoints are under it.
     pub public_url: &'a str,
 }
 
 impl Ctx<'_> {
-    /// The key that wraps each account's backup data key.
+    /// The keys that wrap each account's backup data key.
     pub fn backup_kek(&self) -> KeyWrapKey {
-        self.master_key.backup_key_wrap_key()
+        self.backup_keys.clone()
     }
 }

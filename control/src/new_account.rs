@@ -2,6 +2,7 @@
 //! a restore. Its name must be free (checked first, and held by the unique index when two race:
 //! both answer the same), its keys are fresh and sealed under the master key.
 
+use backup::keys::Wrapper;
 use chrono::Utc;
 use domain::error::{AppError, conflict_on_unique};
 use domain::{AccountName, AccountState, BackupPolicy, CreateMode, KeyManagement, RegionName, RestoreParameters};
@@ -21,22 +22,29 @@ pub struct NewAccount<'a> {
     pub api_kind: &'a str,
     pub state: AccountState,
     pub policy: &'a BackupPolicy,
-    pub key_management: KeyManagement,
+    /// The customer-managed key that wraps its backups' data key (`None`: the service's).
+    pub customer_key: Option<&'a str>,
     pub create_mode: CreateMode,
     pub restore_parameters: Option<&'a RestoreParameters>,
 }
 
 impl NewAccount<'_> {
-    /// Inserts the row (inside the caller's transaction, if `db` is one).
+    /// Inserts the row (inside the caller's transaction, if `db` is one). With a customer-managed
+    /// key, the account's data key is made now, wrapped by it (and kept in backup storage).
     ///
     /// # Errors
-    /// [`AppError::Invalid`] when this server keeps no store for the policy's redundancy;
-    /// [`AppError::Conflict`] naming a taken name; database errors.
+    /// [`AppError::Invalid`] when this server keeps no store for the policy's redundancy, or the
+    /// customer key is not available (named); [`AppError::Conflict`] naming a taken name;
+    /// database and storage errors.
     pub async fn insert(self, db: &impl ConnectionTrait, ctx: &Ctx<'_>) -> Result<account::Model, AppError> {
         ensure_kept(ctx.backup_storage, self.policy)?;
+        let wrapper = self.customer_key.map(|k| Wrapper::Customer(k.to_owned()));
+        if let Some(w) = &wrapper {
+            ctx.backup_kek().check(w).map_err(|e| AppError::invalid(e.to_string()))?;
+        }
         ensure_free(db, self.name.as_str()).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        account::ActiveModel {
+        let row = account::ActiveModel {
             sealed_keys: Set(seal_new_keys(ctx.master_key, &id)),
             id: Set(id),
             subscription_id: Set(self.subscription_id.to_owned()),
@@ -47,14 +55,20 @@ impl NewAccount<'_> {
             created_at: Set(Utc::now()),
             deleted_at: Set(None),
             backup_policy: Set(*self.policy),
-            key_management: Set(self.key_management),
+            key_management: Set(if wrapper.is_some() { KeyManagement::CustomerManaged } else { KeyManagement::ServiceManaged }),
             create_mode: Set(self.create_mode),
             restore_parameters: Set(self.restore_parameters.map(to_json).transpose()?),
             online_since: Set(None),
+            customer_key: Set(self.customer_key.map(str::to_owned)),
         }
         .insert(db)
         .await
-        .map_err(|e| conflict_on_unique(e, &taken_message(self.name.as_str())))
+        .map_err(|e| conflict_on_unique(e, &taken_message(self.name.as_str())))?;
+        if let Some(w) = &wrapper {
+            let storage = ctx.backup_storage.writing_for(self.policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))?;
+            ctx.backup_kek().make_data_key(db, &storage, &row.id, w).await.map_err(|e| AppError::invalid(e.to_string()))?;
+        }
+        Ok(row)
     }
 }
 

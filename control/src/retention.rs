@@ -113,6 +113,7 @@ mod tests {
             sealed_keys: String::new(),
             restore_parameters: None,
             online_since: None,
+            customer_key: None,
         }
     }
 

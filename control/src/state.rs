@@ -23,6 +23,9 @@ pub struct AppState {
     pub public_url: String,
     /// Where backups are kept.
     pub backup_storage: backup::storage::BackupStorage,
+    /// The keys that wrap backup data keys: the service-managed key (from the master key) and
+    /// the customer-managed ones in the configured directory.
+    pub backup_keys: backup::keys::KeyWrapKey,
     /// Provisioned throughput, spent alike by the data plane and the portal's explorer.
     pub throttle: Arc<engine::throughput::Throttle>,
     /// Bounds on query work (see `engine::query::gate`).
@@ -34,6 +37,12 @@ pub struct AppState {
 impl AppState {
     /// What the control plane's operations work with.
     pub fn ctx(&self) -> crate::Ctx<'_> {
-        crate::Ctx { db: &self.db, backup_storage: &self.backup_storage, master_key: &self.master_key, public_url: &self.public_url }
+        crate::Ctx {
+            db: &self.db,
+            backup_storage: &self.backup_storage,
+            master_key: &self.master_key,
+            backup_keys: &self.backup_keys,
+            public_url: &self.public_url,
+        }
     }
 }

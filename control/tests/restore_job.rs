@@ -27,6 +27,7 @@ struct World {
     db: DatabaseConnection,
     storage: BackupStorage,
     key: MasterKey,
+    keys: backup::keys::KeyWrapKey,
     source: account::Model,
     _dir: tempfile::TempDir,
 }
@@ -86,7 +87,13 @@ on_both!(a_plan_is_refused_with_the_reason_and_files_nothing);
 
 impl World {
     fn ctx(&self) -> Ctx<'_> {
-        Ctx { db: &self.db, backup_storage: &self.storage, master_key: &self.key, public_url: "http://127.0.0.1:3000" }
+        Ctx {
+            db: &self.db,
+            backup_storage: &self.storage,
+            master_key: &self.key,
+            backup_keys: &self.keys,
+            public_url: "http://127.0.0.1:3000",
+        }
     }
 }
 
@@ -119,6 +126,7 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         sealed_keys: Set(seal_new_keys(&key, "src-id")),
         restore_parameters: Set(None),
         online_since: Set(None),
+        customer_key: Set(None),
     }
     .insert(&db)
     .await
@@ -128,7 +136,8 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
     store::create_container(&db, &source.id, "shop", spec).await.unwrap();
     let docs: Vec<Value> = (0..60).map(|i| json!({"id": format!("o{i:03}"), "tenant": format!("t{}", i % 4), "n": i})).collect();
     store::import_items(&db, &source.id, "shop", "orders", docs, ImportLog::Logged).await.unwrap();
-    (World { db, storage, key, source, _dir: dir }, pg)
+    let keys = key.backup_key_wrap_key();
+    (World { db, storage, key, keys, source, _dir: dir }, pg)
 }
 
 /// An instant after everything `world` wrote, backed up (the backup reaches as far as the last

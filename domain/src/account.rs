@@ -149,6 +149,8 @@ pub struct Account {
     pub deleted_at: Option<DateTime<Utc>>,
     pub backup_policy: BackupPolicy,
     pub key_management: KeyManagement,
+    /// The customer-managed key that wraps its backups' data key, if it has one.
+    pub customer_key: Option<String>,
     /// `Restore` for an account made by a restore.
     pub create_mode: CreateMode,
     /// Where SDKs reach the account's data plane.

@@ -18,6 +18,7 @@ mod m20261126_000012_backup_points;
 mod m20261127_000013_catalog_in_storage;
 mod m20261127_000014_backup_verifications;
 mod m20261127_000015_restorable_from;
+mod m20261127_000016_customer_key;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_catalog_in_storage::Migration),
             Box::new(m20261127_000014_backup_verifications::Migration),
             Box::new(m20261127_000015_restorable_from::Migration),
+            Box::new(m20261127_000016_customer_key::Migration),
         ]
     }
 }

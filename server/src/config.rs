@@ -86,6 +86,10 @@ pub struct Settings {
     /// Log filter when `RUST_LOG` is not set.
     #[serde(default = "default_log")]
     pub log: String,
+    /// A directory of customer-managed keys (`<name>.key`, 32 bytes of base64 each) that accounts
+    /// may choose to wrap their backup data keys with; none if unset.
+    #[serde(default)]
+    pub customer_keys_dir: Option<PathBuf>,
     /// Hours between scheduled verifications of an account's backups (every copy read and
     /// checked); 0 turns the schedule off.
     #[serde(default = "default_verify_every_hours")]
@@ -152,6 +156,7 @@ const SETTING_KEYS: &[&str] = &[
     "login_window_seconds",
     "log",
     "verify_every_hours",
+    "customer_keys_dir",
 ];
 
 /// One backup store, as configured.
@@ -387,6 +392,7 @@ mod tests {
                 ("login_window_seconds", "11"),
                 ("log", "debug"),
                 ("verify_every_hours", "12"),
+                ("customer_keys_dir", "/keys"),
             ];
             // backup_dir excludes backup_url: see `the_backup_storage_is_named_once`.
             assert_eq!(values.len() + 1, SETTING_KEYS.len());
@@ -400,6 +406,7 @@ mod tests {
             assert_eq!(s.login_window_seconds, 11);
             assert_eq!(s.log, "debug");
             assert_eq!(s.verify_every_hours, 12);
+            assert_eq!(s.customer_keys_dir, Some(PathBuf::from("/keys")));
             assert!(s.master_key.is_some() && s.admin_password.is_some());
             let stores = s.backup_storage();
             assert_eq!(

@@ -70,6 +70,8 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(accounts::list_keys))
         .routes(routes!(accounts::regenerate_key))
         .routes(routes!(accounts::change_backup_policy))
+        .routes(routes!(accounts::rotate_backup_key))
+        .routes(routes!(accounts::customer_keys))
         .routes(routes!(backups::verify))
         .routes(routes!(backups::last))
         .routes(routes!(restores::restorable_accounts))

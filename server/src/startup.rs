@@ -57,8 +57,10 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url(addr);
 
+        let backup_keys = master_key.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
         let state = AppState {
             db,
+            backup_keys,
             master_key: Arc::new(master_key),
             sessions: SessionPolicy {
                 idle_timeout: Duration::from_secs(settings.session_idle_minutes * 60),

@@ -38,6 +38,8 @@ fn Overview(account: Account) -> impl IntoView {
     let sub_href = format!("/subscriptions/{}", account.subscription_id);
     let (sub, id, name) = (account.subscription_id.clone(), account.id.clone(), account.name.clone());
     let perms = Resource::new(move || (sub.clone(), id.clone()), |(s, a)| my_permissions(s, a));
+    let (sub_l, name_l) = (account.subscription_id.clone(), account.name.clone());
+    let last = Resource::new(move || (sub_l.clone(), name_l.clone()), |(s, n)| last_verification(s, n));
     let access_href = StoredValue::new(format!("/subscriptions/{}/accounts/{}/access", account.subscription_id, account.name));
     let (sub_v, name_v) = (StoredValue::new(account.subscription_id.clone()), StoredValue::new(name));
     let restore_href = StoredValue::new(format!("/subscriptions/{}/restore/{}", account.subscription_id, account.id));
@@ -51,7 +53,11 @@ fn Overview(account: Account) -> impl IntoView {
             <dt>"API"</dt><dd>{account.api_kind.clone()}</dd>
             <dt>"Created"</dt><dd>{format_time(&account.created_at)}</dd>
             <dt>"Backup policy"</dt><dd data-testid="backup-policy">{account.backup_policy.summary()}</dd>
-            <dt>"Encryption"</dt><dd>{account.key_management.label()}</dd>
+            <dt>"Encryption"</dt>
+            <dd data-testid="encryption">{match &account.customer_key {
+                Some(k) => format!("{} ({k})", account.key_management.label()),
+                None => account.key_management.label().to_owned(),
+            }}</dd>
             <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
             <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
             {account.restore_parameters.clone().map(|r| view! {
@@ -65,6 +71,8 @@ fn Overview(account: Account) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let p = perms.await.unwrap_or_default();
+                // Without backups/read the call is refused, and the card is not shown.
+                let last = last.await.ok().flatten();
                 let (sub, name) = (sub_v.get_value(), name_v.get_value());
                 view! {
                     <p class="links">
@@ -77,7 +85,7 @@ fn Overview(account: Account) -> impl IntoView {
                         })}
                     </p>
                     {p.allows(actions::BACKUPS_READ).then(|| view! {
-                        <Verification sub=sub.clone() name=name.clone() may_verify=p.allows(actions::BACKUPS_VERIFY)/>
+                        <Verification sub=sub.clone() name=name.clone() may_verify=p.allows(actions::BACKUPS_VERIFY) last=last.clone()/>
                     })}
                     {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}
                     {p.allows(actions::ACCOUNTS_DELETE).then(|| view! { <Delete sub=sub.clone() name=name.clone()/> })}
@@ -87,32 +95,26 @@ fn Overview(account: Account) -> impl IntoView {
     }
 }
 
-/// The last verification of the account's backups and, for those allowed, "verify now".
+/// The last verification of the account's backups and, for those allowed, "verify now" (whose
+/// result then shows in its place).
 #[component]
-fn Verification(sub: String, name: String, may_verify: bool) -> impl IntoView {
+fn Verification(sub: String, name: String, may_verify: bool, last: Option<BackupVerification>) -> impl IntoView {
     let verify = ServerAction::<VerifyBackups>::new();
-    let key = (sub.clone(), name.clone());
-    let last = Resource::new(move || (key.clone(), verify.version().get()), |((s, n), _)| last_verification(s, n));
+    let last = StoredValue::new(last);
+    let shown = move || verify.value().get().and_then(Result::ok).or_else(|| last.get_value());
     view! {
         <section class="card" data-testid="verification">
             <h2>"Backup verification"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match last.await {
-                        Ok(Some(v)) => view! { <VerificationResult v=v/> }.into_any(),
-                        Ok(None) => view! { <p data-testid="verification-result">"Not verified yet."</p> }.into_any(),
-                        Err(e) => view! { <LoadError error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match shown() {
+                Some(v) => view! { <VerificationResult v=v/> }.into_any(),
+                None => view! { <p data-testid="verification-result">"Not verified yet."</p> }.into_any(),
+            }}
             {may_verify.then(|| view! {
                 <ActionForm action=verify attr:class="form inline-form">
                     <input type="hidden" name="subscription_id" value=sub.clone()/>
                     <input type="hidden" name="name" value=name.clone()/>
                     <label class="check"><input type="checkbox" name="deep" value="on"/>"Read every copy (deep)"</label>
-                    <button type="submit" disabled=move || verify.pending().get()>
-                        {move || if verify.pending().get() { "Verifying…" } else { "Verify now" }}
-                    </button>
+                    <button type="submit" disabled=move || verify.pending().get()>"Verify now"</button>
                 </ActionForm>
                 <FormError value=verify.value()/>
             })}

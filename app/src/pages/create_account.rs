@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::accounts::CreateAccount;
+use crate::accounts::{CreateAccount, list_customer_keys};
 use crate::components::FormError;
 use crate::domain::{AccountName, BackupPolicyInput};
 
@@ -41,6 +41,7 @@ pub fn CreateAccountPage() -> impl IntoView {
         .map(|e| e.to_string())
     };
     let periodic = move || mode.get() == "Periodic";
+    let keys = Resource::new(sub_id, list_customer_keys);
 
     view! {
         <p class="crumbs">
@@ -94,6 +95,23 @@ pub fn CreateAccountPage() -> impl IntoView {
                     <p class="hint">"Continuous mode is permanent: an account can never go back to periodic."</p>
                 })}
             </fieldset>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    // Offered only where the operator configured customer keys (and the caller
+                    // may create accounts).
+                    let names = keys.await.unwrap_or_default();
+                    (!names.is_empty()).then(|| view! {
+                        <label>"Backup encryption"
+                            <select name="customer_key" data-testid="customer-key">
+                                <option value="" selected>"Service-managed key (default)"</option>
+                                {names.into_iter().map(|k| view! {
+                                    <option value=k.clone()>{format!("Customer-managed key: {k}")}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    })
+                })}
+            </Transition>
             <button type="submit" disabled=move || create.pending().get()>"Create account"</button>
             <FormError value=create.value()/>
         </ActionForm>

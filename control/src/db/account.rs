@@ -31,6 +31,9 @@ pub struct Model {
     /// For an account made by a restore: when the restore finished and it came online (it
     /// holds nothing worth restoring from before then).
     pub online_since: Option<DateTimeUtc>,
+    /// The customer-managed key that wraps the account's backup data key (`None`: the
+    /// service-managed key).
+    pub customer_key: Option<String>,
 }
 
 impl Model {

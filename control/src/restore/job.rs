@@ -171,7 +171,9 @@ async fn reserve_target(
         api_kind: &source.api_kind,
         state: AccountState::Restoring,
         policy: &source.backup_policy,
-        key_management: source.key_management,
+        // A restored account's backups start under the service-managed key; it can rotate to a
+        // customer key once it is online.
+        customer_key: None,
         create_mode: CreateMode::Restore,
         restore_parameters: Some(&params),
     }

@@ -73,9 +73,12 @@ impl Plan {
 ///
 /// # Errors
 /// [`AppError::Invalid`] for a time outside the window (or not a backup's), a name that did not
-/// exist then or a malformed target name; [`AppError::Conflict`] for a target name taken, an
+/// exist then, a malformed target name, or backups whose key is not available (named); [`AppError::Conflict`] for a target name taken, an
 /// in-place restore into an account that is not live or over a name in use.
 pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> Result<Plan, AppError> {
+    // Refused before anything is filed when the key that wraps the backups is gone (a revoked
+    // customer key): never a partial restore.
+    ctx.backup_kek().check_account(ctx.db, &source.id).await.map_err(|e| AppError::invalid(e.to_string()))?;
     let policy = source.backup_policy;
     let periodic = matches!(policy, BackupPolicy::Periodic { .. });
     let at = if periodic {

@@ -106,7 +106,8 @@ async fn recover(from_storage: Option<String>, options: Vec<(String, String)>) -
     };
     storage.check().await?;
     let db = bootstrap::open_database(&settings).await?;
-    let recovery = control::backup_catalog::recover(&db, &storage, &master).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = master.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
+    let recovery = control::backup_catalog::recover(&db, &storage, &master, &keys).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     for line in &recovery.accounts {
         println!("recovered {line}");
     }
@@ -129,7 +130,8 @@ async fn verify(account: Option<String>, deep: bool) -> anyhow::Result<()> {
     let master = bootstrap::load_master_key(&settings)?;
     let storage = bootstrap::open_backup_storage(&settings).await?;
     let db = bootstrap::open_database(&settings).await?;
-    let ctx = control::Ctx { db: &db, backup_storage: &storage, master_key: &master, public_url: "" };
+    let keys = master.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
+    let ctx = control::Ctx { db: &db, backup_storage: &storage, master_key: &master, backup_keys: &keys, public_url: "" };
     let mut rows = accounts::Entity::find().order_by_asc(accounts::Column::Name);
     if let Some(name) = &account {
         rows = rows.filter(accounts::Column::Name.eq(name));

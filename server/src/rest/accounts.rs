@@ -56,6 +56,9 @@ pub struct CreateAccountBody {
     region: String,
     #[serde(default)]
     backup_policy: PolicyBody,
+    /// A customer-managed key (a name from `GET …/customerKeys`) to wrap the account's backup
+    /// data key; absent: the service-managed key.
+    customer_key: Option<String>,
 }
 
 /// The backup policy; absent fields take Cosmos DB's defaults (periodic, every 4 h, kept 8 h, Geo).
@@ -99,7 +102,8 @@ pub async fn create(
         retention_hours: p.retention_hours.map(|h| h.to_string()),
         redundancy: p.redundancy,
     };
-    let input = ops::CreateAccount { subscription_id: subscription, name: body.name, region: body.region, policy };
+    let input =
+        ops::CreateAccount { subscription_id: subscription, name: body.name, region: body.region, policy, customer_key: body.customer_key };
     Ok((StatusCode::CREATED, Json(ops::create(&caller.state.ctx(), &caller, input).await?)))
 }
 
@@ -194,4 +198,53 @@ pub async fn change_backup_policy(
 ) -> ApiResult<Json<Account>> {
     let Json(change) = body?;
     Ok(Json(ops::change_backup_policy(&caller.state.ctx(), &caller, subscription, account, change).await?))
+}
+
+/// Which key wraps the account's backup data key from now on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateKeyBody {
+    /// A customer-managed key's name; absent or null: the service-managed key.
+    customer_key: Option<String>,
+}
+
+/// Rotates the key that wraps the account's backup data key — to a customer-managed key, or back
+/// to the service-managed one. The data key is rewrapped; no backup object is re-encrypted.
+#[utoipa::path(
+    post,
+    path = "/subscriptions/{subscription}/accounts/{account}/rotateBackupKey",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account name")),
+    request_body = RotateKeyBody,
+    responses(
+        (status = 200, description = "The account, with its key", body = Account),
+        (status = 400, description = "A key that is not available, or the current one is not (named)", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/write on it", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn rotate_backup_key(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+    body: Result<Json<RotateKeyBody>, JsonRejection>,
+) -> ApiResult<Json<Account>> {
+    let Json(body) = body?;
+    Ok(Json(ops::rotate_backup_key(&caller.state.ctx(), &caller, subscription, account, body.customer_key).await?))
+}
+
+/// The customer-managed keys accounts of the subscription may choose, by name.
+#[utoipa::path(
+    get,
+    path = "/subscriptions/{subscription}/customerKeys",
+    tag = "accounts",
+    params(("subscription" = String, Path, description = "Subscription id")),
+    responses(
+        (status = 200, description = "Key names (never their contents)", body = Vec<String>),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without accounts/write in the subscription", body = ErrorBody),
+    )
+)]
+pub async fn customer_keys(Authed(caller): Authed, Path(subscription): Path<String>) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(ops::customer_keys(&caller.state.ctx(), &caller, subscription).await?))
 }

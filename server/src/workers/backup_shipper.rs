@@ -34,7 +34,7 @@ pub struct Pass {
 /// still ship.
 pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
     let accounts = account::Entity::find().all(&state.db).await?;
-    let kek = state.master_key.backup_key_wrap_key();
+    let kek = state.backup_keys.clone();
     let mut pass = Pass::default();
     for a in accounts {
         let BackupPolicy::Continuous { .. } = a.backup_policy else { continue };

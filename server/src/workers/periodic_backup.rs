@@ -24,7 +24,7 @@ pub async fn step(state: &AppState, now: DateTime<Utc>) -> Result<usize, sea_orm
         .filter(account::Column::State.eq(AccountState::Online))
         .all(&state.db)
         .await?;
-    let kek = state.master_key.backup_key_wrap_key();
+    let kek = state.backup_keys.clone();
     let mut taken = 0;
     for a in accounts {
         let BackupPolicy::Periodic { interval_hours, .. } = a.backup_policy else { continue };

@@ -27,7 +27,7 @@ fn lease_end() -> chrono::DateTime<Utc> {
 /// # Errors
 /// Only a failure to list accounts; a failing snapshot is logged and retried next pass.
 pub async fn step(state: &AppState, owner: &str, policy: SnapshotPolicy) -> Result<usize, sea_orm::DbErr> {
-    let kek = state.master_key.backup_key_wrap_key();
+    let kek = state.backup_keys.clone();
     let mut taken = 0;
     for a in account::Entity::find().all(&state.db).await? {
         let BackupPolicy::Continuous { .. } = a.backup_policy else { continue };

@@ -82,6 +82,7 @@ const MATRIX: &[(&str, Check)] = &[
     ("list_backups", Check::Account(&["Owner", "Restore Operator", "Support", "Reader"])),
     ("request_restore", Check::Account(&["Owner", "Restore Operator"])),
     ("decide_restore_request", Check::SeesSubscription),
+    ("list_customer_keys", Check::Subscription(&["Owner", "Account Contributor", "Account Operator"])),
     // Backup verification.
     ("verify_backups", Check::Account(&["Owner", "Backup Operator"])),
     ("last_verification", Check::Account(&["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Reader"])),
@@ -124,6 +125,12 @@ const REST_MATRIX: &[(&str, &str, Check)] = &[
     ("POST", "/subscriptions/{subscription}/restores/{job}/reject", Check::SeesSubscription),
     ("PATCH", "/subscriptions/{subscription}/accounts/{account}/backupPolicy", Check::Account(&["Owner", "Backup Operator"])),
     ("POST", "/subscriptions/{subscription}/accounts/{account}/backups/verify", Check::Account(&["Owner", "Backup Operator"])),
+    (
+        "POST",
+        "/subscriptions/{subscription}/accounts/{account}/rotateBackupKey",
+        Check::Account(&["Owner", "Account Contributor", "Account Operator"]),
+    ),
+    ("GET", "/subscriptions/{subscription}/customerKeys", Check::Subscription(&["Owner", "Account Contributor", "Account Operator"])),
     (
         "GET",
         "/subscriptions/{subscription}/accounts/{account}/backups/verification",
@@ -201,6 +208,7 @@ async fn call_rest(app: &TestApp, token: &str, method: &str, path: &str, f: &Fix
         ("PATCH", "/users/{user}") => serde_json::json!({"disabled": false}),
         (_, p) if p.ends_with("/backupPolicy") => serde_json::json!({"redundancy": "Zone"}),
         (_, p) if p.ends_with("/backups/verify") => serde_json::json!({"deep": true}),
+        (_, p) if p.ends_with("/rotateBackupKey") => serde_json::json!({"customerKey": null}),
         (_, p) if p.ends_with("/roleDefinitions") => serde_json::json!({"name": "RestCustom", "actions": ["accounts/read"]}),
         (_, p) if p.ends_with("/roleAssignments") => serde_json::json!({"userName": u, "roleId": "builtin:Reader"}),
         _ => serde_json::json!({"reason": "matrix"}),
@@ -265,7 +273,7 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "change_password" => vec![("current", "x".into()), ("new", "a-new-password-1".into()), ("confirm", "mismatch-000000".into())],
         "my_permissions" => vec![sub(), ("account_id", f.account_id.clone())],
         "get_subscription" => vec![("id", f.sub.clone())],
-        "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" => vec![sub()],
+        "list_accounts" | "list_role_definitions" | "list_restorable_accounts" | "list_restore_jobs" | "list_customer_keys" => vec![sub()],
         "restorable_resources" => vec![sub(), ("account_id", f.account_id.clone()), ("at", "2026-01-01T00:00:00Z".into())],
         "list_resource_events" | "list_backups" => vec![sub(), ("account_id", f.account_id.clone())],
         "request_restore" => vec![

@@ -14,6 +14,7 @@ mod bootstrap;
 mod cli;
 mod cosmos;
 mod csrf;
+mod customer_keys;
 mod hostile;
 mod object_stores;
 mod rate_limit;
