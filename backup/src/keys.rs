@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -250,34 +250,50 @@ impl KeyWrapKey {
         Ok(())
     }
 
-    /// Rotation: wraps the account's data key under `to` instead — in backup storage first (the
-    /// next key object), then the catalog. No backup object is re-encrypted: the data key is the
-    /// same, only its wrapping changes.
+    /// Rotation: wraps the account's data key under `to` instead (made under `to` if the account
+    /// has none yet) — in backup storage first (the next key object), then the catalog, changed
+    /// only if no one changed it meanwhile (else it looks again). No backup object is
+    /// re-encrypted: the data key is the same, only its wrapping changes.
     ///
     /// # Errors
     /// [`BackupError::KeyUnavailable`] when the current or the new key is not available; database
     /// and storage errors.
-    pub async fn rewrap(
+    pub async fn rotate(
         &self,
         db: &impl ConnectionTrait,
         storage: &BackupStorage,
         account_id: &str,
         to: &Wrapper,
     ) -> Result<backup_key::Model, BackupError> {
-        let row = backup_key::Entity::find_by_id(account_id.to_owned())
-            .one(db)
-            .await?
-            .ok_or_else(|| BackupError::Invalid(format!("account {account_id} has no backups yet, so no data key to rotate")))?;
-        let key = self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by)?;
-        let rewrapped =
-            backup_key::Model { wrapped_key: self.wrap(account_id, to, &key)?, wrapped_by: to.stored(), created_at: Utc::now(), ..row };
-        crate::journal::store_next_key(storage, &rewrapped).await?;
-        let mut active = backup_key::ActiveModel::from(rewrapped.clone());
-        active.wrapped_key = sea_orm::Set(rewrapped.wrapped_key.clone());
-        active.wrapped_by = sea_orm::Set(rewrapped.wrapped_by.clone());
-        active.created_at = sea_orm::Set(rewrapped.created_at);
-        active.update(db).await?;
-        Ok(rewrapped)
+        use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+        loop {
+            let Some(row) = backup_key::Entity::find_by_id(account_id.to_owned()).one(db).await? else {
+                self.make_data_key(db, storage, account_id, to).await?;
+                continue;
+            };
+            if row.wrapped_by == to.stored() {
+                return Ok(row);
+            }
+            let key = self.unwrap(account_id, &row.wrapped_key, &row.wrapped_by)?;
+            let rewrapped = backup_key::Model {
+                wrapped_key: self.wrap(account_id, to, &key)?,
+                wrapped_by: to.stored(),
+                created_at: Utc::now(),
+                ..row.clone()
+            };
+            crate::journal::store_next_key(storage, &rewrapped).await?;
+            let changed = backup_key::Entity::update_many()
+                .col_expr(backup_key::Column::WrappedKey, Expr::value(rewrapped.wrapped_key.clone()))
+                .col_expr(backup_key::Column::WrappedBy, Expr::value(rewrapped.wrapped_by.clone()))
+                .col_expr(backup_key::Column::CreatedAt, Expr::value(rewrapped.created_at))
+                .filter(backup_key::Column::AccountId.eq(account_id))
+                .filter(backup_key::Column::WrappedKey.eq(row.wrapped_key))
+                .exec(db)
+                .await?;
+            if changed.rows_affected == 1 {
+                return Ok(rewrapped);
+            }
+        }
     }
 }
 

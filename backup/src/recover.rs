@@ -61,6 +61,7 @@ pub async fn account(
     let mut newest_head = LogHead { shipped_seq: 0, last_sha256: GENESIS.to_owned() };
     let mut account_sha = String::new();
     let mut swept_through = 0;
+    let (mut swept_snapshots, mut swept_points) = (std::collections::HashSet::new(), std::collections::HashSet::new());
     let mut restorable_from = None;
     let names = storage.list(&format!("accounts/{account_id}/journal/")).await?;
     for (i, name) in names.iter().enumerate() {
@@ -82,6 +83,9 @@ pub async fn account(
                 account_sha = hex::encode(Sha256::digest(account.to_string().as_bytes()));
                 out.account = Some(account);
             }
+            // A record written while a sweep ran may name what that sweep removed: it stays gone.
+            Record::Snapshot { snapshot, .. } if swept_snapshots.contains(&snapshot.seq) => {}
+            Record::Point { point } if swept_points.contains(&point.taken_at) => {}
             Record::Snapshot { snapshot, chunks } => {
                 // Two runs of one snapshot may both have written it: the first stands.
                 let inserted = backup_snapshot::Entity::insert(journal::journaled_snapshot(snapshot))
@@ -98,15 +102,22 @@ pub async fn account(
                 }
             }
             Record::Point { point } => {
-                crate::entities::backup_point::Entity::insert(journal::journaled_point(point)).on_conflict_do_nothing().exec(db).await?;
-                out.points += 1;
+                let inserted = crate::entities::backup_point::Entity::insert(journal::journaled_point(point))
+                    .on_conflict_do_nothing()
+                    .exec_without_returning(db)
+                    .await?;
+                if matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+                    out.points += 1;
+                }
             }
             Record::Swept { snapshots, points, log_through, restorable_from: from } => {
                 restorable_from = restorable_from.max(from);
-                let (snapshots, points) = crate::retention::forget(db, account_id, &snapshots, &points).await?;
-                out.snapshots = out.snapshots.saturating_sub(snapshots);
-                out.points = out.points.saturating_sub(points);
+                let (forgotten, forgotten_points) = crate::retention::forget(db, account_id, &snapshots, &points).await?;
+                out.snapshots = out.snapshots.saturating_sub(forgotten);
+                out.points = out.points.saturating_sub(forgotten_points);
                 swept_through = swept_through.max(log_through);
+                swept_snapshots.extend(snapshots);
+                swept_points.extend(points);
             }
         }
         prev = sha;
@@ -147,6 +158,15 @@ async fn log(
         }
     }
     let chain = longest_chain(&ranges);
+    if let Some(&(first, _)) = chain.first()
+        && first > swept_through + 1
+    {
+        out.problems.push(format!(
+            "the log of account {account_id} starts at change {first}, but nothing removed changes {} to {}: its first segments are missing",
+            swept_through + 1,
+            first - 1
+        ));
+    }
     let (mut prev, mut bytes_total, mut through) = (GENESIS.to_owned(), 0i64, None);
     let mut reached_head = head.shipped_seq == 0;
     for &(first, last) in &chain {

@@ -7,7 +7,8 @@
 //!   kept snapshot lists it (merges carry chunks over from one snapshot to the next);
 //! - **periodic**: the restore points within retention and always the newest `keep_newest`; a
 //!   snapshot goes once no kept point stands on it;
-//! - an account **deleted** longer ago than its retention: everything, in every store.
+//! - an account **deleted** longer ago than its retention: everything, in every store;
+//! - and the wrappings of a data key that a rotation superseded (a revoked key opens nothing).
 //!
 //! A sweep first writes what it removes to the account's journal (so a recovery from storage
 //! never lists what is gone), then deletes the objects from every store, then the catalog rows:
@@ -66,19 +67,33 @@ pub async fn sweep(
     account_id: &str,
     keep: Keep,
 ) -> Result<Swept, BackupError> {
-    match keep {
-        Keep::Nothing => purge(db, storage, account_id).await,
+    if keep == Keep::Nothing {
+        return purge(db, storage, account_id).await;
+    }
+    // A rotation leaves the data key's earlier wrappings behind: once the newest is stored, they
+    // go, so a revoked key opens nothing.
+    let superseded = storage.delete_all_but_newest(&format!("accounts/{account_id}/keys/")).await?;
+    let mut swept = match keep {
+        Keep::Nothing => Swept::default(),
         Keep::Window { oldest } => {
             let snapshots = all_snapshots(db, account_id).await?;
             // The snapshot a restore to `oldest` starts from, as replay chooses it: the newest
-            // taken at or before it.
-            let Some(base) = snapshots.iter().rev().find(|s| s.taken_at <= oldest) else { return Ok(Swept::default()) };
+            // taken at or before it — of those the journal in backup storage holds, so that a
+            // recovery never finds the older ones gone and the newer one not listed.
+            let Some(base) = snapshots.iter().rev().find(|s| s.taken_at <= oldest && s.journaled) else {
+                return Ok(Swept { objects: superseded, ..Swept::default() });
+            };
             let mut kept = BTreeSet::new();
             for s in snapshots.iter().filter(|s| s.seq >= base.seq) {
                 chain_into(&snapshots, s, &mut kept);
             }
             let gone: Vec<i64> = snapshots.iter().map(|s| s.seq).filter(|seq| !kept.contains(seq)).collect();
-            remove(db, storage, kek, account_id, &gone, &[], Some((base.seq, base.taken_at))).await
+            // The log after the base goes on; its last segment always stays, so that the log
+            // (and a recovery from storage) still says how far backups reach when the account
+            // has been idle since the base.
+            let shipped = backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await?.map_or(0, |s| s.shipped_seq);
+            let log_through = Ord::min(base.seq, shipped - 1);
+            remove(db, storage, kek, account_id, &gone, &[], Some((log_through, base.taken_at))).await?
         }
         Keep::Points { since, newest } => {
             let points = backup_point::Entity::find()
@@ -86,18 +101,27 @@ pub async fn sweep(
                 .order_by_desc(backup_point::Column::TakenAt)
                 .all(db)
                 .await?;
+            // Old copies go only once the newer ones are in the journal (a recovery must find the
+            // copies that replace them).
+            if points.iter().any(|p| !p.journaled) {
+                return Ok(Swept { objects: superseded, ..Swept::default() });
+            }
             let (kept, gone): (Vec<_>, Vec<_>) = points.into_iter().enumerate().partition(|(i, p)| *i < newest || p.taken_at >= since);
             let standing: HashSet<i64> = kept.iter().map(|(_, p)| p.seq).collect();
             let snapshots = all_snapshots(db, account_id).await?;
+            // A snapshot newer than every point is a backup whose point is being recorded.
+            let newest_point = kept.iter().map(|(_, p)| p.seq).max().unwrap_or(i64::MIN);
             let mut still = BTreeSet::new();
-            for s in snapshots.iter().filter(|s| standing.contains(&s.seq)) {
+            for s in snapshots.iter().filter(|s| standing.contains(&s.seq) || s.seq > newest_point) {
                 chain_into(&snapshots, s, &mut still);
             }
             let gone_snapshots: Vec<i64> = snapshots.iter().map(|s| s.seq).filter(|seq| !still.contains(seq)).collect();
             let gone_points: Vec<DateTime<Utc>> = gone.into_iter().map(|(_, p)| p.taken_at).collect();
-            remove(db, storage, kek, account_id, &gone_snapshots, &gone_points, None).await
+            remove(db, storage, kek, account_id, &gone_snapshots, &gone_points, None).await?
         }
-    }
+    };
+    swept.objects += superseded;
+    Ok(swept)
 }
 
 async fn all_snapshots(db: &DatabaseConnection, account_id: &str) -> Result<Vec<backup_snapshot::Model>, BackupError> {
@@ -119,9 +143,10 @@ fn chain_into(all: &[backup_snapshot::Model], s: &backup_snapshot::Model, kept: 
     }
 }
 
-/// Removes the snapshots `gone`, the points `points` and, given the base a window now starts
-/// from (its change and time), the segments up to that change: journal first, then the
-/// objects, then the catalog rows.
+/// Removes the snapshots `gone`, the points `points` and, given where a window now starts (the
+/// last change of the log it no longer needs, and the base snapshot's time), the segments up to
+/// that change; and the key objects a rotation superseded. Journal first, then the objects,
+/// then the catalog rows.
 async fn remove(
     db: &DatabaseConnection,
     storage: &BackupStorage,

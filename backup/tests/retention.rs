@@ -10,7 +10,7 @@
 use backup::chunk::ChunkBounds;
 use backup::entities::{backup_point, backup_segment, backup_snapshot, backup_snapshot_chunk, backup_state};
 use backup::journal::{self, Record};
-use backup::keys::KeyWrapKey;
+use backup::keys::{KeyWrapKey, Wrapper};
 use backup::pace::PacePolicy;
 use backup::replay::{Bound, Items, PointInTime};
 use backup::retention::Keep;
@@ -212,6 +212,21 @@ async fn a_continuous_sweep_keeps_what_the_window_needs_and_no_more() {
     let state = backup_state::Entity::find_by_id(ACCOUNT.to_owned()).one(&fresh).await.unwrap().unwrap();
     assert_eq!(state.restorable_from, Some(second_taken));
     assert_eq!(restored(&fresh, &w.storage, &w.kek, t3).await, model3);
+
+    // Idle since a snapshot of its last change: the log's last segment stays, so the log (and a
+    // recovery) still says how far backups reach.
+    let last = w.snapshot().await;
+    journal::append_pending(&w.db, &w.storage, &key, ACCOUNT).await.unwrap();
+    pause().await;
+    let t4 = Utc::now();
+    backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Window { oldest: t4 }).await.unwrap();
+    let left = backup_segment::Entity::find().filter(backup_segment::Column::AccountId.eq(ACCOUNT)).all(&w.db).await.unwrap();
+    assert_eq!(left.iter().map(|s| s.last_seq).collect::<Vec<_>>(), vec![last], "the last segment stays");
+    let fresh = sqlite(w.dir.path(), "fresh-idle.db").await;
+    let recovered = backup::recover::account(&fresh, &w.storage, &w.kek, ACCOUNT).await.unwrap();
+    assert!(recovered.problems.is_empty(), "{:?}", recovered.problems);
+    assert_eq!(recovered.through.map(|(seq, _)| seq), Some(last));
+    assert_eq!(restored(&fresh, &w.storage, &w.kek, t4).await, model3);
 }
 
 #[tokio::test]
@@ -227,10 +242,16 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
         pause().await;
     }
     let objects = |seq| chunk_objects(&w.db, seq);
+    // Copies go only once the journal in backup storage holds the ones that stay.
+    let later = Utc::now() + Duration::hours(10);
+    let unjournaled = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    assert!(unjournaled.is_empty(), "{unjournaled:?}");
+    let key = w.kek.data_key(&w.db, &w.storage, ACCOUNT).await.unwrap();
+    journal::start(&w.db, &w.storage, ACCOUNT).await.unwrap();
+    journal::append_pending(&w.db, &w.storage, &key, ACCOUNT).await.unwrap();
     let oldest_two: Vec<BTreeSet<String>> = vec![objects(points[0].seq).await, objects(points[1].seq).await];
 
     // Every backup is older than retention: the newest two stay.
-    let later = Utc::now() + Duration::hours(10);
     let swept = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
     assert_eq!((swept.points, swept.snapshots), (2, 2), "{swept:?}");
     let left: Vec<DateTime<Utc>> = backup_point::Entity::find().all(&w.db).await.unwrap().into_iter().map(|p| p.taken_at).collect();
@@ -241,6 +262,35 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     }
     let report = backup::verify::account(&w.db, &w.storage, &w.kek, ACCOUNT, Redundancy::Geo, Depth::Deep).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // A backup whose point is not recorded yet (a sweep between its snapshot and its point)
+    // keeps its snapshot.
+    w.write(0, 99).await;
+    let pending = backup::periodic::take_full(&w.db, &w.storage, &w.kek, ACCOUNT, ChunkBounds { bytes: 300 }).await.unwrap();
+    backup_point::Entity::delete_by_id((ACCOUNT.to_owned(), pending.taken_at)).exec(&w.db).await.unwrap();
+    backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    assert!(backup_snapshot::Entity::find_by_id((ACCOUNT.to_owned(), pending.seq)).one(&w.db).await.unwrap().is_some());
+    for object in objects(pending.seq).await {
+        assert_eq!(w.stored(&object), Some(true), "{object}");
+    }
+
+    // A rotation to a customer key: the sweep removes the superseded wrapping from every store.
+    let keys = tempfile::tempdir().unwrap();
+    let key: [u8; 32] = rand::random();
+    std::fs::write(keys.path().join("c1.key"), base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key)).unwrap();
+    let kek = w.kek.clone().with_customer_keys(Some(keys.path().to_path_buf()));
+    kek.rotate(&w.db, &w.storage, ACCOUNT, &Wrapper::Customer("c1".into())).await.unwrap();
+    let wrappings = |store: &str| walk(&w.dir.path().join(store).join("accounts").join(ACCOUNT).join("keys")).len();
+    assert_eq!((wrappings("b"), wrappings("b-geo")), (2, 2));
+    let swept = backup::retention::sweep(&w.db, &w.storage, &kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    assert!(swept.objects >= 2, "{swept:?}");
+    assert_eq!((wrappings("b"), wrappings("b-geo")), (1, 1));
+    assert_eq!(journal::stored_key(&w.storage, ACCOUNT).await.unwrap().wrapped_by, "customer:c1");
+    let report = backup::verify::account(&w.db, &w.storage, &kek, ACCOUNT, Redundancy::Geo, Depth::Deep).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The service key alone opens nothing now.
+    let report = backup::verify::account(&w.db, &w.storage, &w.kek, ACCOUNT, Redundancy::Geo, Depth::Deep).await.unwrap();
+    assert!(report.problems.iter().any(|p| p.what.contains("\"c1\"")), "{:?}", report.problems);
 
     // Deleted longer ago than its retention: nothing is left, in any store or the catalog.
     let purged = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Nothing).await.unwrap();

@@ -6,7 +6,7 @@ use domain::error::AppError;
 use domain::rbac::{Scope, actions};
 pub use domain::{Account, AccountKeys};
 use domain::{AccountName, AccountState, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
 use crate::authz::{Caller, account_scope};
@@ -174,7 +174,6 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
     subscriptions::find(ctx.db, &input.subscription_id).await?;
     let customer_key = input.customer_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
 
-    let txn = ctx.db.begin().await?;
     let row = NewAccount {
         subscription_id: &input.subscription_id,
         name: &name,
@@ -186,9 +185,8 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
         create_mode: CreateMode::Default,
         restore_parameters: None,
     }
-    .insert(&txn, ctx)
+    .insert(ctx.db, ctx)
     .await?;
-    txn.commit().await?;
     tracing::info!(account = %row.id, name = %row.name, by = %caller.user.name, "account created");
     Ok(to_wire(ctx, row))
 }
@@ -223,16 +221,15 @@ pub async fn rotate_backup_key(
         let kek = ctx.backup_kek();
         kek.check(&to).map_err(|e| AppError::invalid(e.to_string()))?;
         let storage = ctx.backup_storage.writing_for(row.backup_policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))?;
-        let has_key = backup::entities::backup_key::Entity::find_by_id(row.id.clone()).one(ctx.db).await?.is_some();
-        let done = if has_key {
-            kek.rewrap(ctx.db, &storage, &row.id, &to).await.map(|_| ())
-        } else {
-            kek.make_data_key(ctx.db, &storage, &row.id, &to).await.map(|_| ())
+        let key = kek.rotate(ctx.db, &storage, &row.id, &to).await.map_err(|e| AppError::invalid(e.to_string()))?;
+        // The account shows what the key row says now (a rotation at the same moment may have won).
+        let customer = match Wrapper::parse(&key.wrapped_by).map_err(|e| AppError::invalid(e.to_string()))? {
+            Wrapper::Service => None,
+            Wrapper::Customer(name) => Some(name),
         };
-        done.map_err(|e| AppError::invalid(e.to_string()))?;
         let mut active: account::ActiveModel = row.clone().into();
-        active.key_management = Set(if customer_key.is_some() { KeyManagement::CustomerManaged } else { KeyManagement::ServiceManaged });
-        active.customer_key = Set(customer_key.clone());
+        active.key_management = Set(if customer.is_some() { KeyManagement::CustomerManaged } else { KeyManagement::ServiceManaged });
+        active.customer_key = Set(customer);
         let saved = active.update(ctx.db).await?;
         tracing::info!(account = %saved.id, %from, %to, by = %caller.user.name, "backup data key rewrapped");
         Ok(to_wire(ctx, saved))

@@ -205,8 +205,9 @@ async fn recover_account(
         api_kind: Set(rec.api_kind.clone()),
         state: Set(AccountState::Deleted),
         created_at: Set(rec.created_at),
-        // Its live data went with the database: from now on only its backups hold it.
-        deleted_at: Set(Some(rec.deleted_at.unwrap_or(now))),
+        // Its live data went with the database: from now on only its backups hold it, up to
+        // the last change they hold (what came after it is lost, so no restore claims it).
+        deleted_at: Set(Some(rec.deleted_at.unwrap_or_else(|| recovered.through.map_or(now, |(_, at)| at)))),
         backup_policy: Set(rec.backup_policy),
         key_management: Set(rec.key_management),
         create_mode: Set(rec.create_mode),

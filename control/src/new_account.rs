@@ -44,6 +44,12 @@ impl NewAccount<'_> {
         }
         ensure_free(db, self.name.as_str()).await?;
         let id = uuid::Uuid::new_v4().to_string();
+        if let Some(w) = &wrapper {
+            // Made before the account exists, so no backup pass can make one under another key
+            // first (a name lost to a race below leaves an unused key behind, nothing else).
+            let storage = ctx.backup_storage.writing_for(self.policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))?;
+            ctx.backup_kek().make_data_key(db, &storage, &id, w).await.map_err(|e| AppError::invalid(e.to_string()))?;
+        }
         let row = account::ActiveModel {
             sealed_keys: Set(seal_new_keys(ctx.master_key, &id)),
             id: Set(id),
@@ -64,10 +70,6 @@ impl NewAccount<'_> {
         .insert(db)
         .await
         .map_err(|e| conflict_on_unique(e, &taken_message(self.name.as_str())))?;
-        if let Some(w) = &wrapper {
-            let storage = ctx.backup_storage.writing_for(self.policy.redundancy()).map_err(|e| AppError::invalid(e.to_string()))?;
-            ctx.backup_kek().make_data_key(db, &storage, &row.id, w).await.map_err(|e| AppError::invalid(e.to_string()))?;
-        }
         Ok(row)
     }
 }

@@ -2,11 +2,12 @@
 //! and the clock ([`keep`]), and a pass over every account with backups ([`sweep_pass`], run by
 //! a leased worker), each sweep that removed something audited.
 
+use backup::entities::restore_job::{self, JobState};
 use backup::retention::{Keep, Swept};
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::Outcome;
 use domain::{AccountState, BackupPolicy};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::Ctx;
 use crate::audit::{Record, append_all};
@@ -38,8 +39,9 @@ pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
     }
 }
 
-/// Sweeps every account with backups as of `now`; returns what went, per account id. One
-/// account's failure does not stop the others (it is logged and its sweep runs again next pass).
+/// Sweeps every account with backups as of `now` — but the sources of restores not finished —
+/// and returns what went, per account id. One account's failure does not stop the others (it
+/// is logged and its sweep runs again next pass).
 ///
 /// # Errors
 /// Database errors listing the accounts.
@@ -47,8 +49,17 @@ pub async fn sweep_pass(ctx: &Ctx<'_>, now: DateTime<Utc>) -> Result<Vec<(String
     let kek = ctx.backup_kek();
     let keyed: std::collections::HashSet<String> =
         backup::entities::backup_key::Entity::find().all(ctx.db).await?.into_iter().map(|k| k.account_id).collect();
+    // A restore filed, waiting or running reads the backups it was planned on: its source is
+    // left alone until it ends.
+    let restoring: std::collections::HashSet<String> = restore_job::Entity::find()
+        .filter(restore_job::Column::State.is_in([JobState::AwaitingApproval, JobState::Pending, JobState::Running]))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|j| j.source_account_id)
+        .collect();
     let mut out = Vec::new();
-    for row in account::Entity::find().all(ctx.db).await?.into_iter().filter(|a| keyed.contains(&a.id)) {
+    for row in account::Entity::find().all(ctx.db).await?.into_iter().filter(|a| keyed.contains(&a.id) && !restoring.contains(&a.id)) {
         let Some(keep) = keep(&row, now) else { continue };
         let storage = match ctx.backup_storage.writing_for(row.backup_policy.redundancy()) {
             Ok(storage) => storage,

@@ -210,6 +210,26 @@ impl BackupStorage {
         Ok(removed)
     }
 
+    /// Removes, in every configured store, every object under the folder `prefix` but the last
+    /// by name (the newest of a numbered series); returns how many. For [`crate::retention`]
+    /// only.
+    ///
+    /// # Errors
+    /// Storage errors naming the store.
+    pub(crate) async fn delete_all_but_newest(&self, prefix: &str) -> Result<u64, BackupError> {
+        let mut removed = 0;
+        for store in self.all() {
+            let mut names = store.list(prefix).await?;
+            names.sort_unstable();
+            names.pop();
+            for name in names {
+                store.delete(&name).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The objects under the folder `prefix` in the primary store, sorted by name.
     ///
     /// # Errors

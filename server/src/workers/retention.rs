@@ -8,8 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 const LEASE_NAME: &str = "retention";
 const PAUSE: Duration = Duration::from_secs(600);
-/// Longer than a pass takes, shorter than the pause: a dead holder's successor sweeps next time.
-const LEASE: Duration = Duration::from_secs(300);
+/// Longer than a pass takes (it is not renewed during one): a dead holder's successor sweeps
+/// once it runs out.
+const LEASE: Duration = Duration::from_secs(1800);
 
 /// One pass, if this replica holds (or takes) the lease; returns how many accounts lost something.
 ///
