@@ -1,9 +1,10 @@
 //! Envelope encryption: every account has its own random 256-bit data key that seals its backup
 //! objects; the data key is stored only wrapped (RFC 3394 AES key wrap) by a key-encryption key.
 //! The service-managed key-encryption key is derived from the master key, so backups never hold
-//! a plaintext key and a copy of the backup folder alone opens nothing. A customer-managed key
-//! is a key file the operator keeps in a directory the service reads ([`KeyWrapKey`]); removed,
-//! the backups it wraps cannot be read, and every read says so naming the key.
+//! a plaintext key and a copy of the backup folder alone opens nothing. Key-encryption keys come
+//! from [`KeyProvider`]s: the service key, and customer-managed key files the operator keeps in
+//! a directory the service reads (a KMS would be one more provider); a key file removed, the
+//! backups it wraps cannot be read, and every read says so naming the key.
 
 use aes_kw::KwAes256;
 use aes_kw::cipher::KeyInit;
@@ -14,6 +15,7 @@ use rand::RngCore;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::entities::backup_key;
 use crate::error::BackupError;
@@ -82,14 +84,100 @@ impl fmt::Display for Wrapper {
     }
 }
 
+/// Where key-encryption keys come from: the service's own key, a directory of customer key
+/// files — and, later, a KMS. A provider wraps and unwraps data keys under a key it names; it
+/// never hands a key-encryption key out. Errors say why, for messages that name the key.
+pub trait KeyProvider: Send + Sync {
+    /// The keys it offers to choose from, by name.
+    ///
+    /// # Errors
+    /// Why they cannot be listed.
+    fn names(&self) -> Result<Vec<String>, String>;
+    /// Wraps `key` under the key `name` (the stored form: bytes to be base64-encoded).
+    ///
+    /// # Errors
+    /// Why that key is not available.
+    fn wrap(&self, name: &str, key: &DataKey) -> Result<Vec<u8>, String>;
+    /// Unwraps what [`Self::wrap`] gave under the key `name`.
+    ///
+    /// # Errors
+    /// Why that key is not available, or does not unwrap it.
+    fn unwrap(&self, name: &str, wrapped: &[u8]) -> Result<DataKey, String>;
+}
+
+/// AES key wrap (RFC 3394) under a 256-bit key-encryption key.
+fn aes_wrap(kek: &[u8; KEY_LEN], key: &DataKey) -> Vec<u8> {
+    let mut out = [0u8; WRAPPED_LEN];
+    KwAes256::new(&(*kek).into()).wrap_key(&key.0, &mut out).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+fn aes_unwrap(kek: &[u8; KEY_LEN], wrapped: &[u8]) -> Option<DataKey> {
+    let mut out = [0u8; WRAPPED_LEN];
+    let key = KwAes256::new(&(*kek).into()).unwrap_key(wrapped, &mut out).ok()?;
+    Some(DataKey(key.try_into().ok()?))
+}
+
+/// The service-managed key, derived from the master key (one key; its name is not asked).
+struct ServiceKey([u8; KEY_LEN]);
+
+impl KeyProvider for ServiceKey {
+    fn names(&self) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+
+    fn wrap(&self, _: &str, key: &DataKey) -> Result<Vec<u8>, String> {
+        Ok(aes_wrap(&self.0, key))
+    }
+
+    fn unwrap(&self, _: &str, wrapped: &[u8]) -> Result<DataKey, String> {
+        aes_unwrap(&self.0, wrapped).ok_or_else(|| "the data key does not unwrap under it (was the master key replaced?)".to_owned())
+    }
+}
+
+/// Customer-managed keys as files `<name>.key` (32 bytes of base64) in a directory the operator
+/// keeps. A key is read from its file each time it is used, so removing the file revokes it at
+/// once.
+struct KeyFiles(std::path::PathBuf);
+
+impl KeyFiles {
+    fn key(&self, name: &str) -> Result<[u8; KEY_LEN], String> {
+        if !valid_key_name(name) {
+            return Err("its name is not a valid key name (letters, digits, - and _, up to 64)".to_owned());
+        }
+        let path = self.0.join(format!("{name}.key"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{} ({e}) — was it removed or revoked?", path.display()))?;
+        let bytes = B64.decode(text.trim()).map_err(|_| format!("{} is not base64", path.display()))?;
+        bytes.try_into().map_err(|_| format!("{} is not {KEY_LEN} bytes", path.display()))
+    }
+}
+
+impl KeyProvider for KeyFiles {
+    fn names(&self) -> Result<Vec<String>, String> {
+        let entries = std::fs::read_dir(&self.0).map_err(|e| format!("customer key directory {}: {e}", self.0.display()))?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".key").map(str::to_owned))
+            .filter(|n| valid_key_name(n))
+            .collect();
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    fn wrap(&self, name: &str, key: &DataKey) -> Result<Vec<u8>, String> {
+        Ok(aes_wrap(&self.key(name)?, key))
+    }
+
+    fn unwrap(&self, name: &str, wrapped: &[u8]) -> Result<DataKey, String> {
+        aes_unwrap(&self.key(name)?, wrapped).ok_or_else(|| "the data key does not unwrap under it (was the key file replaced?)".to_owned())
+    }
+}
+
 /// The keys that wrap data keys: the service-managed one and, where the operator configured a
-/// directory of key files, the customer-managed ones (room for a KMS later). A customer key is
-/// read from its file each time it is needed, so removing the file revokes it at once. Never
-/// printed.
+/// directory of key files, the customer-managed ones ([`KeyProvider`]s). Never printed.
 #[derive(Clone)]
 pub struct KeyWrapKey {
-    service: [u8; KEY_LEN],
-    customer_keys: Option<std::path::PathBuf>,
+    service: Arc<dyn KeyProvider>,
+    customer: Option<Arc<dyn KeyProvider>>,
 }
 
 impl fmt::Debug for KeyWrapKey {
@@ -110,30 +198,36 @@ impl KeyWrapKey {
         let mut h = Sha256::new();
         h.update(b"rewind/backup/key-encryption-key/v1\0");
         h.update(master_key);
-        Self { service: h.finalize().into(), customer_keys: None }
+        Self { service: Arc::new(ServiceKey(h.finalize().into())), customer: None }
     }
 
     /// These keys, and the customer-managed keys in `dir` (`<name>.key` files holding 32 bytes of
     /// base64).
     #[must_use]
     pub fn with_customer_keys(self, dir: Option<std::path::PathBuf>) -> Self {
-        Self { customer_keys: dir, ..self }
+        Self { customer: dir.map(|d| Arc::new(KeyFiles(d)) as Arc<dyn KeyProvider>), ..self }
     }
 
     /// The customer-managed keys there are, by name.
     ///
     /// # Errors
-    /// [`BackupError::Invalid`] when the key directory cannot be read.
+    /// [`BackupError::Invalid`] when they cannot be listed.
     pub fn customer_key_names(&self) -> Result<Vec<String>, BackupError> {
-        let Some(dir) = &self.customer_keys else { return Ok(Vec::new()) };
-        let entries = std::fs::read_dir(dir).map_err(|e| BackupError::Invalid(format!("customer key directory {}: {e}", dir.display())))?;
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".key").map(str::to_owned))
-            .filter(|n| valid_key_name(n))
-            .collect();
-        names.sort_unstable();
-        Ok(names)
+        self.customer.as_ref().map_or(Ok(Vec::new()), |c| c.names().map_err(BackupError::Invalid))
+    }
+
+    /// The provider of `wrapper`'s key and the name to ask it for.
+    fn provider<'a>(&'a self, account_id: &str, wrapper: &'a Wrapper) -> Result<(&'a dyn KeyProvider, &'a str), BackupError> {
+        match wrapper {
+            Wrapper::Service => Ok((self.service.as_ref(), "")),
+            Wrapper::Customer(name) => match &self.customer {
+                Some(c) => Ok((c.as_ref(), name.as_str())),
+                None => Err(BackupError::KeyUnavailable {
+                    account: account_id.to_owned(),
+                    why: format!("{wrapper} is needed, and this server has no customer key directory (customer_keys_dir)"),
+                }),
+            },
+        }
     }
 
     /// Checks that `wrapper` is a key this service can use now.
@@ -141,29 +235,10 @@ impl KeyWrapKey {
     /// # Errors
     /// [`BackupError::Invalid`] naming the key and why.
     pub fn check(&self, wrapper: &Wrapper) -> Result<(), BackupError> {
-        self.kek("", wrapper).map(|_| ()).map_err(|e| match e {
+        self.wrap("", wrapper, &DataKey([0u8; KEY_LEN])).map(|_| ()).map_err(|e| match e {
             BackupError::KeyUnavailable { why, .. } => BackupError::Invalid(why),
             other => other,
         })
-    }
-
-    fn kek(&self, account_id: &str, wrapper: &Wrapper) -> Result<[u8; KEY_LEN], BackupError> {
-        let unavailable = |why: String| BackupError::KeyUnavailable { account: account_id.to_owned(), why };
-        let name = match wrapper {
-            Wrapper::Service => return Ok(self.service),
-            Wrapper::Customer(name) => name,
-        };
-        if !valid_key_name(name) {
-            return Err(unavailable(format!("{wrapper} is not a valid key name (letters, digits, - and _, up to 64)")));
-        }
-        let Some(dir) = &self.customer_keys else {
-            return Err(unavailable(format!("{wrapper} is needed, and this server has no customer key directory (customer_keys_dir)")));
-        };
-        let path = dir.join(format!("{name}.key"));
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| unavailable(format!("{wrapper} is not available: {} ({e}) — was it removed or revoked?", path.display())))?;
-        let bytes = B64.decode(text.trim()).map_err(|_| unavailable(format!("{wrapper} in {} is not base64", path.display())))?;
-        bytes.try_into().map_err(|_| unavailable(format!("{wrapper} in {} is not {KEY_LEN} bytes", path.display())))
     }
 
     /// Wraps `key` under `wrapper` for storage (base64).
@@ -171,9 +246,11 @@ impl KeyWrapKey {
     /// # Errors
     /// [`BackupError::KeyUnavailable`] when that key is not available.
     pub fn wrap(&self, account_id: &str, wrapper: &Wrapper, key: &DataKey) -> Result<String, BackupError> {
-        let kek = self.kek(account_id, wrapper)?;
-        let mut out = [0u8; WRAPPED_LEN];
-        let wrapped = KwAes256::new(&kek.into()).wrap_key(&key.0, &mut out).map(<[u8]>::to_vec).unwrap_or_default();
+        let (provider, name) = self.provider(account_id, wrapper)?;
+        let wrapped = provider.wrap(name, key).map_err(|why| BackupError::KeyUnavailable {
+            account: account_id.to_owned(),
+            why: format!("{wrapper} is not available: {why}"),
+        })?;
         Ok(B64.encode(wrapped))
     }
 
@@ -184,14 +261,9 @@ impl KeyWrapKey {
     pub fn unwrap(&self, account_id: &str, wrapped: &str, wrapped_by: &str) -> Result<DataKey, BackupError> {
         let unavailable = |why: String| BackupError::KeyUnavailable { account: account_id.to_owned(), why };
         let wrapper = Wrapper::parse(wrapped_by)?;
-        let kek = self.kek(account_id, &wrapper)?;
+        let (provider, name) = self.provider(account_id, &wrapper)?;
         let raw = B64.decode(wrapped).map_err(|_| unavailable("the wrapped data key is not valid base64".into()))?;
-        let mut out = [0u8; WRAPPED_LEN];
-        let key = KwAes256::new(&kek.into()).unwrap_key(&raw, &mut out).map_err(|_| {
-            unavailable(format!("the data key does not unwrap under {wrapper} (was the master key replaced, or the customer key changed?)"))
-        })?;
-        let key: [u8; KEY_LEN] = key.try_into().map_err(|_| unavailable("the unwrapped data key has the wrong length".into()))?;
-        Ok(DataKey(key))
+        provider.unwrap(name, &raw).map_err(|why| unavailable(format!("{wrapper} is not available: {why}")))
     }
 
     /// The account's data key, made (under the service key) and stored on first use — in backup
