@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use backup::BackupError;
 use backup::storage::{BackupStorage, Put, Store};
 use bytes::Bytes;
@@ -21,31 +23,13 @@ enum Kind {
 
 const EVERY_KIND: [Kind; 3] = [Kind::Folder, Kind::S3, Kind::Azure];
 
-fn s3_options() -> BTreeMap<String, String> {
-    let endpoint = std::env::var("REWIND_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5000".into());
-    [
-        ("aws_endpoint", endpoint.as_str()),
-        ("aws_region", "us-east-1"),
-        ("aws_access_key_id", "test"),
-        ("aws_secret_access_key", "test"),
-        ("allow_http", "true"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
-}
-
-fn azure_options() -> BTreeMap<String, String> {
-    BTreeMap::from([("azure_storage_use_emulator".to_owned(), "true".to_owned())])
-}
-
 /// A fresh, empty store of that kind (a new prefix in the emulators' bucket or container).
 fn fresh(kind: Kind, dir: &tempfile::TempDir) -> Store {
     let prefix = format!("t-{:016x}", rand::random::<u64>());
     match kind {
         Kind::Folder => Store::open(&format!("file://{}", dir.path().join(prefix).display()), &BTreeMap::new()).unwrap(),
-        Kind::S3 => Store::open(&format!("s3://rewind-tests/{prefix}"), &s3_options()).unwrap(),
-        Kind::Azure => Store::open(&format!("az://rewind-tests/{prefix}"), &azure_options()).unwrap(),
+        Kind::S3 => Store::open(&format!("s3://rewind-tests/{prefix}"), &common::s3_options()).unwrap(),
+        Kind::Azure => Store::open(&format!("az://rewind-tests/{prefix}"), &common::azure_options()).unwrap(),
     }
 }
 
@@ -103,14 +87,14 @@ async fn stores_under_different_prefixes_do_not_see_each_other() {
 #[tokio::test]
 async fn a_store_that_cannot_be_used_fails_its_check_naming_it() {
     // A bucket and a container that do not exist.
-    let s3 = Store::open("s3://no-such-bucket/p", &s3_options()).unwrap();
+    let s3 = Store::open("s3://no-such-bucket/p", &common::s3_options()).unwrap();
     let e = s3.check().await.unwrap_err().to_string();
     assert!(e.contains("s3://no-such-bucket/p"), "{e}");
-    let az = Store::open("az://no-such-container/p", &azure_options()).unwrap();
+    let az = Store::open("az://no-such-container/p", &common::azure_options()).unwrap();
     let e = az.check().await.unwrap_err().to_string();
     assert!(e.contains("az://no-such-container/p"), "{e}");
     // A wrong account key: Azurite checks the signature.
-    let mut wrong = azure_options();
+    let mut wrong = common::azure_options();
     wrong.insert("azure_storage_account_key".into(), "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=".into());
     let az = Store::open("az://rewind-tests/p", &wrong).unwrap();
     let e = az.check().await.unwrap_err().to_string();
@@ -123,12 +107,12 @@ fn urls_and_options_are_checked_before_anything_is_contacted() {
     let err = |url: &str, options: &BTreeMap<String, String>| Store::open(url, options).unwrap_err().to_string();
     assert!(err("not a url", &none).contains("not a URL"));
     assert!(err("gs://bucket/p", &none).contains("unknown scheme \"gs\""));
-    assert!(err("file:///tmp/x", &s3_options()).contains("a local folder takes no options"));
+    assert!(err("file:///tmp/x", &common::s3_options()).contains("a local folder takes no options"));
     let typo = BTreeMap::from([("aws_acess_key_id".to_owned(), "k".to_owned())]);
     assert!(err("s3://b/p", &typo).contains("unknown option \"aws_acess_key_id\""));
     // S3's keys are not Azure's (allow_http, a client option, is both's).
-    assert!(err("az://c/p", &s3_options()).contains("unknown option \"aws_access_key_id\""));
-    assert_eq!(Store::open("s3://b/some/prefix/", &s3_options()).unwrap().label(), "s3://b/some/prefix");
+    assert!(err("az://c/p", &common::s3_options()).contains("unknown option \"aws_access_key_id\""));
+    assert_eq!(Store::open("s3://b/some/prefix/", &common::s3_options()).unwrap().label(), "s3://b/some/prefix");
 }
 
 /// What a manifest row records of an object: its SHA-256.

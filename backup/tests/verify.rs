@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use backup::chunk::ChunkBounds;
 use backup::entities::{backup_segment, backup_snapshot_chunk};
 use backup::journal::{self, Record};
@@ -35,25 +37,8 @@ enum Kind {
 fn emulator(kind: Kind) -> Store {
     let prefix = format!("v-{:016x}", rand::random::<u64>());
     match kind {
-        Kind::S3 => {
-            let endpoint = std::env::var("REWIND_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5000".into());
-            let options = [
-                ("aws_endpoint", endpoint.as_str()),
-                ("aws_region", "us-east-1"),
-                ("aws_access_key_id", "test"),
-                ("aws_secret_access_key", "test"),
-                ("allow_http", "true"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-            Store::open(&format!("s3://rewind-tests/{prefix}"), &options).unwrap()
-        }
-        Kind::Azure => Store::open(
-            &format!("az://rewind-tests/{prefix}"),
-            &BTreeMap::from([("azure_storage_use_emulator".to_owned(), "true".to_owned())]),
-        )
-        .unwrap(),
+        Kind::S3 => Store::open(&format!("s3://rewind-tests/{prefix}"), &common::s3_options()).unwrap(),
+        Kind::Azure => Store::open(&format!("az://rewind-tests/{prefix}"), &common::azure_options()).unwrap(),
     }
 }
 
