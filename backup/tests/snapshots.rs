@@ -405,3 +405,30 @@ async fn a_restore_killed_while_writing_is_cleaned_up_and_run_again_exactly() {
     assert_eq!(seeded.len(), 1);
     assert_eq!(seeded[0].items, 6_000);
 }
+
+#[tokio::test]
+async fn work_under_a_lease_renews_it_and_shuts_others_out_until_it_ends() {
+    use backup::lease::{Term, while_held};
+    let (db, _dir) = sqlite().await;
+    let term = Term { lease: std::time::Duration::from_millis(600), renew: std::time::Duration::from_millis(100) };
+    let (db2, started) = (db.clone(), std::sync::Arc::new(tokio::sync::Notify::new()));
+    let signal = started.clone();
+    let long = tokio::spawn(async move {
+        while_held(&db2, "job", "one", term, async move {
+            signal.notify_one();
+            // Twice the lease: only renewals keep it.
+            tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+            7
+        })
+        .await
+        .unwrap()
+    });
+    started.notified().await;
+    for _ in 0..4 {
+        assert_eq!(while_held(&db, "job", "two", term, async { 1 }).await.unwrap(), None, "held by one");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(long.await.unwrap(), Some(7));
+    // Given up when the work ended: the next holder gets it at once.
+    assert_eq!(while_held(&db, "job", "two", term, async { 2 }).await.unwrap(), Some(2));
+}

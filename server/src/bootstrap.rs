@@ -68,7 +68,7 @@ pub async fn open_backup_storage(settings: &Settings) -> Result<BackupStorage, B
 }
 
 /// Connects to the configured database (creating the SQLite file and its folder if needed) and
-/// applies pending migrations.
+/// applies pending migrations (on PostgreSQL one replica at a time, see [`migrate_locked`]).
 ///
 /// # Errors
 /// [`BootstrapError::Database`] or [`BootstrapError::Migrate`].
@@ -92,8 +92,31 @@ pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, Bo
     if sqlite {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await.map_err(BootstrapError::Database)?;
     }
-    Migrator::up(&db, None).await.map_err(BootstrapError::Migrate)?;
+    if sqlite {
+        Migrator::up(&db, None).await.map_err(BootstrapError::Migrate)?;
+    } else {
+        migrate_locked(&db, &settings.database_url()).await?;
+    }
     Ok(db)
+}
+
+/// A number of PostgreSQL's advisory locks that only Rewind's migrations take.
+const MIGRATION_LOCK: i64 = 0x7265_7769_6e64; // "rewind"
+
+/// Applies the migrations holding a PostgreSQL advisory lock, so replicas booting together take
+/// turns: the first migrates, the others find nothing left to do. The lock lives on a session of
+/// its own (the pool's connections come and go) and goes with it.
+async fn migrate_locked(db: &DatabaseConnection, url: &str) -> Result<(), BootstrapError> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false).max_connections(1).min_connections(1);
+    let lock = Database::connect(opts).await.map_err(BootstrapError::Database)?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await.map_err(BootstrapError::Migrate)?;
+    let migrated = Migrator::up(db, None).await.map_err(BootstrapError::Migrate);
+    let unlocked = lock.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await;
+    let _ = lock.close().await;
+    migrated?;
+    unlocked.map_err(BootstrapError::Migrate)?;
+    Ok(())
 }
 
 /// The SQLite database file a URL names (`sqlite://path?mode=rwc`), if it names one.

@@ -99,10 +99,10 @@ impl Application {
     /// An I/O error from the listener.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(url = %self.state.public_url, "Rewind portal listening");
-        let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), shutdown.clone()));
-        let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), shutdown.clone()));
-        let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), shutdown.clone()));
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
+        let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), owner.clone(), shutdown.clone()));
+        let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), shutdown.clone()));
+        let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner.clone(), shutdown.clone()));

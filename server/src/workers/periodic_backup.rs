@@ -1,9 +1,11 @@
 //! Periodic backup: a full backup of every live periodic-mode account once per its interval
 //! (the first one as soon as the account exists). When an account is due is read from its
 //! newest restore point (`backup_points`), so a restart neither repeats a backup nor forgets a
-//! missed one: that runs at start.
+//! missed one: that runs at start. Each account's backup is taken under a lease, so replicas
+//! take it once between them.
 
 use backup::entities::backup_point;
+use backup::lease::Term;
 use chrono::{DateTime, Utc};
 use control::db::account;
 use control::state::AppState;
@@ -14,11 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 const PAUSE: Duration = Duration::from_secs(2);
 
-/// One pass: backs up every periodic account whose interval has passed; returns how many.
+/// One pass: backs up every periodic account whose interval has passed, each under a lease so
+/// that one replica takes it; returns how many this replica took.
 ///
 /// # Errors
 /// Only a failure to list accounts; a failing account is logged and retried next pass.
-pub async fn step(state: &AppState, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
+pub async fn step(state: &AppState, owner: &str, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
     let accounts = account::Entity::find()
         .filter(account::Column::DeletedAt.is_null())
         .filter(account::Column::State.eq(AccountState::Online))
@@ -28,21 +31,21 @@ pub async fn step(state: &AppState, now: DateTime<Utc>) -> Result<usize, sea_orm
     let mut taken = 0;
     for a in accounts {
         let BackupPolicy::Periodic { interval_hours, .. } = a.backup_policy else { continue };
-        let newest = backup_point::Entity::find()
-            .filter(backup_point::Column::AccountId.eq(&a.id))
-            .order_by_desc(backup_point::Column::TakenAt)
-            .one(&state.db)
-            .await?;
-        let due = newest.is_none_or(|p| now - p.taken_at >= chrono::Duration::hours(i64::from(interval_hours)));
-        if !due {
+        let interval = chrono::Duration::hours(i64::from(interval_hours));
+        if !due(state, &a.id, interval, now).await? {
             continue;
         }
-        let taking = async {
+        let work = async {
+            // Still due once the lease is ours: another replica may have just taken it.
+            if !due(state, &a.id, interval, now).await? {
+                return Ok(None);
+            }
             let storage = state.backup_storage.writing_for(a.backup_policy.redundancy())?;
-            backup::periodic::take_full(&state.db, &storage, &kek, &a.id, backup::chunk::ChunkBounds::DEFAULT).await
+            backup::periodic::take_full(&state.db, &storage, &kek, &a.id, backup::chunk::ChunkBounds::DEFAULT).await.map(Some)
         };
-        match taking.await {
-            Ok(s) => {
+        let lease = format!("periodic/{}", a.id);
+        match backup::lease::while_held(&state.db, &lease, owner, Term::WORKER, work).await {
+            Ok(Some(Ok(Some(s)))) => {
                 taken += 1;
                 tracing::info!(account = %a.name, seq = s.seq, items = s.items, "periodic backup taken");
                 // A periodic account's change log is read by nothing: its backups are full copies.
@@ -50,10 +53,22 @@ pub async fn step(state: &AppState, now: DateTime<Utc>) -> Result<usize, sea_orm
                     tracing::warn!(account = %a.name, error = %e, "pruning the change log failed; retrying next pass");
                 }
             }
-            Err(e) => tracing::warn!(account = %a.name, error = %e, "periodic backup failed; retrying"),
+            Ok(None | Some(Ok(None))) => {}
+            Ok(Some(Err(e))) => tracing::warn!(account = %a.name, error = %e, "periodic backup failed; retrying"),
+            Err(e) => tracing::warn!(account = %a.name, error = %e, "could not take the periodic backup lease"),
         }
     }
     Ok(taken)
+}
+
+/// Whether the account's newest backup is `interval` old or more (or it has none).
+async fn due(state: &AppState, account_id: &str, interval: chrono::Duration, now: DateTime<Utc>) -> Result<bool, sea_orm::DbErr> {
+    let newest = backup_point::Entity::find()
+        .filter(backup_point::Column::AccountId.eq(account_id))
+        .order_by_desc(backup_point::Column::TakenAt)
+        .one(&state.db)
+        .await?;
+    Ok(newest.is_none_or(|p| now - p.taken_at >= interval))
 }
 
 /// Removes the account's change log up to `through`, a batch at a time.
@@ -63,9 +78,9 @@ async fn prune_all(state: &AppState, account_id: &str, through: i64) -> Result<(
 }
 
 /// Runs until `shutdown` is cancelled.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
+pub async fn run(state: AppState, owner: String, shutdown: CancellationToken) {
     loop {
-        if let Err(e) = step(&state, Utc::now()).await {
+        if let Err(e) = step(&state, &owner, Utc::now()).await {
             tracing::warn!(error = %e, "periodic backup pass failed; retrying");
         }
         tokio::select! {

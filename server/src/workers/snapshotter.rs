@@ -4,8 +4,8 @@
 //! replica that dies mid-merge leaves the lease to run out, and the next holder runs the merge
 //! again, keeping the chunks already stored.
 
+use backup::lease::Term;
 use backup::snapshot::SnapshotPolicy;
-use chrono::Utc;
 use control::db::account;
 use control::state::AppState;
 use domain::BackupPolicy;
@@ -13,14 +13,7 @@ use sea_orm::EntityTrait;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a snapshot lease lasts without renewal, and how often its holder renews it.
-const LEASE: Duration = Duration::from_secs(60);
-const RENEW: Duration = Duration::from_secs(10);
 const PAUSE: Duration = Duration::from_secs(5);
-
-fn lease_end() -> chrono::DateTime<Utc> {
-    Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
-}
 
 /// One pass: takes every due base snapshot whose lease this replica gets; returns how many.
 ///
@@ -40,25 +33,19 @@ pub async fn step(state: &AppState, owner: &str, policy: SnapshotPolicy) -> Resu
             }
         }
         let lease = format!("snapshot/{}", a.id);
-        match backup::lease::acquire(&state.db, &lease, owner, lease_end()).await {
-            Ok(true) => {}
-            Ok(false) => continue,
+        let work = async {
+            let storage = state.backup_storage.writing_for(a.backup_policy.redundancy())?;
+            backup::snapshot::take_if_due(&state.db, &storage, &kek, &a.id, policy).await
+        };
+        let result = match backup::lease::while_held(&state.db, &lease, owner, Term::WORKER, work).await {
+            Ok(Some(result)) => result,
+            // Another replica is taking it.
+            Ok(None) => continue,
             Err(e) => {
                 tracing::warn!(account = %a.name, error = %e, "could not take the snapshot lease");
                 continue;
             }
-        }
-        let stop = CancellationToken::new();
-        let keeper = tokio::spawn(keep(state.db.clone(), lease.clone(), owner.to_owned(), stop.clone()));
-        let result = match state.backup_storage.writing_for(a.backup_policy.redundancy()) {
-            Ok(storage) => backup::snapshot::take_if_due(&state.db, &storage, &kek, &a.id, policy).await,
-            Err(e) => Err(e),
         };
-        stop.cancel();
-        let _ = keeper.await;
-        if let Err(e) = backup::lease::release(&state.db, &lease, owner).await {
-            tracing::warn!(account = %a.name, error = %e, "could not release the snapshot lease; it runs out by itself");
-        }
         match result {
             Ok(Some(seq)) => {
                 taken += 1;
@@ -69,22 +56,6 @@ pub async fn step(state: &AppState, owner: &str, policy: SnapshotPolicy) -> Resu
         }
     }
     Ok(taken)
-}
-
-/// Renews the lease until stopped. Losing it is harmless: a second merge of the same snapshot
-/// writes the same chunks and the first manifest row stands.
-async fn keep(db: sea_orm::DatabaseConnection, lease: String, owner: String, stop: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(RENEW) => {}
-        }
-        match backup::lease::acquire(&db, &lease, &owner, lease_end()).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(%lease, "lost the snapshot lease; another replica may merge the same snapshot"),
-            Err(e) => tracing::warn!(%lease, error = %e, "could not renew the snapshot lease"),
-        }
-    }
 }
 
 /// Runs until `shutdown` is cancelled; `owner` names this replica in leases.

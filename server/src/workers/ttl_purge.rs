@@ -1,5 +1,5 @@
 //! Purges items whose time to live ran out (they already vanish from reads), logging each as an
-//! `expire` change.
+//! `expire` change — on one replica at a time, under a lease.
 
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
@@ -27,18 +27,23 @@ pub async fn step(db: &DatabaseConnection) -> Result<Outcome, engine::EngineErro
     Ok(if n == 0 { Outcome::Idle } else { Outcome::Purged(n) })
 }
 
-/// Runs until `shutdown` is cancelled.
-pub async fn run(db: DatabaseConnection, shutdown: CancellationToken) {
+/// Runs until `shutdown` is cancelled: a step at a time under the `ttl-purge` lease, so one
+/// replica purges (two would log each expiry twice).
+pub async fn run(db: DatabaseConnection, owner: String, shutdown: CancellationToken) {
     loop {
-        let pause = match step(&db).await {
-            Ok(Outcome::Purged(n)) if n as u64 >= BATCH => Duration::ZERO,
-            Ok(Outcome::Purged(n)) => {
+        let pause = match backup::lease::while_held(&db, "ttl-purge", &owner, backup::lease::Term::WORKER, step(&db)).await {
+            Ok(Some(Ok(Outcome::Purged(n)))) if n as u64 >= BATCH => Duration::ZERO,
+            Ok(Some(Ok(Outcome::Purged(n)))) => {
                 tracing::debug!(purged = n, "expired items purged");
                 IDLE_PAUSE
             }
-            Ok(Outcome::Idle) => IDLE_PAUSE,
-            Err(e) => {
+            Ok(None | Some(Ok(Outcome::Idle))) => IDLE_PAUSE,
+            Ok(Some(Err(e))) => {
                 tracing::warn!(error = %e, "TTL purge failed; retrying later");
+                IDLE_PAUSE
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take the TTL purge lease; retrying later");
                 IDLE_PAUSE
             }
         };

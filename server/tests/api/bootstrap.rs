@@ -18,3 +18,20 @@ async fn the_first_admin_is_created_once_as_root_owner(app: TestApp) {
 }
 
 crate::on_both_backends!(the_first_admin_is_created_once_as_root_owner);
+
+/// Two replicas booting at once on one fresh PostgreSQL database: the migrations run once (under
+/// an advisory lock) and both start, with one first admin between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_booting_together_on_one_postgresql_database_both_start() {
+    use crate::helpers::{Backend, PgDatabase, spawn_app_with};
+    use figment::providers::Serialized;
+    let pg = PgDatabase::create().await;
+    let shared = || figment::Figment::new().merge(Serialized::default("database_url", pg.url.clone()));
+    let (a, b) = tokio::join!(spawn_app_with(Backend::Sqlite, shared()), spawn_app_with(Backend::Sqlite, shared()));
+    for app in [&a, &b] {
+        let res = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+        assert!(res.status().is_success());
+        app.login().await;
+    }
+    assert_eq!(control::db::user::Entity::find().count(&a.state.db).await.unwrap(), 1);
+}
