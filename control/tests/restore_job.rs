@@ -84,6 +84,7 @@ macro_rules! on_both {
 on_both!(a_job_whose_runner_died_while_writing_is_taken_over_and_restores_exactly);
 on_both!(at_most_three_restores_of_one_source_run_at_once);
 on_both!(a_plan_is_refused_with_the_reason_and_files_nothing);
+on_both!(replicas_claiming_at_once_start_no_more_than_three_restores_of_one_source);
 
 impl World {
     fn ctx(&self) -> Ctx<'_> {
@@ -295,5 +296,29 @@ async fn a_plan_is_refused_with_the_reason_and_files_nothing(w: World) -> World 
     assert!(m.contains("account name may contain only"), "{m}");
     assert_eq!(restore_job::Entity::find().all(&w.db).await.unwrap().len(), 0);
     assert_eq!(account::Entity::find().all(&w.db).await.unwrap().len(), 1, "a refused plan reserved an account");
+    w
+}
+
+/// Six runners (as on several replicas) claim at once among six filed restores of one source:
+/// three win, three find no room, and three run.
+async fn replicas_claiming_at_once_start_no_more_than_three_restores_of_one_source(w: World) -> World {
+    let at = backed_up_instant(&w).await;
+    for n in 1..=6 {
+        file(&w, at, &format!("race{n}")).await;
+    }
+    let claims = (0..6).map(|n| {
+        let db = w.db.clone();
+        tokio::spawn(async move { control::restore::claim(&db, &format!("runner{n}")).await.unwrap() })
+    });
+    let mut won = 0;
+    for c in claims.collect::<Vec<_>>() {
+        won += usize::from(c.await.unwrap().is_some());
+    }
+    assert_eq!(won, 3);
+    let running =
+        sea_orm::PaginatorTrait::count(restore_job::Entity::find().filter(restore_job::Column::State.eq(JobState::Running)), &w.db)
+            .await
+            .unwrap();
+    assert_eq!(running, 3);
     w
 }

@@ -48,8 +48,14 @@ fn lease_end() -> chrono::DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default()
 }
 
-/// Claims the oldest runnable job (pending, or running under an expired lease), if any.
-async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_job::Model, bool)>, sea_orm::DbErr> {
+/// Claims the oldest runnable job (pending, or running under an expired lease), if any, keeping
+/// to [`MAX_PER_SOURCE`] running restores per source across replicas.
+///
+/// Returns the job as claimed and whether it had started before (a take-over).
+///
+/// # Errors
+/// Database errors.
+pub async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_job::Model, bool)>, sea_orm::DbErr> {
     let now = Utc::now();
     let candidates = restore_job::Entity::find()
         .filter(
@@ -61,47 +67,68 @@ async fn claim(db: &DatabaseConnection, owner: &str) -> Result<Option<(restore_j
         .all(db)
         .await?;
     for job in candidates {
-        let running = restore_job::Entity::find()
-            .filter(restore_job::Column::SourceAccountId.eq(&job.source_account_id))
-            .filter(restore_job::Column::State.eq(JobState::Running))
-            .filter(restore_job::Column::LeaseUntil.gte(now))
-            .count(db)
+        // Claimers of one source take turns, across replicas: a write to the source's account
+        // row holds its row lock (PostgreSQL) or the database's write lock (SQLite) until this
+        // transaction ends, so no other claim can slip between the count and the claim.
+        let txn = db.begin().await?;
+        account::Entity::update_many()
+            .col_expr(account::Column::Id, Expr::col(account::Column::Id))
+            .filter(account::Column::Id.eq(&job.source_account_id))
+            .exec(&txn)
             .await?;
-        if running >= MAX_PER_SOURCE {
-            continue;
+        if let Some(claimed) = claim_one(&txn, &job, owner, now).await? {
+            txn.commit().await?;
+            let fresh = restore_job::Entity::find_by_id(claimed.id.clone()).one(db).await?;
+            return Ok(fresh.map(|j| (j, claimed.started_at.is_some())));
         }
-        if job.in_place {
-            // One in-place restore per account at a time: two would write the same names.
-            let busy = restore_job::Entity::find()
-                .filter(restore_job::Column::TargetAccountId.eq(&job.target_account_id))
-                .filter(restore_job::Column::InPlace.eq(true))
-                .filter(restore_job::Column::State.eq(JobState::Running))
-                .filter(restore_job::Column::LeaseUntil.gte(now))
-                .filter(restore_job::Column::Id.ne(&job.id))
-                .count(db)
-                .await?;
-            if busy > 0 {
-                continue;
-            }
-        }
-        let mut claim = restore_job::Entity::update_many()
-            .col_expr(restore_job::Column::State, Expr::value(JobState::Running))
-            .col_expr(restore_job::Column::LeaseOwner, Expr::value(owner))
-            .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
-            .col_expr(restore_job::Column::StartedAt, Expr::value(job.started_at.unwrap_or(now)))
-            .filter(restore_job::Column::Id.eq(&job.id))
-            .filter(restore_job::Column::State.eq(job.state));
-        claim = match job.lease_until {
-            Some(t) => claim.filter(restore_job::Column::LeaseUntil.eq(t)),
-            None => claim.filter(restore_job::Column::LeaseUntil.is_null()),
-        };
-        if claim.exec(db).await?.rows_affected == 1 {
-            let resumed = job.started_at.is_some();
-            let fresh = restore_job::Entity::find_by_id(job.id.clone()).one(db).await?;
-            return Ok(fresh.map(|j| (j, resumed)));
-        }
+        txn.rollback().await?;
     }
     Ok(None)
+}
+
+/// Claims `job` if fewer than [`MAX_PER_SOURCE`] restores of its source run (and, in place, none
+/// into its account); returns it as it was before the claim.
+async fn claim_one(
+    c: &impl sea_orm::ConnectionTrait,
+    job: &restore_job::Model,
+    owner: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<restore_job::Model>, sea_orm::DbErr> {
+    let running = restore_job::Entity::find()
+        .filter(restore_job::Column::SourceAccountId.eq(&job.source_account_id))
+        .filter(restore_job::Column::State.eq(JobState::Running))
+        .filter(restore_job::Column::LeaseUntil.gte(now))
+        .count(c)
+        .await?;
+    if running >= MAX_PER_SOURCE {
+        return Ok(None);
+    }
+    if job.in_place {
+        // One in-place restore per account at a time: two would write the same names.
+        let busy = restore_job::Entity::find()
+            .filter(restore_job::Column::TargetAccountId.eq(&job.target_account_id))
+            .filter(restore_job::Column::InPlace.eq(true))
+            .filter(restore_job::Column::State.eq(JobState::Running))
+            .filter(restore_job::Column::LeaseUntil.gte(now))
+            .filter(restore_job::Column::Id.ne(&job.id))
+            .count(c)
+            .await?;
+        if busy > 0 {
+            return Ok(None);
+        }
+    }
+    let mut claim = restore_job::Entity::update_many()
+        .col_expr(restore_job::Column::State, Expr::value(JobState::Running))
+        .col_expr(restore_job::Column::LeaseOwner, Expr::value(owner))
+        .col_expr(restore_job::Column::LeaseUntil, Expr::value(lease_end()))
+        .col_expr(restore_job::Column::StartedAt, Expr::value(job.started_at.unwrap_or(now)))
+        .filter(restore_job::Column::Id.eq(&job.id))
+        .filter(restore_job::Column::State.eq(job.state));
+    claim = match job.lease_until {
+        Some(t) => claim.filter(restore_job::Column::LeaseUntil.eq(t)),
+        None => claim.filter(restore_job::Column::LeaseUntil.is_null()),
+    };
+    Ok((claim.exec(c).await?.rows_affected == 1).then(|| job.clone()))
 }
 
 /// Claims and runs one job to its end: the worker's step.
