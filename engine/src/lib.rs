@@ -6,6 +6,7 @@
 //! data explorer both call [`store`].
 
 pub mod activity;
+mod bulk;
 pub mod changelog;
 pub mod entities;
 pub mod error;

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use domain::resource::ResourceType;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 use serde_json::{Map, Value, json};
@@ -1035,7 +1035,7 @@ pub struct PreparedImport {
     database_id: String,
     container_id: String,
     container_rid: String,
-    rows: Vec<item::ActiveModel>,
+    rows: Vec<item::Model>,
     /// The items as they will be stored, in the order given.
     pub items: Vec<Imported>,
 }
@@ -1056,16 +1056,7 @@ pub fn prepare_import(d: &database::Model, coll: &container::Model, docs: Vec<Va
         let (rid, etag) = (new_rid(), new_etag());
         let expires = expires_at(coll, &body, now);
         items.push(Imported { pk: pk.clone(), id: id.clone(), json: item_text(d, coll, &text, &rid, &etag, now) });
-        rows.push(item::ActiveModel::from(item::Model {
-            container_rid: coll.rid.clone(),
-            pk,
-            id,
-            rid,
-            body: text,
-            ts: now,
-            etag,
-            expires_at: expires,
-        }));
+        rows.push(item::Model { container_rid: coll.rid.clone(), pk, id, rid, body: text, ts: now, etag, expires_at: expires });
     }
     Ok(PreparedImport {
         account_id: coll.account_id.clone(),
@@ -1077,7 +1068,8 @@ pub fn prepare_import(d: &database::Model, coll: &container::Model, docs: Vec<Va
     })
 }
 
-/// Writes prepared items in one transaction, logged as `log` says; returns how many were
+/// Writes prepared items in one transaction, logged as `log` says (unlogged on PostgreSQL with
+/// `COPY`, see [`crate::bulk`]); returns how many were
 /// written. The container must not hold items with the same ids (restores write into new
 /// containers).
 ///
@@ -1089,6 +1081,10 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
     if n == 0 {
         return Ok(0);
     }
+    let gone = || EngineError::NotFound(format!("container {container_id:?} does not exist in database {database_id:?}"));
+    if log == ImportLog::Unlogged && db.get_database_backend() == DbBackend::Postgres {
+        return if crate::bulk::copy_items(db.get_postgres_connection_pool(), &container_rid, &rows).await? { Ok(n) } else { Err(gone()) };
+    }
     // A write comes first (the sequence, or the rows themselves): on SQLite a transaction that
     // reads first cannot become a writer once another connection has written.
     let txn = db.begin().await?;
@@ -1096,10 +1092,10 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
         ImportLog::Logged => Some(changelog::reserve(&txn, &account_id, i64::try_from(n).unwrap_or(i64::MAX)).await?),
         ImportLog::Unlogged => None,
     };
-    item::Entity::insert_many(rows).exec(&txn).await?;
+    item::Entity::insert_many(rows.into_iter().map(item::ActiveModel::from)).exec(&txn).await?;
     let live = container::Entity::find().filter(container::Column::Rid.eq(&container_rid)).one(&txn).await?;
     if live.is_none() {
-        return Err(EngineError::NotFound(format!("container {container_id:?} does not exist in database {database_id:?}")));
+        return Err(gone());
     }
     if let Some(first_seq) = first_seq {
         let changes = items.into_iter().map(|i| Change {

@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
 use engine::store::{self, ContainerSpec, WriteMode};
-use migrations::{Migrator, MigratorTrait};
 use proptest::prelude::*;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
@@ -101,32 +102,6 @@ async fn check(db: DatabaseConnection, ops: Vec<Op>) {
     assert_eq!(replayed, actual);
 }
 
-async fn sqlite() -> (DatabaseConnection, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let db = Database::connect(&url).await.unwrap();
-    db.execute_unprepared("PRAGMA journal_mode=WAL").await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
-    (db, dir)
-}
-
-async fn postgres() -> (DatabaseConnection, String, String) {
-    let admin = std::env::var("REWIND_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("rewind_e_{}", uuid_like());
-    let conn = Database::connect(&admin).await.expect("PostgreSQL for the postgres tier");
-    conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-    let (prefix, _) = admin.rsplit_once('/').unwrap();
-    let db = Database::connect(&format!("{prefix}/{name}")).await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
-    (db, admin, name)
-}
-
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{n:x}{:x}", std::process::id())
-}
-
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
@@ -137,7 +112,7 @@ proptest! {
     #[test]
     fn sqlite_change_log_replays_to_the_final_state(ops in prop::collection::vec(op(), 1..60)) {
         rt().block_on(async {
-            let (db, _dir) = sqlite().await;
+            let (db, _dir) = common::sqlite().await;
             check(db, ops).await;
         });
     }
@@ -145,11 +120,9 @@ proptest! {
     #[test]
     fn postgres_change_log_replays_to_the_final_state(ops in prop::collection::vec(op(), 1..60)) {
         rt().block_on(async {
-            let (db, admin, name) = postgres().await;
-            check(db.clone(), ops).await;
-            drop(db);
-            let conn = Database::connect(&admin).await.unwrap();
-            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+            let pg = common::postgres().await;
+            check(pg.db.clone(), ops).await;
+            pg.drop().await;
         });
     }
 }
