@@ -10,6 +10,19 @@ pub fn format_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// A size in bytes, in the largest unit that keeps it at least 1 (decimal units, as storage
+/// is billed).
+pub fn format_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} bytes") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
 /// The outcome of a form's last submission: its error, or nothing.
 #[component]
 pub fn FormError<T: Send + Sync + 'static>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>) -> impl IntoView {

@@ -111,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscriptions/:sub/restore/:account") view=pages::RestoreAccountPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account/access") view=pages::AccessPage/>
                     <Route path=path!("subscriptions/:sub/accounts/:account/explorer") view=pages::ExplorerPage/>
+                    <Route path=path!("subscriptions/:sub/accounts/:account/backup") view=pages::BackupPage/>
                     <Route path=path!("users") view=pages::UsersPage/>
                     <Route path=path!("audit") view=pages::AuditPage/>
                     <Route path=path!("password") view=pages::PasswordPage/>

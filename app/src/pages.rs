@@ -3,6 +3,7 @@
 mod access;
 mod account;
 mod audit;
+mod backup;
 mod create_account;
 mod explorer;
 mod layout;
@@ -18,6 +19,7 @@ mod users;
 pub use access::AccessPage;
 pub use account::AccountPage;
 pub use audit::AuditPage;
+pub use backup::BackupPage;
 pub use create_account::CreateAccountPage;
 pub use explorer::ExplorerPage;
 pub use layout::{Home, Layout, NotFound};

@@ -37,6 +37,7 @@ pub mod segment;
 pub mod ship;
 pub mod snapshot;
 pub mod storage;
+pub mod usage;
 pub mod verify;
 
 pub use error::BackupError;

@@ -39,6 +39,17 @@ pub enum Keep {
     Nothing,
 }
 
+impl Keep {
+    /// Whether a periodic point taken at `taken_at`, the `index`-th newest (from 0), stays.
+    pub fn keeps_point(&self, index: usize, taken_at: DateTime<Utc>) -> bool {
+        match *self {
+            Keep::Points { since, newest } => index < newest || taken_at >= since,
+            Keep::Window { .. } => true,
+            Keep::Nothing => false,
+        }
+    }
+}
+
 /// What a sweep removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Swept {
@@ -95,7 +106,7 @@ pub async fn sweep(
             let log_through = Ord::min(base.seq, shipped - 1);
             remove(db, storage, kek, account_id, &gone, &[], Some((log_through, base.taken_at))).await?
         }
-        Keep::Points { since, newest } => {
+        Keep::Points { .. } => {
             let points = backup_point::Entity::find()
                 .filter(backup_point::Column::AccountId.eq(account_id))
                 .order_by_desc(backup_point::Column::TakenAt)
@@ -106,7 +117,7 @@ pub async fn sweep(
             if points.iter().any(|p| !p.journaled) {
                 return Ok(Swept { objects: superseded, ..Swept::default() });
             }
-            let (kept, gone): (Vec<_>, Vec<_>) = points.into_iter().enumerate().partition(|(i, p)| *i < newest || p.taken_at >= since);
+            let (kept, gone): (Vec<_>, Vec<_>) = points.into_iter().enumerate().partition(|(i, p)| keep.keeps_point(*i, p.taken_at));
             let standing: HashSet<i64> = kept.iter().map(|(_, p)| p.seq).collect();
             let snapshots = all_snapshots(db, account_id).await?;
             // A snapshot newer than every point is a backup whose point is being recorded.
@@ -314,6 +325,7 @@ async fn purge(db: &DatabaseConnection, storage: &BackupStorage, account_id: &st
     backup_state::Entity::delete_many().filter(backup_state::Column::AccountId.eq(account_id)).exec(&txn).await?;
     backup_journal::Entity::delete_many().filter(backup_journal::Column::AccountId.eq(account_id)).exec(&txn).await?;
     backup_key::Entity::delete_many().filter(backup_key::Column::AccountId.eq(account_id)).exec(&txn).await?;
+    crate::usage::forget(&txn, account_id).await?;
     txn.commit().await?;
     Ok(out)
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod audit_bursts;
 pub mod authz;
 pub mod backup_catalog;
+pub mod backup_status;
 pub mod crypto;
 pub mod db;
 pub mod explorer;

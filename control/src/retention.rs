@@ -1,6 +1,7 @@
 //! The retention sweep from the control plane's side: what each account keeps, from its policy
 //! and the clock ([`keep`]), and a pass over every account with backups ([`sweep_pass`], run by
-//! a leased worker), each sweep that removed something audited.
+//! a leased worker), each sweep that removed something audited, and the storage each account's
+//! backups take then sampled (`backup::usage`).
 
 use backup::entities::restore_job::{self, JobState};
 use backup::retention::{Keep, Swept};
@@ -75,6 +76,12 @@ pub async fn sweep_pass(ctx: &Ctx<'_>, now: DateTime<Utc>) -> Result<Vec<(String
                 out.push((row.id.clone(), swept));
             }
             Err(e) => tracing::warn!(account = %row.name, error = %e, "retention sweep failed; it runs again next pass"),
+        }
+        // What is left is what the account's backups take: the backup page's chart.
+        if keep != Keep::Nothing
+            && let Err(e) = backup::usage::sample(ctx.db, &row.id, now).await
+        {
+            tracing::warn!(account = %row.name, error = %e, "recording backup storage used failed");
         }
     }
     Ok(out)

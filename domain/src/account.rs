@@ -99,6 +99,14 @@ impl KeyManagement {
             KeyManagement::CustomerManaged => "Customer-managed key",
         }
     }
+
+    /// As the portal shows an account's encryption: the label, and the customer key's name.
+    pub fn describe(self, customer_key: Option<&str>) -> String {
+        match customer_key {
+            Some(k) => format!("{} ({k})", self.label()),
+            None => self.label().to_owned(),
+        }
+    }
 }
 
 /// The four account keys Cosmos DB issues.

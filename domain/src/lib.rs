@@ -8,6 +8,7 @@ mod account;
 pub mod api_token;
 pub mod audit;
 mod backup_policy;
+pub mod backup_status;
 pub mod error;
 pub mod explorer;
 mod names;

@@ -1,16 +1,17 @@
-// Backups in a real browser: a user holding only Backup Operator on one account verifies its
-// backups now and sees the result, keys out of reach; an account made with a customer-managed key
-// shows it.
+// Backups in a real browser: a user holding only Backup Operator on one account opens its backup
+// page, changes its periodic policy after reviewing what the change drops, sees storage used drawn,
+// verifies the backups now — keys and data out of reach; an account made with a customer-managed
+// key shows it.
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
 import { assign, createAccount, createSubscription, createUser, hydrated, signIn, signInFirstTime } from './fixtures/portal';
 
-test('a Backup Operator verifies an account\'s backups from its page', async ({ page }) => {
+test('a Backup Operator changes a periodic policy after reviewing it, verifies, and sees storage used', async ({ page }) => {
   await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
   await createSubscription(page, 'Verify Sub');
   await page.getByRole('link', { name: 'Verify Sub', exact: true }).click();
   await hydrated(page);
-  await createAccount(page, 'verified-acct', 'Continuous7Days');
+  await createAccount(page, 'verified-acct', 'Periodic');
   const accountUrl = page.url();
   await createUser(page, 'bo');
   await page.goto(accountUrl);
@@ -23,15 +24,43 @@ test('a Backup Operator verifies an account\'s backups from its page', async ({ 
   await page.goto(accountUrl);
   await expect(page.getByTestId('account-overview')).toBeVisible();
   await hydrated(page);
+  // Keys and data are out of reach.
+  await expect(page.getByRole('button', { name: 'Show keys' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Backups' }).click();
+  await expect(page.getByRole('heading', { name: 'Backups of verified-acct' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByTestId('backup-mode')).toHaveText('Periodic');
+  await expect(page.getByTestId('storage-chart').locator('svg')).toBeVisible();
+
+  // A retention shorter than twice the interval is refused by name; nothing changes.
+  const form = page.getByTestId('policy-form');
+  await form.getByLabel('Backup interval (hours, 1–24)').fill('6');
+  await form.getByRole('button', { name: 'Review change' }).click();
+  await expect(form.getByRole('alert')).toContainText('twice the interval');
+  await form.getByLabel('Retention (hours, twice the interval to 720)').fill('24');
+  await form.getByRole('button', { name: 'Review change' }).click();
+  await expect(form.getByTestId('policy-review')).toContainText('every 6 h, kept 24 h');
+  await expect(form.getByTestId('policy-drops')).toHaveText('No restore point is dropped.');
+  await form.getByRole('button', { name: 'Save change' }).click();
+  await expect(page.getByTestId('backup-policy')).toContainText('Periodic: every 6 h, kept 24 h (4 copies)');
+
   const card = page.getByTestId('verification');
   await expect(card.getByTestId('verification-result')).toContainText('Not verified yet');
-  await expect(page.getByRole('button', { name: 'Show keys' })).toHaveCount(0);
-
   await card.getByLabel('Read every copy (deep)').check();
   await card.getByRole('button', { name: 'Verify now' }).click();
   await expect(card.getByTestId('verification-result')).toContainText('Passed', { timeout: 20_000 });
   await expect(card.getByTestId('verification-result')).toContainText('deep check');
   await expect(card.getByTestId('verification-result')).toContainText('by bo');
+
+  // Keys and items stay out of reach even asked for directly.
+  const subId = accountUrl.match(/subscriptions\/([^/]+)\//)![1];
+  const keys = await page.request.post('/api/list_keys', { form: { subscription_id: subId, name: 'verified-acct' } });
+  expect(keys.status()).toBe(403);
+  const items = await page.request.post('/api/explorer_items', {
+    form: { subscription_id: subId, name: 'verified-acct', database: 'd', container: 'c', after: '' },
+  });
+  expect(items.status()).toBe(403);
+  expect(await items.text()).toContain('data/read');
 });
 
 test('an account is created with a customer-managed key and shows it', async ({ page }) => {

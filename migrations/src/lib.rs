@@ -19,6 +19,7 @@ mod m20261127_000013_catalog_in_storage;
 mod m20261127_000014_backup_verifications;
 mod m20261127_000015_restorable_from;
 mod m20261127_000016_customer_key;
+mod m20261127_000017_backup_usage;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_backup_verifications::Migration),
             Box::new(m20261127_000015_restorable_from::Migration),
             Box::new(m20261127_000016_customer_key::Migration),
+            Box::new(m20261127_000017_backup_usage::Migration),
         ]
     }
 }

@@ -74,6 +74,8 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(accounts::customer_keys))
         .routes(routes!(backups::verify))
         .routes(routes!(backups::last))
+        .routes(routes!(backups::status))
+        .routes(routes!(backups::preview_policy))
         .routes(routes!(restores::restorable_accounts))
         .routes(routes!(restores::restorable_resources))
         .routes(routes!(restores::events))

@@ -1,4 +1,5 @@
-//! One account's overview: state, region, backup policy, endpoint, keys on request, delete.
+//! One account's overview: state, region, backup policy, endpoint, keys on request, delete; links
+//! to its data explorer, access control, backup page and restore.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -6,7 +7,6 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
 use crate::authz::my_permissions;
-use crate::backups::{BackupVerification, VerifyBackups, last_verification};
 use crate::components::{FormError, LoadError, format_time};
 use crate::domain::KeyKind;
 use crate::domain::rbac::actions;
@@ -38,8 +38,6 @@ fn Overview(account: Account) -> impl IntoView {
     let sub_href = format!("/subscriptions/{}", account.subscription_id);
     let (sub, id, name) = (account.subscription_id.clone(), account.id.clone(), account.name.clone());
     let perms = Resource::new(move || (sub.clone(), id.clone()), |(s, a)| my_permissions(s, a));
-    let (sub_l, name_l) = (account.subscription_id.clone(), account.name.clone());
-    let last = Resource::new(move || (sub_l.clone(), name_l.clone()), |(s, n)| last_verification(s, n));
     let access_href = StoredValue::new(format!("/subscriptions/{}/accounts/{}/access", account.subscription_id, account.name));
     let (sub_v, name_v) = (StoredValue::new(account.subscription_id.clone()), StoredValue::new(name));
     let restore_href = StoredValue::new(format!("/subscriptions/{}/restore/{}", account.subscription_id, account.id));
@@ -54,10 +52,7 @@ fn Overview(account: Account) -> impl IntoView {
             <dt>"Created"</dt><dd>{format_time(&account.created_at)}</dd>
             <dt>"Backup policy"</dt><dd data-testid="backup-policy">{account.backup_policy.summary()}</dd>
             <dt>"Encryption"</dt>
-            <dd data-testid="encryption">{match &account.customer_key {
-                Some(k) => format!("{} ({k})", account.key_management.label()),
-                None => account.key_management.label().to_owned(),
-            }}</dd>
+            <dd data-testid="encryption">{account.key_management.describe(account.customer_key.as_deref())}</dd>
             <dt>"Endpoint"</dt><dd><code data-testid="endpoint">{account.endpoint.clone()}</code></dd>
             <dt>"Account id"</dt><dd><code>{account.id.clone()}</code></dd>
             {account.restore_parameters.clone().map(|r| view! {
@@ -71,8 +66,6 @@ fn Overview(account: Account) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let p = perms.await.unwrap_or_default();
-                // Without backups/read the call is refused, and the card is not shown.
-                let last = last.await.ok().flatten();
                 let (sub, name) = (sub_v.get_value(), name_v.get_value());
                 view! {
                     <p class="links">
@@ -80,63 +73,18 @@ fn Overview(account: Account) -> impl IntoView {
                         {p.allows(actions::ROLE_ASSIGNMENTS_READ).then(|| view! {
                             <A href=access_href.get_value()>"Access control"</A>
                         })}
+                        {p.allows(actions::BACKUPS_READ).then(|| view! {
+                            <A href=format!("{}/backup", access_href.get_value().trim_end_matches("/access"))>"Backups"</A>
+                        })}
                         {(continuous && p.allows(actions::RESTORABLE_READ)).then(|| view! {
                             <A href=restore_href.get_value()>"Restore to a point in time"</A>
                         })}
                     </p>
-                    {p.allows(actions::BACKUPS_READ).then(|| view! {
-                        <Verification sub=sub.clone() name=name.clone() may_verify=p.allows(actions::BACKUPS_VERIFY) last=last.clone()/>
-                    })}
                     {p.allows(actions::ACCOUNTS_LIST_KEYS).then(|| view! { <Keys sub=sub.clone() name=name.clone()/> })}
                     {p.allows(actions::ACCOUNTS_DELETE).then(|| view! { <Delete sub=sub.clone() name=name.clone()/> })}
                 }
             })}
         </Transition>
-    }
-}
-
-/// The last verification of the account's backups and, for those allowed, "verify now" (whose
-/// result then shows in its place).
-#[component]
-fn Verification(sub: String, name: String, may_verify: bool, last: Option<BackupVerification>) -> impl IntoView {
-    let verify = ServerAction::<VerifyBackups>::new();
-    let last = StoredValue::new(last);
-    let shown = move || verify.value().get().and_then(Result::ok).or_else(|| last.get_value());
-    view! {
-        <section class="card" data-testid="verification">
-            <h2>"Backup verification"</h2>
-            {move || match shown() {
-                Some(v) => view! { <VerificationResult v=v/> }.into_any(),
-                None => view! { <p data-testid="verification-result">"Not verified yet."</p> }.into_any(),
-            }}
-            {may_verify.then(|| view! {
-                <ActionForm action=verify attr:class="form inline-form">
-                    <input type="hidden" name="subscription_id" value=sub.clone()/>
-                    <input type="hidden" name="name" value=name.clone()/>
-                    <label class="check"><input type="checkbox" name="deep" value="on"/>"Read every copy (deep)"</label>
-                    <button type="submit" disabled=move || verify.pending().get()>"Verify now"</button>
-                </ActionForm>
-                <FormError value=verify.value()/>
-            })}
-        </section>
-    }
-}
-
-#[component]
-fn VerificationResult(v: BackupVerification) -> impl IntoView {
-    let verdict = if v.passed { "Passed".to_owned() } else { format!("{} problem(s)", v.problem_count) };
-    let class = if v.passed { "state state-Online" } else { "state state-Failed" };
-    view! {
-        <p data-testid="verification-result">
-            <span class=class>{verdict}</span>
-            {format!(" — {} check of {} object copies ({} bytes), {} by {}",
-                if v.deep { "deep" } else { "presence" }, v.objects, v.bytes, format_time(&v.finished_at), v.requested_by)}
-        </p>
-        {(!v.problems.is_empty()).then(|| view! {
-            <ul class="problems" data-testid="verification-problems">
-                {v.problems.into_iter().map(|p| view! { <li><code>{p}</code></li> }).collect_view()}
-            </ul>
-        })}
     }
 }
 

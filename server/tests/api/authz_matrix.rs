@@ -86,6 +86,10 @@ const MATRIX: &[(&str, Check)] = &[
     // Backup verification.
     ("verify_backups", Check::Account(&["Owner", "Backup Operator"])),
     ("last_verification", Check::Account(&["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Reader"])),
+    // The backup page.
+    ("backup_status", Check::Account(&["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Reader"])),
+    ("preview_backup_policy", Check::Account(&["Owner", "Backup Operator"])),
+    ("change_backup_policy", Check::Account(&["Owner", "Backup Operator"])),
     // One's own API tokens.
     ("create_api_token", Check::SignedIn),
     ("list_api_tokens", Check::SignedIn),
@@ -125,6 +129,12 @@ const REST_MATRIX: &[(&str, &str, Check)] = &[
     ("POST", "/subscriptions/{subscription}/restores/{job}/reject", Check::SeesSubscription),
     ("PATCH", "/subscriptions/{subscription}/accounts/{account}/backupPolicy", Check::Account(&["Owner", "Backup Operator"])),
     ("POST", "/subscriptions/{subscription}/accounts/{account}/backups/verify", Check::Account(&["Owner", "Backup Operator"])),
+    ("POST", "/subscriptions/{subscription}/accounts/{account}/backupPolicy/preview", Check::Account(&["Owner", "Backup Operator"])),
+    (
+        "GET",
+        "/subscriptions/{subscription}/accounts/{account}/backups",
+        Check::Account(&["Owner", "Account Contributor", "Account Operator", "Backup Operator", "Reader"]),
+    ),
     (
         "POST",
         "/subscriptions/{subscription}/accounts/{account}/rotateBackupKey",
@@ -206,7 +216,7 @@ async fn call_rest(app: &TestApp, token: &str, method: &str, path: &str, f: &Fix
         ("PATCH", "/subscriptions/{subscription}") => serde_json::json!({"name": format!("rest-renamed-{u}")}),
         ("POST", "/users") => serde_json::json!({"name": format!("rest-new-{u}"), "password": "long-enough-password"}),
         ("PATCH", "/users/{user}") => serde_json::json!({"disabled": false}),
-        (_, p) if p.ends_with("/backupPolicy") => serde_json::json!({"redundancy": "Zone"}),
+        (_, p) if p.contains("/backupPolicy") => serde_json::json!({"redundancy": "Zone"}),
         (_, p) if p.ends_with("/backups/verify") => serde_json::json!({"deep": true}),
         (_, p) if p.ends_with("/rotateBackupKey") => serde_json::json!({"customerKey": null}),
         (_, p) if p.ends_with("/roleDefinitions") => serde_json::json!({"name": "RestCustom", "actions": ["accounts/read"]}),
@@ -299,7 +309,9 @@ fn args(endpoint: &str, f: &Fixture) -> Vec<(&'static str, String)> {
         "create_subscription" => vec![("name", format!("made-by-{}", f.user))],
         "rename_subscription" => vec![("id", f.sub.clone()), ("name", format!("renamed-{}", f.user))],
         "create_account" => vec![sub(), ("name", format!("made-{}", f.user)), ("region", "x".into()), ("mode", String::new())],
-        "get_account" | "list_keys" | "delete_account" | "last_verification" => vec![sub(), ("name", f.account.clone())],
+        "get_account" | "list_keys" | "delete_account" | "last_verification" | "backup_status" => vec![sub(), ("name", f.account.clone())],
+        // As the REST rows: Zone redundancy, which the test server has a store for.
+        "preview_backup_policy" | "change_backup_policy" => vec![sub(), ("name", f.account.clone()), ("redundancy", "Zone".into())],
         "verify_backups" => vec![sub(), ("name", f.account.clone()), ("deep", "on".into())],
         e if e.starts_with("explorer_") => vec![
             sub(),

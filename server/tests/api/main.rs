@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod authz_matrix;
+mod backup_page;
 mod bootstrap;
 mod cli;
 mod cosmos;
