@@ -27,6 +27,7 @@ pub mod error;
 pub mod journal;
 pub mod keys;
 pub mod lease;
+pub mod migrate;
 pub mod pace;
 pub mod periodic;
 pub mod recover;

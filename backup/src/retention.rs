@@ -104,7 +104,16 @@ pub async fn sweep(
             // has been idle since the base.
             let shipped = backup_state::Entity::find_by_id(account_id.to_owned()).one(db).await?.map_or(0, |s| s.shipped_seq);
             let log_through = Ord::min(base.seq, shipped - 1);
-            remove(db, storage, kek, account_id, &gone, &[], Some((log_through, base.taken_at))).await?
+            // Periodic backups from before a migration to continuous backup go with their snapshots.
+            let points: Vec<DateTime<Utc>> = backup_point::Entity::find()
+                .filter(backup_point::Column::AccountId.eq(account_id))
+                .filter(backup_point::Column::Seq.is_in(gone.clone()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| p.taken_at)
+                .collect();
+            remove(db, storage, kek, account_id, &gone, &points, Some((log_through, base.taken_at))).await?
         }
         Keep::Points { .. } => {
             let points = backup_point::Entity::find()

@@ -5,7 +5,9 @@ use chrono::Utc;
 use domain::error::AppError;
 use domain::rbac::{Scope, actions};
 pub use domain::{Account, AccountKeys};
-use domain::{AccountName, AccountState, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName};
+use domain::{
+    AccountName, AccountState, BackupPolicy, BackupPolicyChange, BackupPolicyInput, CreateMode, KeyKind, KeyManagement, RegionName,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 pub use crate::account_keys::{open_keys, seal_keys, seal_new_keys};
@@ -241,7 +243,8 @@ pub async fn rotate_backup_key(
 
 /// Changes the account's backup policy (`accounts/backupPolicy/write` on it): a periodic
 /// account's interval, retention and redundancy, a continuous account's tier and redundancy
-/// (the rules are [`domain::BackupPolicy::changed`]'s). Audited with the policy before and after.
+/// (the rules are [`domain::BackupPolicy::changed`]'s), and a periodic account's migration to
+/// continuous backup ([`migrate_to_continuous`]). Audited with the policy before and after.
 pub async fn change_backup_policy(
     ctx: &Ctx<'_>,
     caller: &Caller,
@@ -256,9 +259,16 @@ pub async fn change_backup_policy(
         let before = row.backup_policy;
         let after = before.changed(&change)?;
         crate::new_account::ensure_kept(ctx.backup_storage, &after)?;
-        let mut active: account::ActiveModel = row.clone().into();
-        active.backup_policy = Set(after);
-        let saved = active.update(ctx.db).await?;
+        let saved = match (before, after) {
+            (BackupPolicy::Periodic { retention_hours, .. }, BackupPolicy::Continuous { .. }) => {
+                migrate_to_continuous(ctx, &row, after, retention_hours).await?
+            }
+            _ => {
+                let mut active: account::ActiveModel = row.clone().into();
+                active.backup_policy = Set(after);
+                active.update(ctx.db).await?
+            }
+        };
         tracing::info!(account = %saved.id, before = %before.summary(), after = %after.summary(), by = %caller.user.name, "backup policy changed");
         Ok((before, to_wire(ctx, saved)))
     }
@@ -268,6 +278,64 @@ pub async fn change_backup_policy(
         Err(_) => scope.to_string(),
     };
     caller.audited(action, &scope, &resource, result.map(|(_, a)| a)).await
+}
+
+/// Migrates `row` from periodic to continuous backup `after` — one-way, done at once: under the
+/// account's periodic-backup lease (so no full backup prunes its change log meanwhile) its
+/// newest full backup becomes the first base snapshot, and its log is shipped from there
+/// (`backup::migrate`); continuous restore points begin now. Its periodic backups, taken under
+/// `retention_hours`, stay restorable by request until they expire.
+async fn migrate_to_continuous(
+    ctx: &Ctx<'_>,
+    row: &account::Model,
+    after: BackupPolicy,
+    retention_hours: u32,
+) -> Result<account::Model, AppError> {
+    let owner = format!("migration-{}", uuid::Uuid::new_v4());
+    let lease = format!("periodic/{}", row.id);
+    let work = async {
+        let txn = engine::store::begin_write(ctx.db).await?;
+        let current = account::Entity::find_by_id(row.id.clone())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {:?} does not exist", row.name)))?;
+        if !matches!(current.backup_policy, BackupPolicy::Periodic { .. }) || current.state != AccountState::Online {
+            return Err(AppError::Conflict(format!(
+                "account {:?} is {} with {}: only a live account with periodic backup migrates",
+                row.name,
+                current.state,
+                current.backup_policy.summary()
+            )));
+        }
+        let now = Utc::now();
+        backup::migrate::start_continuous(&txn, &row.id, now).await.map_err(|e| match e {
+            backup::BackupError::Invalid(m) => AppError::Invalid(m),
+            backup::BackupError::Integrity(m) => AppError::Conflict(m),
+            e => {
+                tracing::error!(account = %row.id, error = %e, "migration to continuous backup failed");
+                AppError::Internal
+            }
+        })?;
+        let mut active: account::ActiveModel = current.into();
+        active.backup_policy = Set(after);
+        active.migrated_at = Set(Some(now));
+        active.periodic_retention_hours = Set(Some(i32::try_from(retention_hours).unwrap_or(i32::MAX)));
+        let saved = active.update(&txn).await?;
+        txn.commit().await?;
+        tracing::info!(account = %row.id, "migrated to continuous backup");
+        Ok(saved)
+    };
+    match backup::lease::while_held(ctx.db, &lease, &owner, backup::lease::Term::WORKER, work).await {
+        Ok(Some(result)) => result,
+        Ok(None) => Err(AppError::Conflict(format!(
+            "a periodic backup of account {:?} is being taken; migrate once it is done (within minutes)",
+            row.name
+        ))),
+        Err(e) => {
+            tracing::error!(account = %row.id, error = %e, "the periodic backup lease could not be taken");
+            Err(AppError::Internal)
+        }
+    }
 }
 
 /// Deletes an account: it leaves the live list and stays restorable for its retention.

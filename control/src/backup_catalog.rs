@@ -43,6 +43,10 @@ pub struct AccountRecord {
     pub online_since: Option<DateTime<Utc>>,
     #[serde(default)]
     pub customer_key: Option<String>,
+    #[serde(default)]
+    pub migrated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub periodic_retention_hours: Option<i32>,
 }
 
 impl AccountRecord {
@@ -63,6 +67,8 @@ impl AccountRecord {
             restore_parameters: row.restore_parameters.clone(),
             online_since: row.online_since,
             customer_key: row.customer_key.clone(),
+            migrated_at: row.migrated_at,
+            periodic_retention_hours: row.periodic_retention_hours,
         }
     }
 }
@@ -217,6 +223,8 @@ async fn recover_account(
         restore_parameters: Set(rec.restore_parameters.clone()),
         online_since: Set(rec.online_since),
         customer_key: Set(rec.customer_key.clone()),
+        migrated_at: Set(rec.migrated_at),
+        periodic_retention_hours: Set(rec.periodic_retention_hours),
     }
     .insert(&txn)
     .await?;

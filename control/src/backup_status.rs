@@ -16,7 +16,7 @@ use crate::Ctx;
 use crate::accounts::authorized_account;
 use crate::authz::Caller;
 use crate::db::account;
-use crate::restore::{periodic_backups, window};
+use crate::restore::{periodic_backups, periodic_retention, window};
 
 /// Where `name`'s backups stand now.
 ///
@@ -26,23 +26,23 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
     let row = authorized_account(caller, actions::BACKUPS_READ, &subscription_id, &name).await?;
     let now = Utc::now();
     let state = backup_state::Entity::find_by_id(row.id.clone()).one(ctx.db).await?;
-    let (mut points, mut snapshots, mut window_now, mut lag_ms) = (Vec::new(), Vec::new(), None, None);
-    match row.backup_policy {
-        BackupPolicy::Periodic { retention_hours, .. } => {
-            points = periodic_backups(ctx.db, &row, retention_hours, now).await?.into_iter().map(point).collect();
-        }
-        BackupPolicy::Continuous { .. } => {
-            window_now = window(&row, state.as_ref(), now);
-            lag_ms = state.as_ref().map(|s| (now - s.backed_up_through).num_milliseconds().max(0));
-            snapshots = backup_snapshot::Entity::find()
-                .filter(backup_snapshot::Column::AccountId.eq(&row.id))
-                .order_by_desc(backup_snapshot::Column::Seq)
-                .all(ctx.db)
-                .await?
-                .into_iter()
-                .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes })
-                .collect();
-        }
+    let points = match periodic_retention(&row) {
+        Ok(retention_hours) => periodic_backups(ctx.db, &row, retention_hours, now).await?.into_iter().map(point).collect(),
+        Err(_) => Vec::new(),
+    };
+    let (mut snapshots, mut window_now, mut lag_ms) = (Vec::new(), None, None);
+    if let BackupPolicy::Continuous { .. } = row.backup_policy {
+        window_now = window(&row, state.as_ref(), now);
+        // Before the first shipping pass there is nothing to be behind.
+        lag_ms = window_now.and(state.as_ref()).map(|s| (now - s.backed_up_through).num_milliseconds().max(0));
+        snapshots = backup_snapshot::Entity::find()
+            .filter(backup_snapshot::Column::AccountId.eq(&row.id))
+            .order_by_desc(backup_snapshot::Column::Seq)
+            .all(ctx.db)
+            .await?
+            .into_iter()
+            .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes })
+            .collect();
     }
     let (log_segments, log_bytes) = backup::usage::log(ctx.db, &row.id).await.map_err(internal)?;
     let stored_bytes = backup::usage::stored_bytes(ctx.db, &row.id).await.map_err(internal)?;
@@ -58,6 +58,7 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
         oldest_restorable: window_now.map(|(o, _)| o),
         latest_restorable: window_now.map(|(_, l)| l),
         lag_ms,
+        migrated_at: row.migrated_at,
         points,
         snapshots,
         log_segments,

@@ -66,6 +66,8 @@ impl NewAccount<'_> {
             restore_parameters: Set(self.restore_parameters.map(to_json).transpose()?),
             online_since: Set(None),
             customer_key: Set(self.customer_key.map(str::to_owned)),
+            migrated_at: Set(None),
+            periodic_retention_hours: Set(None),
         }
         .insert(db)
         .await

@@ -16,4 +16,4 @@ mod window;
 pub use job::{NOT_RESTORED, Requester, backup_error, decide, file};
 pub use plan::{Options, Plan, PlanStats, Target, plan};
 pub use run::{MAX_PER_SOURCE, Outcome, claim, step};
-pub use window::{check_window, oldest_restorable, periodic_backups, periodic_retention, window};
+pub use window::{check_window, oldest_restorable, periodic_backups, periodic_backups_until, periodic_retention, window};

@@ -13,13 +13,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use crate::Ctx;
 use crate::audit::{Record, append_all};
 use crate::db::account;
-use crate::restore::oldest_restorable;
+use crate::restore::{oldest_restorable, periodic_backups_until};
 
 /// The least number of periodic backups an account keeps, whatever their age (SPEC §3b).
 const LEAST_COPIES: u32 = 2;
 
 /// What `row`'s backups must keep as of `now`; `None` while it is being restored into (its
-/// backups begin when the restore does).
+/// backups begin when the restore does) and, for an account migrated to continuous backup, while
+/// its periodic backups from before may still be restored.
 pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
     if row.state == AccountState::Restoring {
         return None;
@@ -28,8 +29,14 @@ pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
         BackupPolicy::Continuous { tier, .. } => Duration::days(i64::from(tier.retention_days())),
         BackupPolicy::Periodic { retention_hours, .. } => Duration::hours(i64::from(retention_hours)),
     };
-    if row.deleted_at.is_some_and(|d| d + retention <= now) {
+    // A migrated account's periodic backups stay restorable by request until the newest of them
+    // expires; until then nothing of its backups goes (its continuous window is younger).
+    let periodic_until = periodic_backups_until(row);
+    if row.deleted_at.is_some_and(|d| d + retention <= now) && periodic_until.is_none_or(|until| until <= now) {
         return Some(Keep::Nothing);
+    }
+    if periodic_until.is_some_and(|until| now < until) {
+        return None;
     }
     match row.backup_policy {
         BackupPolicy::Continuous { .. } => oldest_restorable(row, now).map(|oldest| Keep::Window { oldest }),
@@ -132,6 +139,8 @@ mod tests {
             restore_parameters: None,
             online_since: None,
             customer_key: None,
+            migrated_at: None,
+            periodic_retention_hours: None,
         }
     }
 
@@ -166,5 +175,23 @@ mod tests {
             Some(Keep::Points { since: now - Duration::hours(8), newest: 2 })
         );
         assert_eq!(keep(&row(periodic(4, 24), AccountState::Deleted, Some(now - Duration::hours(25)), long_ago), now), Some(Keep::Nothing));
+
+        // Migrated from periodic to continuous: nothing goes while its periodic backups may still
+        // be restored, then its window (from the migration) rules.
+        let migrated = |at: DateTime<Utc>, hours, state, deleted_at| account::Model {
+            migrated_at: Some(at),
+            periodic_retention_hours: Some(hours),
+            ..row(seven, state, deleted_at, long_ago)
+        };
+        assert_eq!(keep(&migrated(now - Duration::hours(10), 48, AccountState::Online, None), now), None);
+        assert_eq!(
+            keep(&migrated(now - Duration::hours(49), 48, AccountState::Online, None), now),
+            Some(Keep::Window { oldest: now - Duration::hours(49) })
+        );
+        // Deleted longer ago than its tier's 7 days, its periodic backups (kept 30 days) not
+        // expired yet: kept until they are.
+        let (at, deleted) = (now - Duration::days(9), Some(now - Duration::days(8)));
+        assert_eq!(keep(&migrated(at, 720, AccountState::Deleted, deleted), now), None);
+        assert_eq!(keep(&migrated(at, 720, AccountState::Deleted, deleted), now + Duration::days(22)), Some(Keep::Nothing));
     }
 }

@@ -128,6 +128,8 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         restore_parameters: Set(None),
         online_since: Set(None),
         customer_key: Set(None),
+        migrated_at: Set(None),
+        periodic_retention_hours: Set(None),
     }
     .insert(&db)
     .await

@@ -197,7 +197,7 @@ impl BackupPolicyInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupPolicyChange {
     /// `Periodic`, `Continuous7Days` or `Continuous30Days`: a continuous account may change
-    /// tier; the mode itself does not change here.
+    /// tier; a periodic account migrates to continuous backup (one-way, at once).
     #[serde(default)]
     pub mode: Option<String>,
     /// Periodic: hours between full backups (1–24).
@@ -213,8 +213,8 @@ pub struct BackupPolicyChange {
 
 impl BackupPolicy {
     /// The policy after `change` (SPEC §3): a periodic account's interval, retention and
-    /// redundancy; a continuous account's tier and redundancy. Going from continuous back to
-    /// periodic is refused, as Cosmos DB refuses it.
+    /// redundancy, or its migration to a continuous tier (one-way); a continuous account's tier
+    /// and redundancy. Going from continuous back to periodic is refused, as Cosmos DB refuses it.
     ///
     /// # Errors
     /// [`AppError::Invalid`] naming the field or the rule.
@@ -231,9 +231,15 @@ impl BackupPolicy {
                     change.retention_hours.unwrap_or(retention_hours),
                     redundancy,
                 ),
-                Some(m @ ("Continuous7Days" | "Continuous30Days")) => Err(AppError::invalid(format!(
-                    "migrating from periodic to continuous backup ({m}) is not available yet; interval, retention and redundancy can be changed"
-                ))),
+                // A migration (one-way): the control plane carries it out.
+                Some(m @ ("Continuous7Days" | "Continuous30Days")) => {
+                    if change.interval_hours.is_some() || change.retention_hours.is_some() {
+                        return Err(AppError::invalid(format!(
+                            "migrating to continuous backup ({m}) takes no interval or retention: the tier's window replaces them"
+                        )));
+                    }
+                    Ok(BackupPolicy::Continuous { tier: m.parse()?, redundancy })
+                }
                 Some(other) => {
                     Err(AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})")))
                 }
@@ -386,7 +392,12 @@ mod tests {
         assert!(e.contains("twice the interval"), "{e}");
         assert!(periodic.changed(&change(r#"{"intervalHours": 25}"#)).unwrap_err().to_string().contains("between 1 and 24"));
         assert!(periodic.changed(&change(r#"{"redundancy": "Moon"}"#)).unwrap_err().to_string().contains("Moon"));
-        assert!(periodic.changed(&change(r#"{"mode": "Continuous7Days"}"#)).unwrap_err().to_string().contains("not available yet"));
+        assert_eq!(
+            periodic.changed(&change(r#"{"mode": "Continuous7Days"}"#)).unwrap(),
+            BackupPolicy::Continuous { tier: ContinuousTier::Continuous7Days, redundancy: Redundancy::Geo }
+        );
+        let e = periodic.changed(&change(r#"{"mode": "Continuous30Days", "retentionHours": 48}"#)).unwrap_err().to_string();
+        assert!(e.contains("takes no interval or retention"), "{e}");
 
         let continuous = BackupPolicy::Continuous { tier: ContinuousTier::Continuous30Days, redundancy: Redundancy::Local };
         assert_eq!(

@@ -20,9 +20,12 @@ pub struct BackupStatus {
     pub oldest_restorable: Option<DateTime<Utc>>,
     pub latest_restorable: Option<DateTime<Utc>>,
     /// Continuous: how far the latest restorable instant is behind now, in milliseconds (a
-    /// live account's write is restorable once this has passed).
+    /// live account's write is restorable once this has passed); none before the first pass.
     pub lag_ms: Option<i64>,
-    /// Periodic: every full backup within retention, newest first.
+    /// For an account migrated from periodic backup: when its continuous restore points begin.
+    pub migrated_at: Option<DateTime<Utc>>,
+    /// Every periodic full backup within its retention, newest first (for a migrated account,
+    /// those from before its migration, restorable by request until they expire).
     pub points: Vec<BackupPoint>,
     /// Continuous: the base snapshots a restore starts from, newest first.
     pub snapshots: Vec<BackupPoint>,

@@ -1,12 +1,13 @@
 // Backups in a real browser: a user holding only Backup Operator on one account opens its backup
 // page, changes its periodic policy after reviewing what the change drops, sees storage used drawn,
-// verifies the backups now — keys and data out of reach; an account made with a customer-managed
-// key shows it.
+// verifies the backups now, migrates the account to continuous backup after confirming and sees
+// continuous restore points appear — keys and data out of reach; an account made with a
+// customer-managed key shows it.
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, ADMIN_USER } from '../playwright.config';
 import { assign, createAccount, createSubscription, createUser, hydrated, signIn, signInFirstTime } from './fixtures/portal';
 
-test('a Backup Operator changes a periodic policy after reviewing it, verifies, and sees storage used', async ({ page }) => {
+test('a Backup Operator changes a periodic policy after reviewing it, verifies, migrates to continuous, and sees storage used', async ({ page }) => {
   await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
   await createSubscription(page, 'Verify Sub');
   await page.getByRole('link', { name: 'Verify Sub', exact: true }).click();
@@ -51,6 +52,25 @@ test('a Backup Operator changes a periodic policy after reviewing it, verifies, 
   await expect(card.getByTestId('verification-result')).toContainText('Passed', { timeout: 20_000 });
   await expect(card.getByTestId('verification-result')).toContainText('deep check');
   await expect(card.getByTestId('verification-result')).toContainText('by bo');
+
+  // Migration to continuous backup, behind the typed confirmation; continuous restore points
+  // appear once the log after the last periodic backup is shipped (within seconds).
+  const migrate = page.getByTestId('migrate');
+  await migrate.getByText('Migrate this account to continuous backup…').click();
+  await migrate.getByLabel('Continuous tier').selectOption({ label: '7 days' });
+  const go = migrate.getByRole('button', { name: 'Migrate to continuous backup' });
+  await expect(go).toBeDisabled();
+  await migrate.getByLabel('Confirm migration').fill('verified-acct');
+  await go.click();
+  await expect(page.getByTestId('backup-mode')).toHaveText('Continuous, 7 days');
+  await expect(page.getByTestId('migrated-at')).toContainText('from periodic backup');
+  await expect(page.getByTestId('migrate')).toHaveCount(0);
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('backup-window')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC to \d{4}-/, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId('backup-lag')).toHaveText(/^\d+\.\d s behind$/);
+  await expect(page.getByTestId('periodic-points')).toContainText('Restorable by request');
 
   // Keys and items stay out of reach even asked for directly.
   const subId = accountUrl.match(/subscriptions\/([^/]+)\//)![1];

@@ -68,6 +68,9 @@ fn Backups(sub: String, status: BackupStatus, saved: RwSignal<u32>) -> impl Into
                 view! {
                     {p.allows(actions::ACCOUNTS_BACKUP_POLICY_WRITE).then(|| view! {
                         <PolicyForm sub=sub.clone() name=name.clone() policy=policy saved=saved/>
+                        {matches!(policy, BackupPolicy::Periodic { .. }).then(|| view! {
+                            <Migrate sub=sub.clone() name=name.clone() saved=saved/>
+                        })}
                     })}
                     <Verification sub=sub.clone() name=name.clone() may_verify=p.allows(actions::BACKUPS_VERIFY) last=last/>
                 }
@@ -93,6 +96,9 @@ fn Facts(status: BackupStatus) -> impl IntoView {
             <dt>"Redundancy"</dt><dd>{status.policy.redundancy().to_string()}</dd>
             <dt>"Encryption"</dt><dd>{status.encryption.clone()}</dd>
             <dt>"Stored"</dt><dd data-testid="stored-bytes">{format_bytes(status.stored_bytes)}</dd>
+            {status.migrated_at.map(|m| view! {
+                <dt>"Migrated"</dt><dd data-testid="migrated-at">{format!("from periodic backup, {}", format_time(&m))}</dd>
+            })}
             {matches!(status.policy, BackupPolicy::Continuous { .. }).then(|| view! {
                 <dt>"Restorable window"</dt>
                 <dd data-testid="backup-window">{window.unwrap_or_else(|| "No restore point yet: the first backup runs within seconds.".into())}</dd>
@@ -108,7 +114,7 @@ fn Facts(status: BackupStatus) -> impl IntoView {
 fn RestorePoints(status: BackupStatus) -> impl IntoView {
     let periodic = matches!(status.policy, BackupPolicy::Periodic { .. });
     let (title, rows, empty) = if periodic {
-        ("Backups within retention", status.points, "No backup yet: the first runs within minutes of the account's creation.")
+        ("Backups within retention", status.points.clone(), "No backup yet: the first runs within minutes of the account's creation.")
     } else {
         ("Base snapshots", status.snapshots, "No base snapshot yet: restores replay the log from the start.")
     };
@@ -124,6 +130,13 @@ fn RestorePoints(status: BackupStatus) -> impl IntoView {
                 <p data-testid="backup-log">{format!("Change log after them: {} segment(s), {}.", status.log_segments, format_bytes(status.log_bytes))}</p>
             })}
         </section>
+        {(!periodic && !status.points.is_empty()).then(|| view! {
+            <section class="card" data-testid="periodic-points">
+                <h2>"Periodic backups from before the migration"</h2>
+                <p class="muted">"Restorable by request until each expires."</p>
+                <PointTable rows=status.points.clone()/>
+            </section>
+        })}
     }
 }
 
@@ -257,6 +270,48 @@ fn PolicyForm(sub: String, name: String, policy: BackupPolicy, saved: RwSignal<u
                 }
             })}
             <FormError value=save.value()/>
+        </section>
+    }
+}
+
+/// Migration to continuous backup, behind the irreversible-action confirmation: the account's
+/// name typed, as for deleting it.
+#[component]
+fn Migrate(sub: String, name: String, saved: RwSignal<u32>) -> impl IntoView {
+    let migrate = ServerAction::<ChangeBackupPolicy>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = migrate.value().get() {
+            saved.update(|n| *n += 1);
+        }
+    });
+    let typed = RwSignal::new(String::new());
+    let expected = name.clone();
+    let confirmed = move || typed.get() == expected;
+    view! {
+        <section class="card danger" data-testid="migrate">
+            <h2>"Migrate to continuous backup"</h2>
+            <details>
+                <summary>"Migrate this account to continuous backup…"</summary>
+                <p>"Continuous backup restores to any second of the last 7 or 30 days. The migration is one-way and cannot be \
+                    cancelled: the account can never go back to periodic backup. Restore points exist from the moment it completes; \
+                    the periodic backups taken so far stay restorable by request until they expire."</p>
+                <ActionForm action=migrate attr:class="form">
+                    <input type="hidden" name="subscription_id" value=sub/>
+                    <input type="hidden" name="name" value=name.clone()/>
+                    <label>"Continuous tier"
+                        <select name="mode">
+                            <option value=ContinuousTier::Continuous7Days.to_string()>"7 days"</option>
+                            <option value=ContinuousTier::Continuous30Days.to_string()>"30 days"</option>
+                        </select>
+                    </label>
+                    <label>"Type the account name to confirm"
+                        <input type="text" aria-label="Confirm migration" autocomplete="off"
+                            on:input=move |ev| typed.set(event_target_value(&ev)) prop:value=typed/>
+                    </label>
+                    <button type="submit" class="danger" disabled=move || !confirmed() || migrate.pending().get()>"Migrate to continuous backup"</button>
+                    <FormError value=migrate.value()/>
+                </ActionForm>
+            </details>
         </section>
     }
 }

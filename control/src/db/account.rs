@@ -34,6 +34,12 @@ pub struct Model {
     /// The customer-managed key that wraps the account's backup data key (`None`: the
     /// service-managed key).
     pub customer_key: Option<String>,
+    /// For an account migrated from periodic to continuous backup: when its continuous restore
+    /// points begin (nothing before it is restorable to a second).
+    pub migrated_at: Option<DateTimeUtc>,
+    /// For such an account: the retention its periodic backups were taken under, which keeps
+    /// them restorable by request until they expire.
+    pub periodic_retention_hours: Option<i32>,
 }
 
 impl Model {

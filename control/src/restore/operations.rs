@@ -182,7 +182,15 @@ async fn plan_new_account(
                 row.name
             )));
         }
-        plan::plan(ctx, &row, options).await
+        let p = plan::plan(ctx, &row, options).await?;
+        if p.periodic {
+            return Err(AppError::Invalid(format!(
+                "{} is before account {:?} moved to continuous backup: its restore points then are its periodic backups, restored by request",
+                p.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                row.name
+            )));
+        }
+        Ok(p)
     }
     .await;
     let scope = account_scope(&row);
@@ -341,6 +349,12 @@ pub async fn request(
             target: Target::NewAccount { name: target_name.trim().to_owned(), ttl_disabled: false },
         };
         let p = plan::plan(ctx, &row, options).await?;
+        if !p.periodic {
+            return Err(AppError::Invalid(format!(
+                "account {:?} restores to any second since it moved to continuous backup, without a request; requests are for its periodic backups from before",
+                row.name
+            )));
+        }
         plan::file(ctx, requester(caller), &row, &p).await.map(|j| to_wire(j, &row.name))
     }
     .await;

@@ -80,7 +80,8 @@ pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> R
     // customer key): never a partial restore.
     ctx.backup_kek().check_account(ctx.db, &source.id).await.map_err(|e| AppError::invalid(e.to_string()))?;
     let policy = source.backup_policy;
-    let periodic = matches!(policy, BackupPolicy::Periodic { .. });
+    // A migrated account's times before its migration are its periodic backups'.
+    let periodic = matches!(policy, BackupPolicy::Periodic { .. }) || source.migrated_at.is_some_and(|m| options.at < m);
     let at = if periodic {
         let points = periodic_backups(ctx.db, source, periodic_retention(source)?, Utc::now()).await?;
         let Some(point) = points.iter().find(|p| (p.taken_at - options.at).num_milliseconds().abs() < 1) else {

@@ -25,11 +25,15 @@ pub fn window(row: &account::Model, state: Option<&backup_state::Model>, now: Da
 }
 
 /// Where a continuous account's restorable window begins: `max(creation, now − retention)`, and
-/// for an account made by a restore no earlier than when it came online. `None` for a periodic
+/// for an account made by a restore no earlier than when it came online, for one migrated from
+/// periodic backup no earlier than its migration. `None` for a periodic
 /// account and a restored one not online yet.
 pub fn oldest_restorable(row: &account::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let BackupPolicy::Continuous { tier, .. } = row.backup_policy else { return None };
-    let oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+    let mut oldest = row.created_at.max(now - Duration::days(i64::from(tier.retention_days())));
+    if let Some(migrated) = row.migrated_at {
+        oldest = oldest.max(migrated);
+    }
     if row.create_mode == CreateMode::Restore {
         return Some(oldest.max(row.online_since?));
     }
@@ -63,17 +67,21 @@ pub async fn check_window(db: &DatabaseConnection, row: &account::Model, at: Dat
     }
 }
 
-/// A periodic account's retention in hours.
+/// The retention of an account's periodic backups in hours: its policy's, or for an account
+/// migrated to continuous backup the one its periodic backups were taken under.
 ///
 /// # Errors
-/// [`AppError::Invalid`] for a continuous account (it restores to a point in time directly).
+/// [`AppError::Invalid`] for a continuous account that never had periodic backups (it restores
+/// to a point in time directly).
 pub fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
     match row.backup_policy {
         BackupPolicy::Periodic { retention_hours, .. } => Ok(retention_hours),
-        BackupPolicy::Continuous { .. } => Err(AppError::Invalid(format!(
-            "account {:?} uses continuous backup; restore it to a point in time directly instead of by request",
-            row.name
-        ))),
+        BackupPolicy::Continuous { .. } => row.periodic_retention_hours.and_then(|h| u32::try_from(h).ok()).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "account {:?} uses continuous backup; restore it to a point in time directly instead of by request",
+                row.name
+            ))
+        }),
     }
 }
 
@@ -93,4 +101,10 @@ pub async fn periodic_backups(
         .order_by_desc(backup_point::Column::TakenAt)
         .all(db)
         .await?)
+}
+
+/// Until when a migrated account's periodic backups from before its migration may still be
+/// restorable (the newest expires then); `None` for an account that was not migrated.
+pub fn periodic_backups_until(row: &account::Model) -> Option<DateTime<Utc>> {
+    Some(row.migrated_at? + Duration::hours(i64::from(row.periodic_retention_hours?)))
 }

@@ -176,7 +176,9 @@ pub async fn regenerate_key(
 /// interval (1–24 h), retention (twice the interval to 720 h) and redundancy; a continuous
 /// account's tier (`Continuous7Days` ↔ `Continuous30Days`: going to 7 days leaves older points
 /// outside the window at once) and redundancy. Redundancy applies to backups taken from now on.
-/// Continuous never goes back to periodic.
+/// A continuous tier as the `mode` of a periodic account migrates it to continuous backup, at once
+/// and one-way: continuous restore points begin now, its periodic backups stay restorable by
+/// request until they expire. Continuous never goes back to periodic.
 #[utoipa::path(
     patch,
     path = "/subscriptions/{subscription}/accounts/{account}/backupPolicy",

@@ -36,8 +36,12 @@ pub async fn step(state: &AppState, owner: &str, now: DateTime<Utc>) -> Result<u
             continue;
         }
         let work = async {
-            // Still due once the lease is ours: another replica may have just taken it.
-            if !due(state, &a.id, interval, now).await? {
+            // Still periodic and still due once the lease is ours: the account may have just
+            // migrated to continuous backup (its log is shipped from now on, and must not be
+            // pruned here), or another replica taken the backup.
+            let still = account::Entity::find_by_id(a.id.clone()).one(&state.db).await?;
+            if !still.is_some_and(|r| matches!(r.backup_policy, BackupPolicy::Periodic { .. })) || !due(state, &a.id, interval, now).await?
+            {
                 return Ok(None);
             }
             let storage = state.backup_storage.writing_for(a.backup_policy.redundancy())?;

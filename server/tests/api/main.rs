@@ -17,6 +17,7 @@ mod cosmos;
 mod csrf;
 mod customer_keys;
 mod hostile;
+mod migration;
 mod object_stores;
 mod rate_limit;
 mod recover;
