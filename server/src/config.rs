@@ -94,6 +94,10 @@ pub struct Settings {
     /// checked); 0 turns the schedule off.
     #[serde(default = "default_verify_every_hours")]
     pub verify_every_hours: u64,
+    /// Restores this replica runs at once (each a job claimed under its own lease; at most three
+    /// per source account across all replicas).
+    #[serde(default = "default_restore_workers")]
+    pub restore_workers: u32,
 }
 
 fn default_bind() -> SocketAddr {
@@ -126,6 +130,9 @@ fn default_login_window_seconds() -> u64 {
 fn default_verify_every_hours() -> u64 {
     24
 }
+fn default_restore_workers() -> u32 {
+    2
+}
 fn default_log() -> String {
     "info,sqlx=warn,sea_orm=warn".into()
 }
@@ -157,6 +164,7 @@ const SETTING_KEYS: &[&str] = &[
     "log",
     "verify_every_hours",
     "customer_keys_dir",
+    "restore_workers",
 ];
 
 /// One backup store, as configured.
@@ -190,7 +198,12 @@ pub enum ConfigError {
     BackupTwice,
     #[error("{0}_options are for {0}_url; set {0}_url to the store they configure")]
     BackupOptionsWithoutUrl(&'static str),
+    #[error("restore_workers must be between 1 and {MAX_RESTORE_WORKERS} (got {0})")]
+    RestoreWorkers(u32),
 }
+
+/// The most restores one replica runs at once.
+pub const MAX_RESTORE_WORKERS: u32 = 16;
 
 impl Settings {
     /// Defaults, then the TOML file, then `REWIND_*` variables.
@@ -230,6 +243,9 @@ impl Settings {
             if url.is_none() && !options.is_empty() {
                 return Err(ConfigError::BackupOptionsWithoutUrl(name));
             }
+        }
+        if !(1..=MAX_RESTORE_WORKERS).contains(&settings.restore_workers) {
+            return Err(ConfigError::RestoreWorkers(settings.restore_workers));
         }
         Ok(settings)
     }
@@ -393,6 +409,7 @@ mod tests {
                 ("log", "debug"),
                 ("verify_every_hours", "12"),
                 ("customer_keys_dir", "/keys"),
+                ("restore_workers", "3"),
             ];
             // backup_dir excludes backup_url: see `the_backup_storage_is_named_once`.
             assert_eq!(values.len() + 1, SETTING_KEYS.len());
@@ -407,6 +424,7 @@ mod tests {
             assert_eq!(s.log, "debug");
             assert_eq!(s.verify_every_hours, 12);
             assert_eq!(s.customer_keys_dir, Some(PathBuf::from("/keys")));
+            assert_eq!(s.restore_workers, 3);
             assert!(s.master_key.is_some() && s.admin_password.is_some());
             let stores = s.backup_storage();
             assert_eq!(

@@ -27,6 +27,7 @@ pub struct Application {
     addr: SocketAddr,
     /// How often each account's backups are verified (`None`: never on a schedule).
     verify_every: Option<Duration>,
+    restore_workers: u32,
 }
 
 impl Application {
@@ -80,7 +81,7 @@ impl Application {
         };
         let router = router(&settings, addr, state.clone());
         let verify_every = (settings.verify_every_hours > 0).then(|| Duration::from_secs(settings.verify_every_hours * 3600));
-        Ok(Self { listener, router, state, addr, verify_every })
+        Ok(Self { listener, router, state, addr, verify_every, restore_workers: settings.restore_workers })
     }
 
     /// The address actually bound (tests bind port 0).
@@ -101,9 +102,12 @@ impl Application {
         tracing::info!(url = %self.state.public_url, "Rewind portal listening");
         let owner = format!("replica-{}-{}", std::process::id(), uuid::Uuid::new_v4());
         let ttl = tokio::spawn(crate::workers::ttl_purge::run(self.state.db.clone(), owner.clone(), shutdown.clone()));
-        let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), shutdown.clone()));
+        let shipper = tokio::spawn(crate::workers::backup_shipper::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let periodic = tokio::spawn(crate::workers::periodic_backup::run(self.state.clone(), owner.clone(), shutdown.clone()));
-        let restorer = tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), owner.clone(), shutdown.clone()));
+        // Several restores at once: each runner claims its own job (its own lease owner).
+        let restorers: Vec<_> = (0..self.restore_workers)
+            .map(|i| tokio::spawn(crate::workers::restore_runner::run(self.state.clone(), format!("{owner}/restore{i}"), shutdown.clone())))
+            .collect();
         let snapshotter = tokio::spawn(crate::workers::snapshotter::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let exporter = tokio::spawn(crate::workers::catalog_exporter::run(self.state.clone(), owner.clone(), shutdown.clone()));
         let verifier = tokio::spawn(crate::workers::verifier::run(self.state.clone(), owner.clone(), self.verify_every, shutdown.clone()));
@@ -118,7 +122,10 @@ impl Application {
             .context("serving HTTP");
         // However serving ended, stop the workers too.
         shutdown.cancel();
-        let _ = tokio::join!(ttl, shipper, periodic, restorer, snapshotter, exporter, verifier, sweeper, bursts);
+        let _ = tokio::join!(ttl, shipper, periodic, snapshotter, exporter, verifier, sweeper, bursts);
+        for r in restorers {
+            let _ = r.await;
+        }
         served
     }
 }

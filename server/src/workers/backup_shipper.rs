@@ -1,8 +1,10 @@
 //! Continuous backup: about once a second, ships every continuous-mode account's new change-log
 //! entries to backup storage and moves its latest restorable time forward (`backup::ship`), then
-//! prunes the live log of what it shipped. Base snapshots have a worker of their own
-//! (`snapshotter`), so a long merge never delays shipping.
+//! prunes the live log of what it shipped. One replica ships at a time, under a short lease.
+//! Base snapshots have a worker of their own (`snapshotter`), so a long merge never delays
+//! shipping.
 
+use backup::lease::Term;
 use control::db::account;
 use control::state::AppState;
 use domain::BackupPolicy;
@@ -72,13 +74,20 @@ pub async fn step(state: &AppState) -> Result<Pass, sea_orm::DbErr> {
     Ok(pass)
 }
 
-/// Runs until `shutdown` is cancelled.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
+/// The lease one replica ships under: short, renewed every second while a pass runs, so a dead
+/// replica's shipping is taken over within seconds — the restorable window's promise.
+const LEASE_NAME: &str = "shipper";
+const TERM: Term = Term { lease: Duration::from_secs(5), renew: Duration::from_secs(1) };
+
+/// Runs until `shutdown` is cancelled: a pass whenever this replica holds (or takes) the
+/// shipping lease; `owner` names the replica.
+pub async fn run(state: AppState, owner: String, shutdown: CancellationToken) {
     loop {
-        match step(&state).await {
-            Ok(p) if p.segments > 0 => tracing::debug!(segments = p.segments, entries = p.entries, "change log shipped"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "continuous backup pass failed; retrying"),
+        match backup::lease::while_held(&state.db, LEASE_NAME, &owner, TERM, step(&state)).await {
+            Ok(Some(Ok(p))) if p.segments > 0 => tracing::debug!(segments = p.segments, entries = p.entries, "change log shipped"),
+            Ok(Some(Ok(_)) | None) => {}
+            Ok(Some(Err(e))) => tracing::warn!(error = %e, "continuous backup pass failed; retrying"),
+            Err(e) => tracing::warn!(error = %e, "could not take the shipping lease; retrying"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

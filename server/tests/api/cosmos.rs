@@ -34,6 +34,11 @@ impl Cosmos {
         Self { base: app.base.clone(), account: name.to_owned(), key: keys[which].as_str().unwrap().to_owned(), client: Client::new() }
     }
 
+    /// The same account and key at another server (a replica).
+    pub fn at(&self, base: &str) -> Self {
+        Self { base: base.to_owned(), ..self.clone() }
+    }
+
     /// The same endpoint with another key.
     pub fn with_key(&self, key: &str) -> Self {
         Self { key: key.to_owned(), ..self.clone() }

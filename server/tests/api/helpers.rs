@@ -58,6 +58,13 @@ impl TestApp {
         }
         self.data.take().expect("the data folder")
     }
+
+    /// Stops the server as [`Self::stop`] does, but keeps its PostgreSQL database for the next
+    /// server on it.
+    pub async fn stop_keeping_database(mut self) -> (TempDir, Option<PgDatabase>) {
+        let pg = self._pg.take();
+        (self.stop().await, pg)
+    }
 }
 
 /// Runs `$name(app)` once per backend, as `sqlite::$name` and `postgres::$name`.

@@ -21,6 +21,7 @@ mod migration;
 mod object_stores;
 mod rate_limit;
 mod recover;
+mod replicas;
 mod rest;
 mod restore;
 mod subscriptions;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::helpers::{TestApp, error_message, json_ok};
 
-type Items = BTreeMap<(String, String, String, String), Value>;
+pub(crate) type Items = BTreeMap<(String, String, String, String), Value>;
 
 pub(crate) async fn continuous_account(app: &TestApp, sub: &str, name: &str) -> String {
     let a = json_ok(
