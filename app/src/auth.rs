@@ -86,7 +86,7 @@ mod ssr {
             return Err(AppError::invalid(format!("a password is at most {MAX_PASSWORD_BYTES} bytes long")));
         }
 
-        if let Err(t) = state.limiter.begin(&username, &ip, Instant::now()) {
+        if let Err(t) = state.limiter.begin(&state.db, &username, &ip, chrono::Utc::now()).await? {
             let secs = t.retry_after.as_secs().max(1);
             request::set_header(http::header::RETRY_AFTER, &secs.to_string());
             let (whom, key) = if t.by_user {
@@ -111,7 +111,7 @@ mod ssr {
                 return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };
-        state.limiter.succeeded(&username, &ip);
+        state.limiter.succeeded(&state.db, &username, &ip).await?;
 
         // Rotate: whatever session the browser presented ends, a new one begins.
         if let Some(old) = session::presented_hash(&parts.headers) {

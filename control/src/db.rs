@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_token;
 pub mod audit_entry;
+pub mod login_failure;
 pub mod role;
 pub mod role_assignment;
 pub mod session;

@@ -1,14 +1,21 @@
-//! Sign-in throttling: a fixed window of failed attempts per user name and per client address.
+//! Sign-in throttling: a fixed window of failed attempts per user name and per client address,
+//! counted in the service database so that every replica counts against the same limits (a
+//! deployment of N replicas allows what one does, not N times as much).
 //!
 //! An attempt is counted *before* its password is checked ([`LoginLimiter::begin`]) and given
-//! back if it succeeds, so concurrent attempts cannot all slip through while the first ones are
-//! still being verified. Names that do not exist are counted too, so the limiter's answers do
-//! not reveal which users exist. The state is per server process; a deployment with several
-//! replicas gets each replica's limit, which still bounds guessing to a small multiple.
+//! back if it succeeds, so concurrent attempts — on any replica — cannot all slip through while
+//! the first ones are still being verified: each is one conditional increment (`failures <
+//! limit`), which the database applies one at a time. Names that do not exist are counted too,
+//! so the limiter's answers do not reveal which users exist. A throttled attempt writes nothing
+//! (it is refused on a read), so a flood of them costs the database reads only. Rows of windows
+//! that ended go at the next attempt.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use std::time::Duration;
+
+use crate::db::login_failure;
 
 /// Limits for [`LoginLimiter`].
 #[derive(Debug, Clone, Copy)]
@@ -34,70 +41,98 @@ pub struct Throttled {
     pub by_user: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: Instant,
-    failures: u32,
-}
-
 /// Counts failed sign-ins; see the module docs.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     policy: LimiterPolicy,
-    windows: Mutex<HashMap<String, Window>>,
 }
-
-const MAX_TRACKED_KEYS: usize = 100_000;
 
 impl LoginLimiter {
     pub fn new(policy: LimiterPolicy) -> Self {
-        Self { policy, windows: Mutex::new(HashMap::new()) }
+        Self { policy }
     }
 
-    /// Counts an attempt for `user` from `ip` if both are below their limits, before the
-    /// password is checked; [`LoginLimiter::succeeded`] gives it back.
+    fn window(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.policy.window).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Counts an attempt for `user` from `ip` at `now` if both are below their limits, before
+    /// the password is checked; [`LoginLimiter::succeeded`] gives it back.
     ///
     /// # Errors
-    /// [`Throttled`] with the time until the blocking window ends; nothing is counted then.
-    pub fn begin(&self, user: &str, ip: &str, now: Instant) -> Result<(), Throttled> {
-        let mut windows = self.lock();
-        if windows.len() >= MAX_TRACKED_KEYS {
-            let window = self.policy.window;
-            windows.retain(|_, w| now.saturating_duration_since(w.started) < window);
-        }
+    /// `Ok(Err(Throttled))` with the time until the blocking window ends (nothing is counted
+    /// then); database errors.
+    pub async fn begin(&self, db: &impl ConnectionTrait, user: &str, ip: &str, now: DateTime<Utc>) -> Result<Result<(), Throttled>, DbErr> {
+        let window = self.window();
+        login_failure::Entity::delete_many().filter(login_failure::Column::Started.lte(now - window)).exec(db).await?;
         let limits = [(user_key(user), self.policy.per_user, true), (ip_key(ip), self.policy.per_ip, false)];
+        // Refused on a read when either limit is reached: a flood of throttled attempts writes nothing.
         for (key, limit, by_user) in &limits {
-            if let Some(w) = windows.get(key) {
-                let elapsed = now.saturating_duration_since(w.started);
-                if w.failures >= *limit && elapsed < self.policy.window {
-                    return Err(Throttled { retry_after: self.policy.window - elapsed, by_user: *by_user });
+            if let Some(t) = self.blocked(db, key, *limit, *by_user, now).await? {
+                return Ok(Err(t));
+            }
+        }
+        let mut counted: Vec<&str> = Vec::new();
+        for (key, limit, by_user) in &limits {
+            login_failure::Entity::insert(login_failure::ActiveModel { key: Set(key.clone()), started: Set(now), failures: Set(0) })
+                .on_conflict(sea_orm::sea_query::OnConflict::column(login_failure::Column::Key).do_nothing().to_owned())
+                .exec_without_returning(db)
+                .await?;
+            let limit = i32::try_from(*limit).unwrap_or(i32::MAX);
+            let up = login_failure::Entity::update_many()
+                .col_expr(login_failure::Column::Failures, Expr::col(login_failure::Column::Failures).add(1))
+                .filter(login_failure::Column::Key.eq(key))
+                .filter(login_failure::Column::Failures.lt(limit))
+                .exec(db)
+                .await?;
+            if up.rows_affected == 0 {
+                // Another attempt (here or on another replica) took the last one meanwhile.
+                for k in counted {
+                    give_back(db, k).await?;
                 }
+                let t = self.blocked(db, key, limit.unsigned_abs(), *by_user, now).await?;
+                return Ok(Err(t.unwrap_or(Throttled { retry_after: self.policy.window, by_user: *by_user })));
             }
+            counted.push(key);
         }
-        for (key, _, _) in limits {
-            let entry = windows.entry(key).or_insert(Window { started: now, failures: 0 });
-            if now.saturating_duration_since(entry.started) >= self.policy.window {
-                *entry = Window { started: now, failures: 0 };
-            }
-            entry.failures += 1;
+        Ok(Ok(()))
+    }
+
+    /// The throttle on `key`, if its window has `limit` failures already.
+    async fn blocked(
+        &self,
+        db: &impl ConnectionTrait,
+        key: &str,
+        limit: u32,
+        by_user: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Throttled>, DbErr> {
+        let Some(row) = login_failure::Entity::find_by_id(key.to_owned()).one(db).await? else { return Ok(None) };
+        let ends = row.started + self.window();
+        if row.failures.unsigned_abs() < limit || ends <= now {
+            return Ok(None);
         }
-        Ok(())
+        Ok(Some(Throttled { retry_after: (ends - now).to_std().unwrap_or_default(), by_user }))
     }
 
     /// A successful sign-in clears the user's count and gives its attempt back to the address.
-    pub fn succeeded(&self, user: &str, ip: &str) {
-        let mut windows = self.lock();
-        windows.remove(&user_key(user));
-        if let Some(w) = windows.get_mut(&ip_key(ip)) {
-            w.failures = w.failures.saturating_sub(1);
-        }
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn succeeded(&self, db: &impl ConnectionTrait, user: &str, ip: &str) -> Result<(), DbErr> {
+        login_failure::Entity::delete_by_id(user_key(user)).exec(db).await?;
+        give_back(db, &ip_key(ip)).await
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
-        // A poisoned lock only means another thread panicked mid-update of a counter; the map
-        // is still usable.
-        self.windows.lock().unwrap_or_else(|e| e.into_inner())
-    }
+async fn give_back(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    login_failure::Entity::update_many()
+        .col_expr(login_failure::Column::Failures, Expr::col(login_failure::Column::Failures).sub(1))
+        .filter(login_failure::Column::Key.eq(key))
+        .filter(login_failure::Column::Failures.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn user_key(user: &str) -> String {
@@ -111,70 +146,97 @@ fn ip_key(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::{Database, DatabaseConnection};
+
+    async fn db() -> (DatabaseConnection, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", dir.path().join("l.db").display())).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        (db, dir)
+    }
 
     fn limiter() -> LoginLimiter {
         LoginLimiter::new(LimiterPolicy { per_user: 3, per_ip: 5, window: Duration::from_secs(60) })
     }
 
-    #[test]
-    fn a_user_is_throttled_after_the_allowed_attempts_until_the_window_ends() {
-        let l = limiter();
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(l.begin("alice", "1.1.1.1", t0).is_ok());
-        }
-        let t = l.begin("alice", "1.1.1.1", t0 + Duration::from_secs(20)).unwrap_err();
-        assert!(t.by_user);
-        assert_eq!(t.retry_after, Duration::from_secs(40));
-        assert!(l.begin("alice", "1.1.1.1", t0 + Duration::from_secs(60)).is_ok());
+    fn secs(n: i64) -> chrono::Duration {
+        chrono::Duration::seconds(n)
     }
 
-    #[test]
-    fn attempts_are_counted_before_they_are_verified() {
-        // Twelve attempts at once (none has finished verifying): only the allowed three start.
+    #[tokio::test]
+    async fn a_user_is_throttled_after_the_allowed_attempts_until_the_window_ends() {
+        let (db, _dir) = db().await;
         let l = limiter();
-        let t0 = Instant::now();
-        let started = (0..12).filter(|_| l.begin("dave", "4.4.4.4", t0).is_ok()).count();
+        let t0 = Utc::now();
+        for _ in 0..3 {
+            assert!(l.begin(&db, "alice", "1.1.1.1", t0).await.unwrap().is_ok());
+        }
+        let t = l.begin(&db, "alice", "1.1.1.1", t0 + secs(20)).await.unwrap().unwrap_err();
+        assert!(t.by_user);
+        assert_eq!(t.retry_after, Duration::from_secs(40));
+        assert!(l.begin(&db, "alice", "1.1.1.1", t0 + secs(60)).await.unwrap().is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attempts_are_counted_before_they_are_verified_whichever_replica_takes_them() {
+        // Twelve attempts at once over two limiters on one database (two replicas): only the
+        // allowed three start.
+        let (db, _dir) = db().await;
+        let replicas = [std::sync::Arc::new(limiter()), std::sync::Arc::new(limiter())];
+        let t0 = Utc::now();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let (db, l) = (db.clone(), std::sync::Arc::clone(&replicas[i % 2]));
+            set.spawn(async move { l.begin(&db, "dave", "4.4.4.4", t0).await.unwrap().is_ok() });
+        }
+        let started = set.join_all().await.into_iter().filter(|ok| *ok).count();
         assert_eq!(started, 3);
     }
 
-    #[test]
-    fn an_address_is_throttled_across_user_names() {
+    #[tokio::test]
+    async fn an_address_is_throttled_across_user_names() {
+        let (db, _dir) = db().await;
         let l = limiter();
-        let t0 = Instant::now();
+        let t0 = Utc::now();
         for i in 0..5 {
-            assert!(l.begin(&format!("user{i}"), "2.2.2.2", t0).is_ok());
+            assert!(l.begin(&db, &format!("user{i}"), "2.2.2.2", t0).await.unwrap().is_ok());
         }
-        let t = l.begin("someone-else", "2.2.2.2", t0).unwrap_err();
+        let t = l.begin(&db, "someone-else", "2.2.2.2", t0).await.unwrap().unwrap_err();
         assert!(!t.by_user);
-        assert!(l.begin("someone-else", "3.3.3.3", t0).is_ok());
+        assert!(l.begin(&db, "someone-else", "3.3.3.3", t0).await.unwrap().is_ok());
     }
 
-    #[test]
-    fn success_clears_the_user_count_and_returns_the_address_attempt() {
+    #[tokio::test]
+    async fn success_clears_the_user_count_and_returns_the_address_attempt() {
+        let (db, _dir) = db().await;
         let l = limiter();
-        let t0 = Instant::now();
-        l.begin("bob", "1.1.1.1", t0).unwrap();
-        l.begin("bob", "1.1.1.1", t0).unwrap();
-        l.succeeded("bob", "1.1.1.1");
-        l.begin("bob", "1.1.1.1", t0).unwrap();
-        l.begin("bob", "1.1.1.1", t0).unwrap();
-        assert!(l.begin("bob", "1.1.1.1", t0).is_ok());
+        let t0 = Utc::now();
+        l.begin(&db, "bob", "1.1.1.1", t0).await.unwrap().unwrap();
+        l.begin(&db, "bob", "1.1.1.1", t0).await.unwrap().unwrap();
+        l.succeeded(&db, "bob", "1.1.1.1").await.unwrap();
+        l.begin(&db, "bob", "1.1.1.1", t0).await.unwrap().unwrap();
+        l.begin(&db, "bob", "1.1.1.1", t0).await.unwrap().unwrap();
+        assert!(l.begin(&db, "bob", "1.1.1.1", t0).await.unwrap().is_ok());
         // Successful sign-ins from one address never exhaust it.
         for _ in 0..20 {
-            l.begin("erin", "5.5.5.5", t0).unwrap();
-            l.succeeded("erin", "5.5.5.5");
+            l.begin(&db, "erin", "5.5.5.5", t0).await.unwrap().unwrap();
+            l.succeeded(&db, "erin", "5.5.5.5").await.unwrap();
         }
-        assert!(l.begin("erin", "5.5.5.5", t0).is_ok());
+        assert!(l.begin(&db, "erin", "5.5.5.5", t0).await.unwrap().is_ok());
     }
 
-    #[test]
-    fn user_names_are_counted_case_insensitively() {
+    #[tokio::test]
+    async fn user_names_are_counted_case_insensitively_and_ended_windows_go() {
+        let (db, _dir) = db().await;
         let l = limiter();
-        let t0 = Instant::now();
+        let t0 = Utc::now();
         for name in ["Carol", "CAROL", "carol"] {
-            l.begin(name, "1.1.1.1", t0).unwrap();
+            l.begin(&db, name, "1.1.1.1", t0).await.unwrap().unwrap();
         }
-        assert!(l.begin("carol", "9.9.9.9", t0).is_err());
+        assert!(l.begin(&db, "carol", "9.9.9.9", t0).await.unwrap().is_err());
+        l.begin(&db, "zed", "8.8.8.8", t0 + secs(61)).await.unwrap().unwrap();
+        let rows = login_failure::Entity::find().all(&db).await.unwrap();
+        assert_eq!(rows.len(), 2, "only the new window's rows stay: {rows:?}");
     }
 }

@@ -62,12 +62,29 @@ struct Bucket {
 }
 
 /// Buckets keyed by the resource that owns the throughput.
+///
+/// With several replicas each holds its own buckets and enforces its **share** of every
+/// resource's throughput (RU/s ÷ replicas): exact when the load balancer spreads requests evenly,
+/// stricter than configured when it does not. A bucket shared in the database would put a write on
+/// every data-plane request — more than the cheapest reads cost themselves.
 #[derive(Debug, Default)]
 pub struct Throttle {
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// How many replicas share each resource's throughput (0 counts as 1).
+    replicas: u32,
 }
 
 impl Throttle {
+    /// Buckets for one of `replicas` replicas.
+    pub fn for_replicas(replicas: u32) -> Self {
+        Self { buckets: Mutex::default(), replicas }
+    }
+
+    /// This replica's share of `ru_per_s`, at least 1 RU/s.
+    fn rate(&self, ru_per_s: u32) -> f64 {
+        (f64::from(ru_per_s) / f64::from(self.replicas.max(1))).max(1.0)
+    }
+
     fn refill(b: &mut Bucket, ru_per_s: f64, now: Instant) {
         let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
         // One second of throughput is the most a bucket holds (Cosmos DB's burst allowance).
@@ -80,7 +97,7 @@ impl Throttle {
     /// Reserves `estimate` request units if the bucket holds them (or is full, so that a request
     /// costlier than one second of throughput can still run), else says how long to wait.
     pub fn admit(&self, key: &str, ru_per_s: u32, estimate: f64, now: Instant) -> Result<(), Duration> {
-        let rate = f64::from(ru_per_s.max(1));
+        let rate = self.rate(ru_per_s);
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let b = map.entry(key.to_owned()).or_insert(Bucket { tokens: rate, backlog: 0.0, at: now });
         Self::refill(b, rate, now);
@@ -104,7 +121,7 @@ impl Throttle {
 
     /// Takes (or, if negative, gives back) `charge` request units.
     pub fn debit(&self, key: &str, ru_per_s: u32, charge: f64, now: Instant) {
-        let rate = f64::from(ru_per_s.max(1));
+        let rate = self.rate(ru_per_s);
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let b = map.entry(key.to_owned()).or_insert(Bucket { tokens: rate, backlog: 0.0, at: now });
         Self::refill(b, rate, now);
@@ -115,6 +132,19 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_of_several_replicas_enforces_its_share() {
+        let (one, of_four) = (Throttle::default(), Throttle::for_replicas(4));
+        let t0 = Instant::now();
+        // A full bucket holds one second of throughput: 400 RU alone, 100 RU as one of four.
+        assert!(one.admit("c", 400, 300.0, t0).is_ok());
+        assert!(of_four.admit("c", 400, 90.0, t0).is_ok());
+        assert!(of_four.admit("c", 400, 90.0, t0).is_err());
+        // A quarter of a second later the share has refilled 25 RU, the whole 100 RU.
+        assert!(of_four.admit("c", 400, 90.0, t0 + Duration::from_millis(250)).is_err());
+        assert!(of_four.admit("c", 400, 90.0, t0 + Duration::from_millis(1_300)).is_ok());
+    }
 
     #[test]
     fn a_bucket_in_debt_refuses_until_refilled() {

@@ -21,6 +21,7 @@ mod m20261127_000015_restorable_from;
 mod m20261127_000016_customer_key;
 mod m20261127_000017_backup_usage;
 mod m20261127_000018_migrated_to_continuous;
+mod m20261127_000019_login_failures;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_customer_key::Migration),
             Box::new(m20261127_000017_backup_usage::Migration),
             Box::new(m20261127_000018_migrated_to_continuous::Migration),
+            Box::new(m20261127_000019_login_failures::Migration),
         ]
     }
 }

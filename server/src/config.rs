@@ -98,6 +98,10 @@ pub struct Settings {
     /// per source account across all replicas).
     #[serde(default = "default_restore_workers")]
     pub restore_workers: u32,
+    /// How many replicas serve the data plane behind one load balancer: each enforces this share
+    /// of every database's and container's throughput.
+    #[serde(default = "default_replicas")]
+    pub replicas: u32,
 }
 
 fn default_bind() -> SocketAddr {
@@ -133,6 +137,9 @@ fn default_verify_every_hours() -> u64 {
 fn default_restore_workers() -> u32 {
     2
 }
+fn default_replicas() -> u32 {
+    1
+}
 fn default_log() -> String {
     "info,sqlx=warn,sea_orm=warn".into()
 }
@@ -165,6 +172,7 @@ const SETTING_KEYS: &[&str] = &[
     "verify_every_hours",
     "customer_keys_dir",
     "restore_workers",
+    "replicas",
 ];
 
 /// One backup store, as configured.
@@ -200,7 +208,12 @@ pub enum ConfigError {
     BackupOptionsWithoutUrl(&'static str),
     #[error("restore_workers must be between 1 and {MAX_RESTORE_WORKERS} (got {0})")]
     RestoreWorkers(u32),
+    #[error("replicas must be between 1 and {MAX_REPLICAS} (got {0})")]
+    Replicas(u32),
 }
+
+/// The most replicas a deployment declares.
+pub const MAX_REPLICAS: u32 = 64;
 
 /// The most restores one replica runs at once.
 pub const MAX_RESTORE_WORKERS: u32 = 16;
@@ -246,6 +259,9 @@ impl Settings {
         }
         if !(1..=MAX_RESTORE_WORKERS).contains(&settings.restore_workers) {
             return Err(ConfigError::RestoreWorkers(settings.restore_workers));
+        }
+        if !(1..=MAX_REPLICAS).contains(&settings.replicas) {
+            return Err(ConfigError::Replicas(settings.replicas));
         }
         Ok(settings)
     }
@@ -410,6 +426,7 @@ mod tests {
                 ("verify_every_hours", "12"),
                 ("customer_keys_dir", "/keys"),
                 ("restore_workers", "3"),
+                ("replicas", "4"),
             ];
             // backup_dir excludes backup_url: see `the_backup_storage_is_named_once`.
             assert_eq!(values.len() + 1, SETTING_KEYS.len());
@@ -424,7 +441,7 @@ mod tests {
             assert_eq!(s.log, "debug");
             assert_eq!(s.verify_every_hours, 12);
             assert_eq!(s.customer_keys_dir, Some(PathBuf::from("/keys")));
-            assert_eq!(s.restore_workers, 3);
+            assert_eq!((s.restore_workers, s.replicas), (3, 4));
             assert!(s.master_key.is_some() && s.admin_password.is_some());
             let stores = s.backup_storage();
             assert_eq!(

@@ -75,7 +75,7 @@ impl Application {
             })),
             public_url,
             backup_storage,
-            throttle: Arc::default(),
+            throttle: Arc::new(engine::throughput::Throttle::for_replicas(settings.replicas)),
             queries: Arc::new(engine::query::QueryGate::for_this_machine()),
             audit_bursts: Arc::new(control::audit_bursts::Bursts::new(Duration::from_secs(settings.login_window_seconds))),
         };

@@ -1,6 +1,7 @@
 //! Two replicas on one PostgreSQL database and one backup store: this test's server and a second
 //! `rewind` process on the same database, master key and backup folder. Items are written through
-//! both; the periodic schedule backs an account up once between them; the second replica is
+//! both; wrong passwords spread over both run into one sign-in limit; the periodic schedule backs
+//! an account up once between them; the second replica is
 //! killed (SIGKILL: no lease given back) while shipping goes on, and the first carries on within
 //! the shipping lease, restores exact; then the second runs a restore alone and is killed in the
 //! middle of it, and the first, started again, takes the job over once its lease runs out, cleans
@@ -94,6 +95,20 @@ async fn postgres_two_replicas_share_the_work_and_take_over_a_dead_ones() {
     for i in 0..200 {
         write(if i % 2 == 0 { &via_a } else { &via_b }, i).await;
     }
+
+    // Sign-in limits are the deployment's, not each replica's: five wrong passwords for one
+    // user (one that does not exist: counted all the same), spread over both, and the sixth is
+    // refused on either.
+    let guess = |base: String| async move {
+        let form = [("username", "ghost"), ("password", "not-the-password")];
+        reqwest::Client::new().post(format!("{base}/api/login")).form(&form).send().await.unwrap().status()
+    };
+    for i in 0..5 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        assert_eq!(guess(base).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(guess(b.base.clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(guess(a.base.clone()).await, StatusCode::TOO_MANY_REQUESTS);
 
     // The periodic schedule: one backup at the account's creation, however many replicas look.
     tokio::time::sleep(Duration::from_secs(5)).await;
