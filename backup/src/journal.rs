@@ -8,7 +8,7 @@
 //! - `journal/<n>.rec` — records sealed under the data key like segments (their number is their
 //!   authenticated identity), each naming the SHA-256 of the record before it: the account as
 //!   the control plane describes it, each snapshot with its chunk list, each periodic restore
-//!   point, and what the retention sweeper removed. Every record also carries the log's head when it was written (the last change
+//!   point, what the retention sweeper removed, and a migration to continuous backup. Every record also carries the log's head when it was written (the last change
 //!   shipped and its segment's hash), so a recovery notices segments missing from the end of the
 //!   log up to the newest record.
 //! - the log describes itself: a segment's name gives its range, its sealed entries their times
@@ -46,6 +46,10 @@ pub enum Record {
     /// `log_through`.
     /// `restorable_from` is where the backups begin after it, if it swept the log's start.
     Swept { snapshots: Vec<i64>, points: Vec<DateTime<Utc>>, log_through: i64, restorable_from: Option<DateTime<Utc>> },
+    /// A periodic account migrated to continuous backup ([`crate::migrate`]): its log is shipped
+    /// from after change `log_after`, continuous restore points begin `at`, and `events` are the
+    /// catalog's first resource events (the log before `log_after` is not in storage).
+    Migrated { log_after: i64, at: DateTime<Utc>, events: Vec<segment::Entry> },
 }
 
 /// How far the log had been shipped when a record was written.

@@ -110,6 +110,13 @@ pub async fn account(
                     out.points += 1;
                 }
             }
+            // Written before the migration committed: a failed one left an account with no
+            // continuous log, for which this changes nothing that is read.
+            Record::Migrated { log_after, at, events } => {
+                swept_through = swept_through.max(log_after);
+                restorable_from = restorable_from.max(Some(at));
+                catalog::record(db, account_id, &events).await?;
+            }
             Record::Swept { snapshots, points, log_through, restorable_from: from } => {
                 restorable_from = restorable_from.max(from);
                 let (forgotten, forgotten_points) = crate::retention::forget(db, account_id, &snapshots, &points).await?;

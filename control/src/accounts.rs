@@ -293,7 +293,27 @@ async fn migrate_to_continuous(
 ) -> Result<account::Model, AppError> {
     let owner = format!("migration-{}", uuid::Uuid::new_v4());
     let lease = format!("periodic/{}", row.id);
+    let backup_failed = |e: backup::BackupError| match e {
+        backup::BackupError::Invalid(m) => AppError::Invalid(m),
+        backup::BackupError::Integrity(m) => AppError::Conflict(m),
+        e => {
+            tracing::error!(account = %row.id, error = %e, "migration to continuous backup failed");
+            AppError::Internal
+        }
+    };
     let work = async {
+        // Where the log starts, written to the account's journal first, so a recovery from
+        // storage finds it whatever happens next (a migration that then fails changes nothing
+        // a recovery reads: the account stays periodic, with no continuous log).
+        // To the millisecond, as every backup time: the journal keeps what the database does.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        let start = backup::migrate::start_of(ctx.db, &row.id).await.map_err(backup_failed)?;
+        let storage = ctx.backup_storage.writing_for(row.backup_policy.redundancy()).map_err(backup_failed)?;
+        let kek = ctx.backup_kek();
+        let key = kek.data_key(ctx.db, &storage, &row.id).await.map_err(backup_failed)?;
+        backup::journal::start(ctx.db, &storage, &row.id).await.map_err(backup_failed)?;
+        backup::journal::append(ctx.db, &storage, &key, &row.id, &start.record(now)).await.map_err(backup_failed)?;
+
         let txn = engine::store::begin_write(ctx.db).await?;
         let current = account::Entity::find_by_id(row.id.clone())
             .one(&txn)
@@ -307,22 +327,14 @@ async fn migrate_to_continuous(
                 current.backup_policy.summary()
             )));
         }
-        let now = Utc::now();
-        backup::migrate::start_continuous(&txn, &row.id, now).await.map_err(|e| match e {
-            backup::BackupError::Invalid(m) => AppError::Invalid(m),
-            backup::BackupError::Integrity(m) => AppError::Conflict(m),
-            e => {
-                tracing::error!(account = %row.id, error = %e, "migration to continuous backup failed");
-                AppError::Internal
-            }
-        })?;
+        backup::migrate::start_continuous(&txn, &row.id, &start, now).await.map_err(backup_failed)?;
         let mut active: account::ActiveModel = current.into();
         active.backup_policy = Set(after);
         active.migrated_at = Set(Some(now));
         active.periodic_retention_hours = Set(Some(i32::try_from(retention_hours).unwrap_or(i32::MAX)));
         let saved = active.update(&txn).await?;
         txn.commit().await?;
-        tracing::info!(account = %row.id, "migrated to continuous backup");
+        tracing::info!(account = %row.id, log_after = start.log_after, "migrated to continuous backup");
         Ok(saved)
     };
     match backup::lease::while_held(ctx.db, &lease, &owner, backup::lease::Term::WORKER, work).await {

@@ -3,10 +3,13 @@
 //! refused; continuous restore points begin at the migration, and a restore to a second after it
 //! equals the account then — its newest full backup (in many chunks) and the log after it,
 //! containers made and deleted in between included; a time before the migration is refused for
-//! a point-in-time restore and the periodic backup from before stays restorable by request.
+//! a point-in-time restore and the periodic backup from before stays restorable by request; a
+//! recovery from backup storage alone finds the same start and the same resource events.
 
 use chrono::{DateTime, Utc};
+use migrations::MigratorTrait;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, error_message, json_ok, spawn_app};
@@ -70,6 +73,27 @@ async fn a_periodic_account_migrates_to_continuous_backup(backend: Backend) {
     assert_eq!(wait_for_job(&app, &sub, "mig-now").await["state"], "Succeeded");
     let restored = json_ok(app.call("get_account", &[("subscription_id", &sub), ("name", "mig-now")]).await).await;
     assert_eq!(contents(&app, restored["id"].as_str().unwrap()).await, now);
+
+    // A recovery from backup storage alone finds the same start: the log from after the full
+    // backup (no segment reported missing), the window from the migration, the same events.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", fresh.path().join("r.db").display())).await.unwrap();
+    migrations::Migrator::up(&fresh_db, None).await.unwrap();
+    let recovered = backup::recover::account(&fresh_db, &app.state.backup_storage, &kek, &id).await.unwrap();
+    assert!(recovered.problems.is_empty(), "{:?}", recovered.problems);
+    let state = backup::entities::backup_state::Entity::find_by_id(id.clone()).one(&fresh_db).await.unwrap().unwrap();
+    assert_eq!(state.restorable_from, Some(migrated_at));
+    let events = |db: sea_orm::DatabaseConnection| {
+        let id = id.clone();
+        async move {
+            use backup::entities::backup_event;
+            let rows = backup_event::Entity::find().filter(backup_event::Column::AccountId.eq(&id)).all(&db).await.unwrap();
+            rows.into_iter().map(|e| (e.seq, e.op, e.database_id, e.container_id, e.body)).collect::<std::collections::BTreeSet<_>>()
+        }
+    };
+    let live_events = events(app.state.db.clone()).await;
+    assert!(live_events.iter().any(|e| e.3 == "fresh") && live_events.iter().any(|e| e.3 == "orders"), "{live_events:?}");
+    assert_eq!(events(fresh_db).await, live_events);
 
     // Before the migration: not to a second; the periodic backup by request, approved by another.
     let point = status["points"][0]["taken_at"].as_str().unwrap().to_owned();
