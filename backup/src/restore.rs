@@ -19,9 +19,8 @@ use crate::storage::BackupStorage;
 use chrono::Utc;
 use engine::store::ImportLog;
 
-/// Items written per transaction, and their bytes (the item that reaches the bound ends the
-/// batch).
-pub const APPLY_BATCH: usize = 1_000;
+/// Bytes of items written per transaction (the item that reaches the bound ends the batch); the
+/// engine says how many items at most (`engine::store::import_batch_items`).
 const APPLY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One database to restore, with some of its containers (empty = all of them).
@@ -250,6 +249,7 @@ async fn copy_container(
     stop: &AtomicBool,
 ) -> Result<u64, BackupError> {
     let (dm, cm) = engine::store::get_container(db, target, db_id, coll_id).await?;
+    let per_batch = engine::store::import_batch_items(db, log);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(engine::store::PreparedImport, u64)>(2);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, u64)>();
     let writer = AbortOnDrop(tokio::spawn({
@@ -280,8 +280,8 @@ async fn copy_container(
             if stop.load(Ordering::Relaxed) {
                 return Err(lease_lost());
             }
-            let (mut batch, mut bytes) = (Vec::with_capacity(APPLY_BATCH), 0u64);
-            while batch.len() < APPLY_BATCH && bytes < APPLY_BYTES {
+            let (mut batch, mut bytes) = (Vec::with_capacity(per_batch), 0u64);
+            while batch.len() < per_batch && bytes < APPLY_BYTES {
                 let Some(item) = items.next().await? else { break };
                 bytes += item.body.len() as u64;
                 let value = serde_json::from_str::<Value>(&item.body)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement};
 
-use crate::entities::backup_usage;
+use crate::entities::{backup_segment, backup_usage};
 use crate::error::BackupError;
 
 /// How often a sample is recorded at most.
@@ -46,6 +46,18 @@ pub async fn log(c: &impl ConnectionTrait, account_id: &str) -> Result<(i64, i64
         Some(r) => Ok((r.try_get("", "n")?, r.try_get("", "total")?)),
         None => Ok((0, 0)),
     }
+}
+
+/// The commit times of the first and last change in `account_id`'s log in backup storage, if
+/// it has any segment (two indexed reads, whatever the log's length).
+///
+/// # Errors
+/// Database errors.
+pub async fn log_span(c: &impl ConnectionTrait, account_id: &str) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, BackupError> {
+    let of = |q: sea_orm::Select<backup_segment::Entity>| q.filter(backup_segment::Column::AccountId.eq(account_id)).one(c);
+    let first = of(backup_segment::Entity::find().order_by_asc(backup_segment::Column::FirstSeq)).await?;
+    let last = of(backup_segment::Entity::find().order_by_desc(backup_segment::Column::LastSeq)).await?;
+    Ok(first.zip(last).map(|(f, l)| (f.first_at, l.last_at)))
 }
 
 /// Records a sample of `account_id`'s storage as of `now` unless one was recorded less than

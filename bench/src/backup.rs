@@ -213,7 +213,7 @@ async fn main() -> Result<()> {
     let t = Instant::now();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(backup::restore::APPLY_BATCH).collect();
+        let chunk: Vec<_> = rows.by_ref().take(engine::store::import_batch_items(&plain, engine::store::ImportLog::Logged)).collect();
         item::Entity::insert_many(chunk).exec(&plain).await?;
     }
     let bulk_s = t.elapsed().as_secs_f64();

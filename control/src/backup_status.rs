@@ -45,6 +45,7 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
             .collect();
     }
     let (log_segments, log_bytes) = backup::usage::log(ctx.db, &row.id).await.map_err(internal)?;
+    let (log_from, log_to) = backup::usage::log_span(ctx.db, &row.id).await.map_err(internal)?.unzip();
     let stored_bytes = backup::usage::stored_bytes(ctx.db, &row.id).await.map_err(internal)?;
     let mut usage: Vec<UsageSample> =
         backup::usage::series(ctx.db, &row.id).await.map_err(internal)?.into_iter().map(|(at, bytes)| UsageSample { at, bytes }).collect();
@@ -63,6 +64,8 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
         snapshots,
         log_segments,
         log_bytes,
+        log_from,
+        log_to,
         stored_bytes,
         usage,
     })

@@ -29,9 +29,12 @@ pub struct BackupStatus {
     pub points: Vec<BackupPoint>,
     /// Continuous: the base snapshots a restore starts from, newest first.
     pub snapshots: Vec<BackupPoint>,
-    /// Continuous: the change log in backup storage after them — segments and bytes.
+    /// Continuous: the change log in backup storage after them — segments and bytes, and the
+    /// commit times of its first and last change.
     pub log_segments: i64,
     pub log_bytes: i64,
+    pub log_from: Option<DateTime<Utc>>,
+    pub log_to: Option<DateTime<Utc>>,
     /// What backup storage holds for the account now (one copy), in bytes.
     pub stored_bytes: i64,
     /// Storage used over time, oldest first (a sample about every hour).

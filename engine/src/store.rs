@@ -1068,6 +1068,19 @@ pub fn prepare_import(d: &database::Model, coll: &container::Model, docs: Vec<Va
     })
 }
 
+/// How many items one [`write_import`] into `db` logged as `log` should carry at most: a
+/// thousand through a multi-row `INSERT` (its parameters grow with the rows), more through
+/// PostgreSQL's `COPY`, where each batch costs a round trip and a commit whatever its rows
+/// (callers bound a batch's bytes as well).
+pub fn import_batch_items(db: &DatabaseConnection, log: ImportLog) -> usize {
+    if uses_copy(db, log) { 8_000 } else { 1_000 }
+}
+
+/// Whether [`write_import`] writes through `COPY`.
+fn uses_copy(db: &DatabaseConnection, log: ImportLog) -> bool {
+    log == ImportLog::Unlogged && db.get_database_backend() == DbBackend::Postgres
+}
+
 /// Writes prepared items in one transaction, logged as `log` says (unlogged on PostgreSQL with
 /// `COPY`, see [`crate::bulk`]); returns how many were
 /// written. The container must not hold items with the same ids (restores write into new
@@ -1082,7 +1095,7 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
         return Ok(0);
     }
     let gone = || EngineError::NotFound(format!("container {container_id:?} does not exist in database {database_id:?}"));
-    if log == ImportLog::Unlogged && db.get_database_backend() == DbBackend::Postgres {
+    if uses_copy(db, log) {
         return if crate::bulk::copy_items(db.get_postgres_connection_pool(), &container_rid, &rows).await? { Ok(n) } else { Err(gone()) };
     }
     // A write comes first (the sequence, or the rows themselves): on SQLite a transaction that

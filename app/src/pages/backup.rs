@@ -127,7 +127,11 @@ fn RestorePoints(status: BackupStatus) -> impl IntoView {
                 view! { <PointTable rows=rows/> }.into_any()
             }}
             {(!periodic).then(|| view! {
-                <p data-testid="backup-log">{format!("Change log after them: {} segment(s), {}.", status.log_segments, format_bytes(status.log_bytes))}</p>
+                <p data-testid="backup-log">{match (status.log_from, status.log_to) {
+                    (Some(from), Some(to)) => format!("Change log: {} segment(s), {}, changes from {} to {}.",
+                        status.log_segments, format_bytes(status.log_bytes), format_time(&from), format_time(&to)),
+                    _ => "Change log: nothing shipped yet.".to_owned(),
+                }}</p>
             })}
         </section>
         {(!periodic && !status.points.is_empty()).then(|| view! {

@@ -67,6 +67,9 @@ async fn a_periodic_account_migrates_to_continuous_backup(backend: Backend) {
     let oldest: DateTime<Utc> = serde_json::from_value(status["oldest_restorable"].clone()).unwrap();
     assert!(before <= migrated_at && oldest >= migrated_at, "{status}");
     assert_eq!(status["points"][0]["items"], 40, "the periodic backup is still listed, newest first: {status}");
+    // The log after the full backup, shipped since: its span is shown, from the first change after the backup.
+    let log_from: DateTime<Utc> = serde_json::from_value(status["log_from"].clone()).unwrap();
+    assert!(status["log_segments"].as_i64().unwrap() > 0 && log_from < migrated_at, "{status}");
 
     // A second after the migration: the full backup plus the log after it, exactly.
     json_ok(restore(&app, &sub, &id, &stamp(t), "mig-now").await).await;

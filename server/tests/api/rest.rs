@@ -377,7 +377,7 @@ async fn a_backup_operator_changes_backup_policies(app: TestApp) {
         (json!({"intervalHours": 13}), "twice the interval"),
         (json!({"intervalHours": 0}), "between 1 and 24"),
         (json!({"retentionHours": 721}), "720"),
-        (json!({"mode": "Continuous7Days"}), "not available yet"),
+        (json!({"mode": "Continuous7Days", "retentionHours": 48}), "takes no interval or retention"),
         (json!({"redundancy": "Moon"}), "Moon"),
         (json!({"interval": 3}), "interval"),
     ] {
