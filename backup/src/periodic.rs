@@ -64,11 +64,12 @@ pub async fn take_full(
         _ => db.begin().await?,
     };
     let seq = engine::changelog::last_seq(&txn, account_id).await?;
+    let (meta, containers) = live_resources(&txn, account_id).await?;
+    let held: Vec<String> = containers.iter().map(|(d, c)| format!("{d}/{c}")).collect();
     if let Some(existing) = backup_snapshot::Entity::find_by_id((account_id.to_owned(), seq)).one(&txn).await? {
         txn.commit().await?;
-        return point(db, taken_at, &existing).await;
+        return point(db, taken_at, &existing, &held).await;
     }
-    let (meta, containers) = live_resources(&txn, account_id).await?;
     let mut writer = SnapshotWriter::start(storage, key, account_id, seq, bounds, &meta).await?;
     for (db_id, coll_id) in &containers {
         let mut after = None;
@@ -86,14 +87,15 @@ pub async fn take_full(
     }
     txn.commit().await?;
     let snapshot = writer.finish(db, taken_at).await?;
-    point(db, taken_at, &snapshot).await
+    point(db, taken_at, &snapshot, &held).await
 }
 
-/// Records a restore point at `taken_at` on `snapshot`.
+/// Records a restore point at `taken_at` on `snapshot`, holding the containers `held`.
 async fn point(
     db: &DatabaseConnection,
     taken_at: DateTime<Utc>,
     snapshot: &backup_snapshot::Model,
+    held: &[String],
 ) -> Result<backup_point::Model, BackupError> {
     Ok(backup_point::ActiveModel {
         account_id: Set(snapshot.account_id.clone()),
@@ -101,6 +103,7 @@ async fn point(
         seq: Set(snapshot.seq),
         items: Set(snapshot.items),
         bytes: Set(snapshot.bytes),
+        containers: Set(Some(serde_json::to_string(held).unwrap_or_default())),
         journaled: Set(false),
     }
     .insert(db)

@@ -5,8 +5,9 @@
 //!   window's first second starts from (with the snapshots it is a delta on), every snapshot
 //!   after it, and the log after it. Older snapshots and segments go; a chunk goes only once no
 //!   kept snapshot lists it (merges carry chunks over from one snapshot to the next);
-//! - **periodic**: the restore points within retention and always the newest `keep_newest`; a
-//!   snapshot goes once no kept point stands on it;
+//! - **periodic**: the restore points within retention and always the newest `keep_newest`, and
+//!   the last backup of a container deleted within the last 30 days; a snapshot goes once no
+//!   kept point stands on it;
 //! - an account **deleted** longer ago than its retention: everything, in every store;
 //! - and the wrappings of a data key that a rotation superseded (a revoked key opens nothing).
 //!
@@ -33,21 +34,54 @@ use crate::storage::BackupStorage;
 pub enum Keep {
     /// Continuous: restores to any instant from `oldest` on.
     Window { oldest: DateTime<Utc> },
-    /// Periodic: the points taken at or after `since`, and the newest `newest` whatever their age.
-    Points { since: DateTime<Utc>, newest: usize },
+    /// Periodic: the points taken at or after `since`, the newest `newest` whatever their age,
+    /// and the last backup of each container deleted at or after `deleted_since`.
+    Points { since: DateTime<Utc>, newest: usize, deleted_since: DateTime<Utc> },
     /// Nothing: a deleted account past its retention.
     Nothing,
 }
 
+/// How long the last backup of a deleted container is kept, whatever the retention (SPEC §3b):
+/// counted from that backup (the container went before the next one).
+pub const DELETED_CONTAINERS_KEPT: chrono::Duration = chrono::Duration::days(30);
+
 impl Keep {
-    /// Whether a periodic point taken at `taken_at`, the `index`-th newest (from 0), stays.
-    pub fn keeps_point(&self, index: usize, taken_at: DateTime<Utc>) -> bool {
+    /// Which of a periodic account's points (newest first) stay.
+    pub fn kept(&self, points: &[backup_point::Model]) -> Vec<bool> {
         match *self {
-            Keep::Points { since, newest } => index < newest || taken_at >= since,
-            Keep::Window { .. } => true,
-            Keep::Nothing => false,
+            Keep::Points { since, newest, deleted_since } => {
+                let last_of_deleted = last_backups_of_deleted(points, deleted_since);
+                points.iter().enumerate().map(|(i, p)| i < newest || p.taken_at >= since || last_of_deleted.contains(&p.taken_at)).collect()
+            }
+            Keep::Window { .. } => vec![true; points.len()],
+            Keep::Nothing => vec![false; points.len()],
         }
     }
+}
+
+/// The containers (`database/container`) a periodic point holds; `None` for a point from before
+/// they were recorded.
+pub fn point_containers(p: &backup_point::Model) -> Option<BTreeSet<String>> {
+    serde_json::from_str(p.containers.as_deref()?).ok()
+}
+
+/// Of a periodic account's points (newest first), the last backup of each container the newest
+/// point no longer holds (deleted after that backup, by the next one), as long as it was taken at
+/// or after `deleted_since`: kept about [`DELETED_CONTAINERS_KEPT`] after the deletion, whatever
+/// the retention, so the container can still be restored by request. Which point that is does not
+/// change as other points are swept. Points that recorded no containers tell nothing.
+pub fn last_backups_of_deleted(points: &[backup_point::Model], deleted_since: DateTime<Utc>) -> HashSet<DateTime<Utc>> {
+    let mut out = HashSet::new();
+    let Some(live) = points.first().and_then(point_containers) else { return out };
+    let mut seen = BTreeSet::new();
+    for p in points.iter().skip(1).take_while(|p| p.taken_at >= deleted_since) {
+        for c in point_containers(p).unwrap_or_default() {
+            if !live.contains(&c) && seen.insert(c) {
+                out.insert(p.taken_at);
+            }
+        }
+    }
+    out
 }
 
 /// What a sweep removed.
@@ -126,7 +160,8 @@ pub async fn sweep(
             if points.iter().any(|p| !p.journaled) {
                 return Ok(Swept { objects: superseded, ..Swept::default() });
             }
-            let (kept, gone): (Vec<_>, Vec<_>) = points.into_iter().enumerate().partition(|(i, p)| keep.keeps_point(*i, p.taken_at));
+            let stays = keep.kept(&points);
+            let (kept, gone): (Vec<_>, Vec<_>) = points.into_iter().enumerate().partition(|(i, _)| stays[*i]);
             let standing: HashSet<i64> = kept.iter().map(|(_, p)| p.seq).collect();
             let snapshots = all_snapshots(db, account_id).await?;
             // A snapshot newer than every point is a backup whose point is being recorded.

@@ -244,7 +244,10 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     let objects = |seq| chunk_objects(&w.db, seq);
     // Copies go only once the journal in backup storage holds the ones that stay.
     let later = Utc::now() + Duration::hours(10);
-    let unjournaled = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    let unjournaled =
+        backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2, deleted_since: later })
+            .await
+            .unwrap();
     assert!(unjournaled.is_empty(), "{unjournaled:?}");
     let key = w.kek.data_key(&w.db, &w.storage, ACCOUNT).await.unwrap();
     journal::start(&w.db, &w.storage, ACCOUNT).await.unwrap();
@@ -252,7 +255,10 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     let oldest_two: Vec<BTreeSet<String>> = vec![objects(points[0].seq).await, objects(points[1].seq).await];
 
     // Every backup is older than retention: the newest two stay.
-    let swept = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    let swept =
+        backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2, deleted_since: later })
+            .await
+            .unwrap();
     assert_eq!((swept.points, swept.snapshots), (2, 2), "{swept:?}");
     let left: Vec<DateTime<Utc>> = backup_point::Entity::find().all(&w.db).await.unwrap().into_iter().map(|p| p.taken_at).collect();
     assert_eq!(left.len(), 2);
@@ -268,7 +274,9 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     w.write(0, 99).await;
     let pending = backup::periodic::take_full(&w.db, &w.storage, &w.kek, ACCOUNT, ChunkBounds { bytes: 300 }).await.unwrap();
     backup_point::Entity::delete_by_id((ACCOUNT.to_owned(), pending.taken_at)).exec(&w.db).await.unwrap();
-    backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, Keep::Points { since: later, newest: 2, deleted_since: later })
+        .await
+        .unwrap();
     assert!(backup_snapshot::Entity::find_by_id((ACCOUNT.to_owned(), pending.seq)).one(&w.db).await.unwrap().is_some());
     for object in objects(pending.seq).await {
         assert_eq!(w.stored(&object), Some(true), "{object}");
@@ -282,7 +290,9 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     kek.rotate(&w.db, &w.storage, ACCOUNT, &Wrapper::Customer("c1".into())).await.unwrap();
     let wrappings = |store: &str| walk(&w.dir.path().join(store).join("accounts").join(ACCOUNT).join("keys")).len();
     assert_eq!((wrappings("b"), wrappings("b-geo")), (2, 2));
-    let swept = backup::retention::sweep(&w.db, &w.storage, &kek, ACCOUNT, Keep::Points { since: later, newest: 2 }).await.unwrap();
+    let swept = backup::retention::sweep(&w.db, &w.storage, &kek, ACCOUNT, Keep::Points { since: later, newest: 2, deleted_since: later })
+        .await
+        .unwrap();
     assert!(swept.objects >= 2, "{swept:?}");
     assert_eq!((wrappings("b"), wrappings("b-geo")), (1, 1));
     assert_eq!(journal::stored_key(&w.storage, ACCOUNT).await.unwrap().wrapped_by, "customer:c1");
@@ -302,6 +312,49 @@ async fn a_periodic_account_keeps_its_newest_copies_and_a_deleted_one_loses_ever
     }
     assert_eq!(backup_point::Entity::find().count(&w.db).await.unwrap(), 0);
     assert_eq!(backup_snapshot::Entity::find().count(&w.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_last_backup_of_a_deleted_container_stays_thirty_days() {
+    let w = world().await;
+    let spec = ContainerSpec::from_body(&json!({"id": "gone", "partitionKey": {"paths": ["/k"]}})).unwrap();
+    store::create_container(&w.db, ACCOUNT, "db", spec).await.unwrap();
+    store::write_item(&w.db, ACCOUNT, "db", "gone", None, json!({"id": "g1", "k": "x"}), WriteMode::Create).await.unwrap();
+    let mut points = Vec::new();
+    for round in 0..4 {
+        if round == 2 {
+            store::delete_container(&w.db, ACCOUNT, "db", "gone").await.unwrap();
+        }
+        w.write(round, 1).await;
+        points.push(backup::periodic::take_full(&w.db, &w.storage, &w.kek, ACCOUNT, ChunkBounds { bytes: 300 }).await.unwrap());
+        pause().await;
+    }
+    let held = |p: &backup_point::Model| backup::retention::point_containers(p).unwrap();
+    assert_eq!((held(&points[1]).len(), held(&points[2]).len()), (2, 1), "{points:?}");
+    let key = w.kek.data_key(&w.db, &w.storage, ACCOUNT).await.unwrap();
+    journal::start(&w.db, &w.storage, ACCOUNT).await.unwrap();
+    journal::append_pending(&w.db, &w.storage, &key, ACCOUNT).await.unwrap();
+    let left = || async {
+        let mut left: Vec<DateTime<Utc>> = backup_point::Entity::find().all(&w.db).await.unwrap().into_iter().map(|p| p.taken_at).collect();
+        left.sort();
+        left
+    };
+
+    // Every backup older than retention: the newest two stay, and the last that held the deleted
+    // container; the one before it goes.
+    let later = Utc::now() + Duration::hours(10);
+    let keep = Keep::Points { since: later, newest: 2, deleted_since: later - Duration::days(30) };
+    let swept = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, keep).await.unwrap();
+    assert_eq!(swept.points, 1, "{swept:?}");
+    assert_eq!(left().await, vec![points[1].taken_at, points[2].taken_at, points[3].taken_at]);
+    let report = backup::verify::account(&w.db, &w.storage, &w.kek, ACCOUNT, Redundancy::Geo, Depth::Deep).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // A second sweep keeps it still; thirty days after that backup, it goes.
+    assert!(backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, keep).await.unwrap().is_empty());
+    let keep = Keep::Points { since: later, newest: 2, deleted_since: points[1].taken_at + Duration::milliseconds(1) };
+    let swept = backup::retention::sweep(&w.db, &w.storage, &w.kek, ACCOUNT, keep).await.unwrap();
+    assert_eq!(swept.points, 1, "{swept:?}");
+    assert_eq!(left().await, vec![points[2].taken_at, points[3].taken_at]);
 }
 
 /// The files under `dir` (none if it is gone).

@@ -27,7 +27,7 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
     let now = Utc::now();
     let state = backup_state::Entity::find_by_id(row.id.clone()).one(ctx.db).await?;
     let points = match periodic_retention(&row) {
-        Ok(retention_hours) => periodic_backups(ctx.db, &row, retention_hours, now).await?.into_iter().map(point).collect(),
+        Ok(retention_hours) => periodic_backups(ctx.db, &row, retention_hours, now).await?,
         Err(_) => Vec::new(),
     };
     let (mut snapshots, mut window_now, mut lag_ms) = (Vec::new(), None, None);
@@ -41,7 +41,7 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
             .all(ctx.db)
             .await?
             .into_iter()
-            .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes })
+            .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes, deleted_containers: Vec::new() })
             .collect();
     }
     let (log_segments, log_bytes) = backup::usage::log(ctx.db, &row.id).await.map_err(internal)?;
@@ -103,12 +103,13 @@ async fn dropped(ctx: &Ctx<'_>, row: &account::Model, after: BackupPolicy, now: 
                 .order_by_desc(backup_point::Column::TakenAt)
                 .all(ctx.db)
                 .await?;
-            let kept_now = crate::retention::keep(row, now);
+            let kept_now = crate::retention::keep(row, now).map_or_else(|| vec![true; points.len()], |k| k.kept(&points));
+            let kept_after = keep.kept(&points);
             Ok(points
                 .iter()
-                .enumerate()
-                .filter(|(i, p)| kept_now.is_none_or(|k| k.keeps_point(*i, p.taken_at)) && !keep.keeps_point(*i, p.taken_at))
-                .map(|(_, p)| format!("the backup of {} ({} items)", fmt(p.taken_at), p.items))
+                .zip(kept_now.iter().zip(&kept_after))
+                .filter(|(_, (now, after))| **now && !**after)
+                .map(|(p, _)| format!("the backup of {} ({} items)", fmt(p.taken_at), p.items))
                 .collect())
         }
         (BackupPolicy::Continuous { .. }, _) => {
@@ -123,10 +124,6 @@ async fn dropped(ctx: &Ctx<'_>, row: &account::Model, after: BackupPolicy, now: 
         }
         (BackupPolicy::Periodic { .. }, None) => Ok(Vec::new()),
     }
-}
-
-fn point(p: backup_point::Model) -> BackupPoint {
-    BackupPoint { taken_at: p.taken_at, items: p.items, bytes: p.bytes }
 }
 
 fn internal(e: backup::BackupError) -> AppError {

@@ -42,6 +42,7 @@ pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
         BackupPolicy::Continuous { .. } => oldest_restorable(row, now).map(|oldest| Keep::Window { oldest }),
         BackupPolicy::Periodic { interval_hours, retention_hours, .. } => Some(Keep::Points {
             since: now - retention,
+            deleted_since: now - backup::retention::DELETED_CONTAINERS_KEPT,
             newest: usize::try_from((retention_hours / interval_hours.max(1)).max(LEAST_COPIES)).unwrap_or(usize::MAX),
         }),
     }
@@ -97,7 +98,9 @@ pub async fn sweep_pass(ctx: &Ctx<'_>, now: DateTime<Utc>) -> Result<Vec<(String
 async fn audit(ctx: &Ctx<'_>, row: &account::Model, keep: Keep, swept: &Swept) {
     let why = match keep {
         Keep::Window { oldest } => format!("outside the restorable window, which begins {}", oldest.to_rfc3339()),
-        Keep::Points { since, newest } => format!("backups older than {} beyond the newest {newest}", since.to_rfc3339()),
+        Keep::Points { since, newest, .. } => {
+            format!("backups older than {} beyond the newest {newest} (but deleted containers' last, 30 days)", since.to_rfc3339())
+        }
         Keep::Nothing => "everything: the account was deleted longer ago than its retention".to_owned(),
     };
     let scope = row.scope();
@@ -167,12 +170,12 @@ mod tests {
             |interval_hours, retention_hours| BackupPolicy::Periodic { interval_hours, retention_hours, redundancy: Redundancy::Local };
         assert_eq!(
             keep(&row(periodic(4, 24), AccountState::Online, None, long_ago), now),
-            Some(Keep::Points { since: now - Duration::hours(24), newest: 6 })
+            Some(Keep::Points { since: now - Duration::hours(24), newest: 6, deleted_since: now - Duration::days(30) })
         );
         // Never fewer than two copies.
         assert_eq!(
             keep(&row(periodic(8, 8), AccountState::Online, None, long_ago), now),
-            Some(Keep::Points { since: now - Duration::hours(8), newest: 2 })
+            Some(Keep::Points { since: now - Duration::hours(8), newest: 2, deleted_since: now - Duration::days(30) })
         );
         assert_eq!(keep(&row(periodic(4, 24), AccountState::Deleted, Some(now - Duration::hours(25)), long_ago), now), Some(Keep::Nothing));
 

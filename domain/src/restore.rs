@@ -124,6 +124,10 @@ pub struct BackupPoint {
     pub taken_at: DateTime<Utc>,
     pub items: i64,
     pub bytes: i64,
+    /// Periodic: the containers (`database/container`) it holds that the newest backup no
+    /// longer does — deleted since; such a backup is kept 30 days whatever the retention.
+    #[serde(default)]
+    pub deleted_containers: Vec<String>,
 }
 
 /// A container as it was at the chosen time.

@@ -22,6 +22,7 @@ mod m20261127_000016_customer_key;
 mod m20261127_000017_backup_usage;
 mod m20261127_000018_migrated_to_continuous;
 mod m20261127_000019_login_failures;
+mod m20261127_000020_point_containers;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_backup_usage::Migration),
             Box::new(m20261127_000018_migrated_to_continuous::Migration),
             Box::new(m20261127_000019_login_failures::Migration),
+            Box::new(m20261127_000020_point_containers::Migration),
         ]
     }
 }

@@ -148,10 +148,14 @@ fn RestorePoints(status: BackupStatus) -> impl IntoView {
 fn PointTable(rows: Vec<BackupPoint>) -> impl IntoView {
     view! {
         <table class="list">
-            <thead><tr><th>"Taken"</th><th>"Items"</th><th>"Size"</th></tr></thead>
+            <thead><tr><th>"Taken"</th><th>"Items"</th><th>"Size"</th><th>"Note"</th></tr></thead>
             <tbody>
                 {rows.into_iter().map(|p| view! {
-                    <tr><td>{format_time(&p.taken_at)}</td><td>{p.items}</td><td>{format_bytes(p.bytes)}</td></tr>
+                    <tr>
+                        <td>{format_time(&p.taken_at)}</td><td>{p.items}</td><td>{format_bytes(p.bytes)}</td>
+                        <td>{(!p.deleted_containers.is_empty()).then(|| format!(
+                            "holds deleted {}", p.deleted_containers.join(", ")))}</td>
+                    </tr>
                 }).collect_view()}
             </tbody>
         </table>

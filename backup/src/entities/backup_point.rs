@@ -16,6 +16,11 @@ pub struct Model {
     pub items: i64,
     /// The snapshot's size as stored.
     pub bytes: i64,
+    /// The containers it holds, as a JSON list of `database/container` (none recorded for
+    /// backups taken before they were): see [`crate::retention::last_backups_of_deleted`].
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub containers: Option<String>,
     /// Whether the account's journal in backup storage holds it yet ([`crate::journal`]).
     #[serde(skip)]
     pub journaled: bool,

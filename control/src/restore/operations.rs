@@ -321,11 +321,7 @@ pub async fn in_place(
 pub async fn backups(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, account_id: String) -> Result<Vec<BackupPoint>, AppError> {
     let row = source_account(caller, actions::RESTORE_REQUESTS_READ, &subscription_id, &account_id).await?;
     let retention = plan::periodic_retention(&row)?;
-    Ok(plan::periodic_backups(ctx.db, &row, retention, Utc::now())
-        .await?
-        .into_iter()
-        .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes })
-        .collect())
+    plan::periodic_backups(ctx.db, &row, retention, Utc::now()).await
 }
 
 /// Files a request to restore one of a periodic account's backups; someone else approves it.

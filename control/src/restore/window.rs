@@ -4,6 +4,7 @@
 use backup::entities::{backup_point, backup_state};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::error::AppError;
+use domain::restore::BackupPoint;
 use domain::{BackupPolicy, CreateMode};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -85,7 +86,9 @@ pub fn periodic_retention(row: &account::Model) -> Result<u32, AppError> {
     }
 }
 
-/// A periodic account's restore points within `retention_hours` of `now`, newest first.
+/// An account's periodic backups that can be restored as of `now`, newest first: those within
+/// `retention_hours`, and the last backup of each container deleted within the last 30 days
+/// (`backup::retention::last_backups_of_deleted`, which the sweeper keeps), naming it.
 ///
 /// # Errors
 /// Database errors.
@@ -94,13 +97,27 @@ pub async fn periodic_backups(
     row: &account::Model,
     retention_hours: u32,
     now: DateTime<Utc>,
-) -> Result<Vec<backup_point::Model>, AppError> {
-    Ok(backup_point::Entity::find()
+) -> Result<Vec<BackupPoint>, AppError> {
+    use backup::retention::{DELETED_CONTAINERS_KEPT, last_backups_of_deleted, point_containers};
+    // Every point the sweeper left: within retention, its newest copies, deleted containers'.
+    let all = backup_point::Entity::find()
         .filter(backup_point::Column::AccountId.eq(&row.id))
-        .filter(backup_point::Column::TakenAt.gte(now - Duration::hours(i64::from(retention_hours))))
         .order_by_desc(backup_point::Column::TakenAt)
         .all(db)
-        .await?)
+        .await?;
+    let since = now - Duration::hours(i64::from(retention_hours));
+    let last_of_deleted = last_backups_of_deleted(&all, now - DELETED_CONTAINERS_KEPT);
+    let live = all.first().and_then(point_containers).unwrap_or_default();
+    Ok(all
+        .iter()
+        .filter(|p| p.taken_at >= since || last_of_deleted.contains(&p.taken_at))
+        .map(|p| BackupPoint {
+            taken_at: p.taken_at,
+            items: p.items,
+            bytes: p.bytes,
+            deleted_containers: point_containers(p).unwrap_or_default().into_iter().filter(|c| !live.contains(c)).collect(),
+        })
+        .collect())
 }
 
 /// Until when a migrated account's periodic backups from before its migration may still be

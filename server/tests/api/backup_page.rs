@@ -8,7 +8,7 @@ use backup::entities::backup_point;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, error_message, json_ok, spawn_app};
 use crate::restore::backed_up_through;
@@ -51,6 +51,8 @@ async fn the_backup_page_shows_backups_and_what_a_change_drops(backend: Backend)
             seq: Set(first.seq),
             items: Set(hours),
             bytes: Set(first.bytes),
+            // They held a container the newest backup no longer does.
+            containers: Set(Some(r#"["shop/old"]"#.into())),
             journaled: Set(true),
         }
         .insert(&app.state.db)
@@ -66,10 +68,15 @@ async fn the_backup_page_shows_backups_and_what_a_change_drops(backend: Backend)
     assert_eq!(s["policy"]["retention_hours"], 48, "{s}");
     let items: Vec<i64> = s["points"].as_array().unwrap().iter().map(|p| p["items"].as_i64().unwrap()).collect();
     assert_eq!(items[1..], [10, 20, 30, 40], "newest first: {s}");
+    assert_eq!(
+        (s["points"][0]["deleted_containers"].clone(), s["points"][1]["deleted_containers"].clone()),
+        (json!([]), json!(["shop/old"]))
+    );
     assert!(s["stored_bytes"].as_i64().unwrap() >= first.bytes, "{s}");
     assert!(s["oldest_restorable"].is_null() && s["lag_ms"].is_null(), "periodic: no window: {s}");
 
-    // Down to 8 h: the newest two stay (8 ÷ 4 copies), the three older ones go — named.
+    // Down to 8 h: the newest two stay (8 ÷ 4 copies; the second is also the last backup of the
+    // deleted container), the three older ones go — named.
     let p = json_ok(preview(&app, &sub, "per", &[("retention_hours", "8")]).await).await;
     let drops: Vec<&str> = p["drops"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
     assert_eq!(drops.len(), 3, "{p}");
