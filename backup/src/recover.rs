@@ -63,6 +63,7 @@ pub async fn account(
     let mut swept_through = 0;
     let (mut swept_snapshots, mut swept_points) = (std::collections::HashSet::new(), std::collections::HashSet::new());
     let mut restorable_from = None;
+    let mut migrated = None;
     let names = storage.list(&format!("accounts/{account_id}/journal/")).await?;
     for (i, name) in names.iter().enumerate() {
         let n = i64::try_from(i).unwrap_or(i64::MAX) + 1;
@@ -110,13 +111,10 @@ pub async fn account(
                     out.points += 1;
                 }
             }
-            // Written before the migration committed: a failed one left an account with no
-            // continuous log, for which this changes nothing that is read.
-            Record::Migrated { log_after, at, events } => {
-                swept_through = swept_through.max(log_after);
-                restorable_from = restorable_from.max(Some(at));
-                catalog::record(db, account_id, &events).await?;
-            }
+            // Written before the migration committed: the newest is the one that did (an
+            // attempt that failed after writing it was followed by another, or left an account
+            // with no continuous log, for which nothing here is read).
+            Record::Migrated { log_after, at, events } => migrated = Some((log_after, at, events)),
             Record::Swept { snapshots, points, log_through, restorable_from: from } => {
                 restorable_from = restorable_from.max(from);
                 let (forgotten, forgotten_points) = crate::retention::forget(db, account_id, &snapshots, &points).await?;
@@ -139,6 +137,11 @@ pub async fn account(
     .exec(db)
     .await?;
 
+    if let Some((log_after, at, events)) = migrated {
+        swept_through = swept_through.max(log_after);
+        restorable_from = restorable_from.max(Some(at));
+        catalog::record(db, account_id, &events).await?;
+    }
     log(db, storage, &key, account_id, &newest_head, (swept_through, restorable_from), &mut out).await?;
     Ok(out)
 }

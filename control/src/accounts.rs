@@ -302,31 +302,23 @@ async fn migrate_to_continuous(
         }
     };
     let work = async {
-        // Where the log starts, written to the account's journal first, so a recovery from
-        // storage finds it whatever happens next (a migration that then fails changes nothing
-        // a recovery reads: the account stays periodic, with no continuous log).
-        // To the millisecond, as every backup time: the journal keeps what the database does.
-        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        // Checked before anything is written, and again in the transaction that commits.
+        migratable(ctx.db, row).await?;
         let start = backup::migrate::start_of(ctx.db, &row.id).await.map_err(backup_failed)?;
-        let storage = ctx.backup_storage.writing_for(row.backup_policy.redundancy()).map_err(backup_failed)?;
+        // After the resources were read: the window does not claim a second before them. To the
+        // millisecond, as every backup time, so the journal keeps what the database does.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        // Written to the account's journal first (in the stores of the policy it migrates to),
+        // so a recovery from storage finds where the log starts whatever happens next; a
+        // recovery applies the newest such record.
+        let storage = ctx.backup_storage.writing_for(after.redundancy()).map_err(backup_failed)?;
         let kek = ctx.backup_kek();
         let key = kek.data_key(ctx.db, &storage, &row.id).await.map_err(backup_failed)?;
         backup::journal::start(ctx.db, &storage, &row.id).await.map_err(backup_failed)?;
         backup::journal::append(ctx.db, &storage, &key, &row.id, &start.record(now)).await.map_err(backup_failed)?;
 
         let txn = engine::store::begin_write(ctx.db).await?;
-        let current = account::Entity::find_by_id(row.id.clone())
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("account {:?} does not exist", row.name)))?;
-        if !matches!(current.backup_policy, BackupPolicy::Periodic { .. }) || current.state != AccountState::Online {
-            return Err(AppError::Conflict(format!(
-                "account {:?} is {} with {}: only a live account with periodic backup migrates",
-                row.name,
-                current.state,
-                current.backup_policy.summary()
-            )));
-        }
+        let current = migratable(&txn, row).await?;
         backup::migrate::start_continuous(&txn, &row.id, &start, now).await.map_err(backup_failed)?;
         let mut active: account::ActiveModel = current.into();
         active.backup_policy = Set(after);
@@ -348,6 +340,25 @@ async fn migrate_to_continuous(
             Err(AppError::Internal)
         }
     }
+}
+
+/// `row` as it is now, if it may migrate to continuous backup: live, periodic, and without
+/// continuous backup state.
+async fn migratable(c: &impl ConnectionTrait, row: &account::Model) -> Result<account::Model, AppError> {
+    let current = account::Entity::find_by_id(row.id.clone())
+        .one(c)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {:?} does not exist", row.name)))?;
+    let continuous = backup::entities::backup_state::Entity::find_by_id(row.id.clone()).one(c).await?.is_some();
+    if matches!(current.backup_policy, BackupPolicy::Periodic { .. }) && current.state == AccountState::Online && !continuous {
+        return Ok(current);
+    }
+    Err(AppError::Conflict(format!(
+        "account {:?} is {} with {}: only a live account with periodic backup migrates",
+        row.name,
+        current.state,
+        current.backup_policy.summary()
+    )))
 }
 
 /// Deletes an account: it leaves the live list and stays restorable for its retention.

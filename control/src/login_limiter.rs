@@ -52,8 +52,10 @@ impl LoginLimiter {
         Self { policy }
     }
 
+    /// The window, at most a day (the setting is checked against that; this keeps the
+    /// arithmetic on times from overflowing whatever it is given).
     fn window(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.policy.window).unwrap_or(chrono::Duration::MAX)
+        chrono::Duration::from_std(self.policy.window).unwrap_or(chrono::Duration::MAX).min(chrono::Duration::days(1))
     }
 
     /// Counts an attempt for `user` from `ip` at `now` if both are below their limits, before
@@ -63,8 +65,6 @@ impl LoginLimiter {
     /// `Ok(Err(Throttled))` with the time until the blocking window ends (nothing is counted
     /// then); database errors.
     pub async fn begin(&self, db: &impl ConnectionTrait, user: &str, ip: &str, now: DateTime<Utc>) -> Result<Result<(), Throttled>, DbErr> {
-        let window = self.window();
-        login_failure::Entity::delete_many().filter(login_failure::Column::Started.lte(now - window)).exec(db).await?;
         let limits = [(user_key(user), self.policy.per_user, true), (ip_key(ip), self.policy.per_ip, false)];
         // Refused on a read when either limit is reached: a flood of throttled attempts writes nothing.
         for (key, limit, by_user) in &limits {
@@ -72,6 +72,8 @@ impl LoginLimiter {
                 return Ok(Err(t));
             }
         }
+        // Windows that ended go (theirs are counted afresh below).
+        login_failure::Entity::delete_many().filter(login_failure::Column::Started.lte(now - self.window())).exec(db).await?;
         let mut counted: Vec<&str> = Vec::new();
         for (key, limit, by_user) in &limits {
             login_failure::Entity::insert(login_failure::ActiveModel { key: Set(key.clone()), started: Set(now), failures: Set(0) })

@@ -19,8 +19,9 @@ use crate::restore::{oldest_restorable, periodic_backups_until};
 const LEAST_COPIES: u32 = 2;
 
 /// What `row`'s backups must keep as of `now`; `None` while it is being restored into (its
-/// backups begin when the restore does) and, for an account migrated to continuous backup, while
-/// its periodic backups from before may still be restored.
+/// backups begin when the restore does). An account migrated to continuous backup keeps its
+/// window and, while its periodic backups from before may still be restored, everything since
+/// the oldest of them could have been taken.
 pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
     if row.state == AccountState::Restoring {
         return None;
@@ -30,16 +31,18 @@ pub fn keep(row: &account::Model, now: DateTime<Utc>) -> Option<Keep> {
         BackupPolicy::Periodic { retention_hours, .. } => Duration::hours(i64::from(retention_hours)),
     };
     // A migrated account's periodic backups stay restorable by request until the newest of them
-    // expires; until then nothing of its backups goes (its continuous window is younger).
+    // expires (a deleted container's last one, 30 days after it was taken).
     let periodic_until = periodic_backups_until(row);
     if row.deleted_at.is_some_and(|d| d + retention <= now) && periodic_until.is_none_or(|until| until <= now) {
         return Some(Keep::Nothing);
     }
-    if periodic_until.is_some_and(|until| now < until) {
-        return None;
-    }
     match row.backup_policy {
-        BackupPolicy::Continuous { .. } => oldest_restorable(row, now).map(|oldest| Keep::Window { oldest }),
+        BackupPolicy::Continuous { .. } => oldest_restorable(row, now).map(|oldest| match periodic_until {
+            // Everything from the oldest periodic backup that may still be restored: the window
+            // sweep keeps the snapshots from the one it stands on (their points with them).
+            Some(until) if now < until => Keep::Window { oldest: oldest.min(now - (until - row.migrated_at.unwrap_or(now))) },
+            _ => Keep::Window { oldest },
+        }),
         BackupPolicy::Periodic { interval_hours, retention_hours, .. } => Some(Keep::Points {
             since: now - retention,
             deleted_since: now - backup::retention::DELETED_CONTAINERS_KEPT,
@@ -179,22 +182,25 @@ mod tests {
         );
         assert_eq!(keep(&row(periodic(4, 24), AccountState::Deleted, Some(now - Duration::hours(25)), long_ago), now), Some(Keep::Nothing));
 
-        // Migrated from periodic to continuous: nothing goes while its periodic backups may still
-        // be restored, then its window (from the migration) rules.
+        // Migrated from periodic to continuous: while its periodic backups may still be
+        // restored (30 days at least, for a deleted container's last), everything since the
+        // oldest of them; then its window (from the migration) rules.
         let migrated = |at: DateTime<Utc>, hours, state, deleted_at| account::Model {
             migrated_at: Some(at),
             periodic_retention_hours: Some(hours),
             ..row(seven, state, deleted_at, long_ago)
         };
-        assert_eq!(keep(&migrated(now - Duration::hours(10), 48, AccountState::Online, None), now), None);
+        let month = now - Duration::days(30);
+        assert_eq!(keep(&migrated(now - Duration::hours(10), 48, AccountState::Online, None), now), Some(Keep::Window { oldest: month }));
+        assert_eq!(keep(&migrated(now - Duration::hours(49), 48, AccountState::Online, None), now), Some(Keep::Window { oldest: month }));
         assert_eq!(
-            keep(&migrated(now - Duration::hours(49), 48, AccountState::Online, None), now),
-            Some(Keep::Window { oldest: now - Duration::hours(49) })
+            keep(&migrated(now - Duration::days(31), 48, AccountState::Online, None), now),
+            Some(Keep::Window { oldest: now - Duration::days(7) })
         );
         // Deleted longer ago than its tier's 7 days, its periodic backups (kept 30 days) not
         // expired yet: kept until they are.
         let (at, deleted) = (now - Duration::days(9), Some(now - Duration::days(8)));
-        assert_eq!(keep(&migrated(at, 720, AccountState::Deleted, deleted), now), None);
+        assert_eq!(keep(&migrated(at, 720, AccountState::Deleted, deleted), now), Some(Keep::Window { oldest: month }));
         assert_eq!(keep(&migrated(at, 720, AccountState::Deleted, deleted), now + Duration::days(22)), Some(Keep::Nothing));
     }
 }

@@ -32,8 +32,9 @@ async fn copy(pool: &PgPool, container_rid: &str, rows: &[item::Model]) -> Resul
         return Err(e);
     }
     copy.finish().await?;
+    // Locked against a deletion until this commits (which then finds these rows).
     let live: Option<(i32,)> =
-        sqlx::query_as("SELECT 1 FROM containers WHERE rid = $1").bind(container_rid).fetch_optional(&mut *txn).await?;
+        sqlx::query_as("SELECT 1 FROM containers WHERE rid = $1 FOR KEY SHARE").bind(container_rid).fetch_optional(&mut *txn).await?;
     if live.is_none() {
         return Ok(false);
     }

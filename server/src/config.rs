@@ -210,6 +210,8 @@ pub enum ConfigError {
     RestoreWorkers(u32),
     #[error("replicas must be between 1 and {MAX_REPLICAS} (got {0})")]
     Replicas(u32),
+    #[error("login_window_seconds must be between 1 and 86400 (a day; got {0})")]
+    LoginWindow(u64),
 }
 
 /// The most replicas a deployment declares.
@@ -262,6 +264,9 @@ impl Settings {
         }
         if !(1..=MAX_REPLICAS).contains(&settings.replicas) {
             return Err(ConfigError::Replicas(settings.replicas));
+        }
+        if !(1..=86_400).contains(&settings.login_window_seconds) {
+            return Err(ConfigError::LoginWindow(settings.login_window_seconds));
         }
         Ok(settings)
     }

@@ -85,12 +85,20 @@ pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> R
     let at = if periodic {
         let points = periodic_backups(ctx.db, source, periodic_retention(source)?, Utc::now()).await?;
         let Some(point) = points.iter().find(|p| (p.taken_at - options.at).num_milliseconds().abs() < 1) else {
-            return Err(AppError::Invalid(format!(
-                "account {:?} has no backup taken at {}; pick one of its {} backups within retention",
-                source.name,
-                options.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                points.len()
-            )));
+            let at = options.at.to_rfc3339_opts(SecondsFormat::Millis, true);
+            return Err(AppError::Invalid(match source.migrated_at {
+                Some(m) => format!(
+                    "{at} is before account {:?} moved to continuous backup at {}: pick one of its {} periodic backups from before, or a second from then on",
+                    source.name,
+                    m.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    points.len()
+                ),
+                None => format!(
+                    "account {:?} has no backup taken at {at}; pick one of its {} backups within retention",
+                    source.name,
+                    points.len()
+                ),
+            }));
         };
         point.taken_at
     } else {
@@ -100,10 +108,13 @@ pub async fn plan(ctx: &Ctx<'_>, source: &account::Model, options: Options) -> R
     let target = match options.target {
         Target::InPlace => {
             if periodic {
-                return Err(AppError::Invalid(format!(
-                    "account {:?} uses periodic backup; its backups restore into a new account by request",
-                    source.name
-                )));
+                return Err(AppError::Invalid(match source.migrated_at {
+                    Some(_) => format!(
+                        "that time is one of account {:?}'s periodic backups from before its move to continuous backup; periodic backups restore into a new account by request",
+                        source.name
+                    ),
+                    None => format!("account {:?} uses periodic backup; its backups restore into a new account by request", source.name),
+                }));
             }
             if source.deleted_at.is_some() || source.state != AccountState::Online {
                 return Err(AppError::Conflict(format!(

@@ -99,7 +99,8 @@ pub async fn periodic_backups(
     now: DateTime<Utc>,
 ) -> Result<Vec<BackupPoint>, AppError> {
     use backup::retention::{DELETED_CONTAINERS_KEPT, last_backups_of_deleted, point_containers};
-    // Every point the sweeper left: within retention, its newest copies, deleted containers'.
+    // Every point the sweeper left (within retention, its newest copies, deleted containers'
+    // last); of those, the ones within retention and the deleted containers' last are listed.
     let all = backup_point::Entity::find()
         .filter(backup_point::Column::AccountId.eq(&row.id))
         .order_by_desc(backup_point::Column::TakenAt)
@@ -121,7 +122,9 @@ pub async fn periodic_backups(
 }
 
 /// Until when a migrated account's periodic backups from before its migration may still be
-/// restorable (the newest expires then); `None` for an account that was not migrated.
+/// restorable: its retention after the migration, or 30 days for a deleted container's last
+/// backup if that is longer. `None` for an account that was not migrated.
 pub fn periodic_backups_until(row: &account::Model) -> Option<DateTime<Utc>> {
-    Some(row.migrated_at? + Duration::hours(i64::from(row.periodic_retention_hours?)))
+    let retention = Duration::hours(i64::from(row.periodic_retention_hours?));
+    Some(row.migrated_at? + retention.max(backup::retention::DELETED_CONTAINERS_KEPT))
 }
