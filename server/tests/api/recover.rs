@@ -141,7 +141,12 @@ async fn after_losing_the_database_and_the_primary_store_recovery_restores_every
     let kek = app.state.master_key.backup_key_wrap_key();
     let storage = app.state.backup_storage.writing_for(domain::Redundancy::Geo).unwrap();
     let tiny = SnapshotPolicy { every: 1, chunks: backup::chunk::ChunkBounds { bytes: 256 }, ..SnapshotPolicy::DEFAULT };
-    let snapshot = backup::snapshot::take_if_due(&app.state.db, &storage, &kek, &account, tiny).await.unwrap();
+    // Every snapshot due, up to the log's end (a shipping pass may have ended a segment in the
+    // middle of the seeding).
+    let mut snapshot = None;
+    while let Some(seq) = backup::snapshot::take_if_due(&app.state.db, &storage, &kek, &account, tiny).await.unwrap() {
+        snapshot = Some(seq);
+    }
     assert!(snapshot.is_some(), "a snapshot was due");
 
     for i in 0..10 {
@@ -168,7 +173,7 @@ async fn after_losing_the_database_and_the_primary_store_recovery_restores_every
     journaled(&app, &account).await;
     journaled(&app, &per).await;
     let catalogs = [catalog(&app, &account).await, catalog(&app, &per).await];
-    assert_eq!(catalogs[0]["snapshots"].as_array().map(Vec::len), Some(1), "{}", catalogs[0]);
+    assert!(catalogs[0]["snapshots"].as_array().is_some_and(|s| !s.is_empty()), "{}", catalogs[0]);
     assert!(catalogs[0]["chunks"].as_array().is_some_and(|c| c.len() > 3), "several chunks: {}", catalogs[0]);
     assert_eq!(catalogs[1]["points"].as_array().map(Vec::len), Some(1), "{}", catalogs[1]);
 
