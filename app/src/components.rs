@@ -45,3 +45,20 @@ pub fn LoadError(error: AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// The field an irreversible action asks for first, as the Azure portal does: the account's name
+/// typed. `confirmed` turns true while what is typed is `expected`.
+#[component]
+pub fn TypeToConfirm(expected: String, label: &'static str, confirmed: RwSignal<bool>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    view! {
+        <label>"Type the account name to confirm"
+            <input type="text" aria-label=label autocomplete="off" prop:value=typed
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    confirmed.set(value == expected);
+                    typed.set(value);
+                }/>
+        </label>
+    }
+}

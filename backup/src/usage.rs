@@ -31,33 +31,33 @@ pub async fn stored_bytes(c: &impl ConnectionTrait, account_id: &str) -> Result<
     Ok(row.map(|r| r.try_get::<i64>("", "total")).transpose()?.unwrap_or(0))
 }
 
-/// How many log segments `account_id` has in backup storage, and their bytes.
+/// An account's change log in backup storage: how many segments, their bytes, and the commit
+/// times of its first and last change (none without a segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSummary {
+    pub segments: i64,
+    pub bytes: i64,
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// `account_id`'s [`LogSummary`]: one aggregate and two indexed reads, whatever the log's length.
 ///
 /// # Errors
 /// Database errors.
-pub async fn log(c: &impl ConnectionTrait, account_id: &str) -> Result<(i64, i64), BackupError> {
+pub async fn log(c: &impl ConnectionTrait, account_id: &str) -> Result<LogSummary, BackupError> {
     let backend = c.get_database_backend();
     let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS total FROM backup_segments WHERE account_id = {p}"
     );
-    let row = c.query_one_raw(Statement::from_sql_and_values(backend, sql, [account_id.into()])).await?;
-    match row {
-        Some(r) => Ok((r.try_get("", "n")?, r.try_get("", "total")?)),
-        None => Ok((0, 0)),
-    }
-}
-
-/// The commit times of the first and last change in `account_id`'s log in backup storage, if
-/// it has any segment (two indexed reads, whatever the log's length).
-///
-/// # Errors
-/// Database errors.
-pub async fn log_span(c: &impl ConnectionTrait, account_id: &str) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, BackupError> {
+    let (segments, bytes) = match c.query_one_raw(Statement::from_sql_and_values(backend, sql, [account_id.into()])).await? {
+        Some(r) => (r.try_get("", "n")?, r.try_get("", "total")?),
+        None => (0, 0),
+    };
     let of = |q: sea_orm::Select<backup_segment::Entity>| q.filter(backup_segment::Column::AccountId.eq(account_id)).one(c);
     let first = of(backup_segment::Entity::find().order_by_asc(backup_segment::Column::FirstSeq)).await?;
     let last = of(backup_segment::Entity::find().order_by_desc(backup_segment::Column::LastSeq)).await?;
-    Ok(first.zip(last).map(|(f, l)| (f.first_at, l.last_at)))
+    Ok(LogSummary { segments, bytes, span: first.zip(last).map(|(f, l)| (f.first_at, l.last_at)) })
 }
 
 /// Records a sample of `account_id`'s storage as of `now` unless one was recorded less than

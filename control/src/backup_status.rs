@@ -44,8 +44,8 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
             .map(|s| BackupPoint { taken_at: s.taken_at, items: s.items, bytes: s.bytes, deleted_containers: Vec::new() })
             .collect();
     }
-    let (log_segments, log_bytes) = backup::usage::log(ctx.db, &row.id).await.map_err(internal)?;
-    let (log_from, log_to) = backup::usage::log_span(ctx.db, &row.id).await.map_err(internal)?.unzip();
+    let log = backup::usage::log(ctx.db, &row.id).await.map_err(internal)?;
+    let (log_from, log_to) = log.span.unzip();
     let stored_bytes = backup::usage::stored_bytes(ctx.db, &row.id).await.map_err(internal)?;
     let mut usage: Vec<UsageSample> =
         backup::usage::series(ctx.db, &row.id).await.map_err(internal)?.into_iter().map(|(at, bytes)| UsageSample { at, bytes }).collect();
@@ -62,8 +62,8 @@ pub async fn status(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, nam
         migrated_at: row.migrated_at,
         points,
         snapshots,
-        log_segments,
-        log_bytes,
+        log_segments: log.segments,
+        log_bytes: log.bytes,
         log_from,
         log_to,
         stored_bytes,

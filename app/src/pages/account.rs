@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
 use crate::authz::my_permissions;
-use crate::components::{FormError, LoadError, format_time};
+use crate::components::{FormError, LoadError, TypeToConfirm, format_time};
 use crate::domain::KeyKind;
 use crate::domain::rbac::actions;
 
@@ -147,9 +147,7 @@ fn Delete(sub: String, name: String) -> impl IntoView {
             navigate(&back, Default::default());
         }
     });
-    let typed = RwSignal::new(String::new());
-    let expected = name.clone();
-    let confirmed = move || typed.get() == expected;
+    let confirmed = RwSignal::new(false);
     view! {
         <section class="card danger">
             <h2>"Delete account"</h2>
@@ -159,11 +157,8 @@ fn Delete(sub: String, name: String) -> impl IntoView {
                 <ActionForm action=delete attr:class="form">
                     <input type="hidden" name="subscription_id" value=sub/>
                     <input type="hidden" name="name" value=name.clone()/>
-                    <label>"Type the account name to confirm"
-                        <input type="text" aria-label="Confirm account name" autocomplete="off"
-                            on:input=move |ev| typed.set(event_target_value(&ev)) prop:value=typed/>
-                    </label>
-                    <button type="submit" class="danger" disabled=move || !confirmed() || delete.pending().get()>"Delete account"</button>
+                    <TypeToConfirm expected=name.clone() label="Confirm account name" confirmed=confirmed/>
+                    <button type="submit" class="danger" disabled=move || !confirmed.get() || delete.pending().get()>"Delete account"</button>
                     <FormError value=delete.value()/>
                 </ActionForm>
             </details>

@@ -11,7 +11,7 @@ use crate::backups::{
     BackupStatus, BackupVerification, ChangeBackupPolicy, PreviewBackupPolicy, UsageSample, VerifyBackups, get_backup_status,
     last_verification,
 };
-use crate::components::{FormError, LoadError, format_bytes, format_time};
+use crate::components::{FormError, LoadError, TypeToConfirm, format_bytes, format_time};
 use crate::domain::rbac::actions;
 use crate::domain::restore::BackupPoint;
 use crate::domain::{BackupPolicy, ContinuousTier, Redundancy};
@@ -292,9 +292,7 @@ fn Migrate(sub: String, name: String, saved: RwSignal<u32>) -> impl IntoView {
             saved.update(|n| *n += 1);
         }
     });
-    let typed = RwSignal::new(String::new());
-    let expected = name.clone();
-    let confirmed = move || typed.get() == expected;
+    let confirmed = RwSignal::new(false);
     view! {
         <section class="card danger" data-testid="migrate">
             <h2>"Migrate to continuous backup"</h2>
@@ -312,11 +310,8 @@ fn Migrate(sub: String, name: String, saved: RwSignal<u32>) -> impl IntoView {
                             <option value=ContinuousTier::Continuous30Days.to_string()>"30 days"</option>
                         </select>
                     </label>
-                    <label>"Type the account name to confirm"
-                        <input type="text" aria-label="Confirm migration" autocomplete="off"
-                            on:input=move |ev| typed.set(event_target_value(&ev)) prop:value=typed/>
-                    </label>
-                    <button type="submit" class="danger" disabled=move || !confirmed() || migrate.pending().get()>"Migrate to continuous backup"</button>
+                    <TypeToConfirm expected=name.clone() label="Confirm migration" confirmed=confirmed/>
+                    <button type="submit" class="danger" disabled=move || !confirmed.get() || migrate.pending().get()>"Migrate to continuous backup"</button>
                     <FormError value=migrate.value()/>
                 </ActionForm>
             </details>
