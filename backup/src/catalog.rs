@@ -7,7 +7,7 @@
 //! ([`catch_up`]); `backup_state.cataloged_seq` says how far the events go.
 
 use chrono::{DateTime, Utc};
-use domain::resource::ResourceType;
+use domain::resource::{EventKind, ResourceType};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -23,8 +23,7 @@ use crate::storage::BackupStorage;
 pub struct ResourceEvent {
     pub seq: i64,
     pub at: DateTime<Utc>,
-    /// `Create`, `Replace` or `Delete`.
-    pub kind: &'static str,
+    pub kind: EventKind,
     /// `Database` or `Container`.
     pub resource_type: ResourceType,
     pub database: String,
@@ -46,7 +45,7 @@ pub async fn record(c: &impl ConnectionTrait, account_id: &str, entries: &[Entry
             account_id: Set(account_id.to_owned()),
             seq: Set(e.seq),
             committed_at: Set(e.committed_at),
-            op: Set(e.op.clone()),
+            op: Set(e.op),
             resource_type: Set(e.resource_type),
             database_id: Set(e.database_id.clone()),
             container_id: Set(e.container_id.clone()),
@@ -123,11 +122,7 @@ pub async fn events(
         .map(|e| ResourceEvent {
             seq: e.seq,
             at: e.committed_at,
-            kind: match (e.op.as_str(), &e.body) {
-                (_, None) => "Delete",
-                ("create", _) => "Create",
-                _ => "Replace",
-            },
+            kind: EventKind::of(e.op, e.body.is_some()),
             resource_type: e.resource_type,
             database: e.database_id,
             container: e.container_id,

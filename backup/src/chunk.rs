@@ -36,7 +36,7 @@ use crate::error::BackupError;
 use crate::keys::DataKey;
 use crate::replay::AccountAt;
 use crate::segment::{self, Entry};
-use crate::storage::{BackupStorage, Put};
+use crate::storage::BackupStorage;
 
 /// How large chunks grow (plain bytes): `bytes` on average, between half and twice that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,9 +105,6 @@ impl Row {
         Some(Item { pk: self.pk, id: self.id, body: self.body? })
     }
 }
-
-/// The op of a [`ResourceType::Reset`] entry.
-const RESET: &str = "reset";
 
 /// The prefix every chunk of a snapshot is stored under.
 pub fn prefix(account_id: &str, seq: i64) -> String {
@@ -218,7 +215,7 @@ impl SnapshotWriter {
         entries.extend(resets.iter().map(|(database, container)| Entry {
             seq,
             committed_at: DateTime::<Utc>::UNIX_EPOCH,
-            op: RESET.into(),
+            op: domain::resource::ChangeOp::Reset,
             resource_type: ResourceType::Reset,
             database_id: database.clone(),
             container_id: container.clone(),
@@ -327,27 +324,24 @@ impl SnapshotWriter {
         self.in_flight = Some(AbortOnDrop(tokio::spawn(async move {
             let name = chunk_key(&account_id, seq, idx);
             let aad = chunk_aad(&account_id, seq, idx, &database, &container);
-            let sealing_aad = aad.clone();
-            let (sealed, sha, plain, key) = cpu::run(move || {
-                let sealed = segment::seal_plain(&key, &sealing_aad, &plain)?;
-                let sha = hex::encode(Sha256::digest(&sealed));
-                Ok((sealed, sha, plain, key))
-            })
-            .await?;
-            let len = sealed.len();
-            let (sha, len) = match storage.put_new(&name, sealed).await? {
-                Put::Written => (sha, len),
-                Put::AlreadyThere => {
-                    // An earlier run of this snapshot stored it: keep it if it holds the same.
-                    let existing = storage.get(&name).await?;
-                    let sha = hex::encode(Sha256::digest(&existing));
-                    let len = existing.len();
-                    if segment::open_plain(&key, &aad, &name, existing)? != plain {
-                        return Err(BackupError::Integrity(format!("{name} is stored already with other contents")));
+            let chunk_aad_again = aad.clone();
+            let plain = std::sync::Arc::new(plain);
+            let (to_seal, sealing_key) = (plain.clone(), key.clone());
+            let sealed = cpu::run(move || segment::seal_plain(&sealing_key, &aad, &to_seal)).await?;
+            // One an earlier run of this snapshot stored is kept if it holds the same.
+            let expected = plain.clone();
+            let check_name = name.clone();
+            let stored = storage
+                .put_sealed(&name, sealed, move |existing| {
+                    if segment::open_plain(&key, &chunk_aad_again, &check_name, existing)? != *expected {
+                        return Err(BackupError::Integrity(format!("{check_name} is stored already with other contents")));
                     }
-                    (sha, len)
-                }
-            };
+                    Ok(())
+                })
+                .await?;
+            // The check is done with its copy: the buffer comes back for the next chunk.
+            let plain = std::sync::Arc::try_unwrap(plain).unwrap_or_else(|shared| (*shared).clone());
+            let (sha, len) = (stored.sha256, stored.len);
             let row = backup_snapshot_chunk::Model {
                 account_id,
                 seq,
@@ -729,7 +723,7 @@ mod tests {
         Entry {
             seq: 9,
             committed_at: Utc::now(),
-            op: "create".into(),
+            op: domain::resource::ChangeOp::Create,
             resource_type,
             database_id: "db".into(),
             container_id: container.into(),

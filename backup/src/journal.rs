@@ -21,7 +21,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::entities::{backup_journal, backup_key, backup_point, backup_snapshot, backup_snapshot_chunk, backup_state};
 use crate::error::BackupError;
@@ -193,20 +192,14 @@ pub async fn append(
         let plain = serde_json::to_vec(&entry).map_err(|e| BackupError::Invalid(format!("journal record does not serialise: {e}")))?;
         let sealed = segment::seal_plain(key, &aad(account_id, n), &plain)?;
         let name = record_object(account_id, n);
-        let sha = match storage.put_new(&name, sealed.clone()).await? {
-            Put::Written => hex::encode(Sha256::digest(&sealed)),
-            Put::AlreadyThere => {
-                // Another writer took this number: step past its record.
-                let existing = storage.get(&name).await?;
-                open(key, account_id, n, existing.clone())?;
-                let sha = hex::encode(Sha256::digest(&existing));
-                advance(db, &head, n, &sha).await?;
-                head = backup_journal::Model { last_n: n, last_sha256: sha, ..head };
-                continue;
-            }
-        };
-        advance(db, &head, n, &sha).await?;
-        return Ok(backup_journal::Model { last_n: n, last_sha256: sha, ..head });
+        let (check_key, check_account) = (key.clone(), account_id.to_owned());
+        let stored = storage.put_sealed(&name, sealed, move |existing| open(&check_key, &check_account, n, existing).map(drop)).await?;
+        advance(db, &head, n, &stored.sha256).await?;
+        head = backup_journal::Model { last_n: n, last_sha256: stored.sha256, ..head };
+        if !stored.found {
+            return Ok(head);
+        }
+        // Another writer took this number: step past its record.
     }
 }
 

@@ -121,7 +121,7 @@ impl AccountAt {
         let entry = |resource_type: ResourceType, database: &str, container: &str, body: String| Entry {
             seq,
             committed_at: at,
-            op: "create".into(),
+            op: domain::resource::ChangeOp::Create,
             resource_type,
             database_id: database.into(),
             container_id: container.into(),

@@ -31,12 +31,20 @@ pub struct DatabaseSelection {
     pub containers: Vec<String>,
 }
 
+/// The most databases and containers one restore names (whichever front it comes from).
+pub const MAX_RESOURCES: usize = 1_000;
+
 /// Reads a selection written as `db` or `db/container` entries separated by commas or new lines
 /// (the portal's form); empty means the whole account.
 ///
 /// # Errors
-/// [`BackupError::Invalid`] for an entry with an empty part or more than one `/`.
+/// [`BackupError::Invalid`] for more than [`MAX_RESOURCES`] entries, or an entry with an empty
+/// part or more than one `/`.
 pub fn parse_selection(text: &str) -> Result<Vec<DatabaseSelection>, BackupError> {
+    let entries = text.split([',', '\n']).filter(|s| !s.trim().is_empty()).count();
+    if entries > MAX_RESOURCES {
+        return Err(BackupError::Invalid(format!("a restore names at most {MAX_RESOURCES} resources (got {entries})")));
+    }
     let mut out: Vec<DatabaseSelection> = Vec::new();
     for raw in text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
         let parts: Vec<&str> = raw.split('/').collect();

@@ -12,7 +12,7 @@
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use chrono::{DateTime, Utc};
-use domain::resource::ResourceType;
+use domain::resource::{ChangeOp, ResourceType};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,7 @@ const TAG_LEN: usize = 16;
 pub struct Entry {
     pub seq: i64,
     pub committed_at: DateTime<Utc>,
-    pub op: String,
+    pub op: ChangeOp,
     pub resource_type: ResourceType,
     pub database_id: String,
     pub container_id: String,
@@ -206,7 +206,7 @@ mod tests {
         Entry {
             seq,
             committed_at: Utc::now(),
-            op: "create".into(),
+            op: ChangeOp::Create,
             resource_type: ResourceType::Item,
             database_id: "db".into(),
             container_id: "c".into(),

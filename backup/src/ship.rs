@@ -10,13 +10,12 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
-use sha2::{Digest, Sha256};
 
 use crate::entities::{backup_segment, backup_state};
 use crate::error::BackupError;
 use crate::keys::KeyWrapKey;
 use crate::segment::{self, Entry};
-use crate::storage::{BackupStorage, Put};
+use crate::storage::BackupStorage;
 
 /// The `prev_sha256` of an account's first segment.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -101,18 +100,15 @@ pub async fn ship_account(
             let (first_seq, last_seq_here, first_at, last_at) = (first.seq, last.seq, first.committed_at, last.committed_at);
             let name = segment::object_key(account_id, first_seq, last_seq_here);
             let sealed = segment::seal(&key, account_id, &batch)?;
-            let stored = match storage.put_new(&name, sealed.clone()).await? {
-                Put::Written => sealed,
-                Put::AlreadyThere => {
-                    // Written by a pass that did not get to record it (or by a replica): use it
-                    // only if it really holds this range.
-                    let existing = storage.get(&name).await?;
-                    segment::open(&key, account_id, first_seq, last_seq_here, existing.clone())?;
-                    existing
-                }
-            };
-            let sha = hex::encode(Sha256::digest(&stored));
-            let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+            // One written by a pass that did not get to record it (or by a replica) is used
+            // only if it really holds this range.
+            let (check_key, check_account) = (key.clone(), account_id.to_owned());
+            let stored = storage
+                .put_sealed(&name, sealed, move |existing| {
+                    segment::open(&check_key, &check_account, first_seq, last_seq_here, existing).map(drop)
+                })
+                .await?;
+            let (sha, size) = (stored.sha256, i64::try_from(stored.len).unwrap_or(i64::MAX));
 
             let txn = db.begin().await?;
             let moved = backup_state::Entity::update_many()

@@ -99,7 +99,7 @@ async fn the_event_feed_and_resources_at_a_time_read_no_segment() {
     // Every segment object gone from storage: the catalog answers from its rows alone.
     std::fs::remove_dir_all(dir.path().join("b")).unwrap();
     let events = backup::catalog::events(&db, &storage, &kek, "a").await.unwrap();
-    let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e.kind, e.container.as_str())).collect();
+    let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e.kind.as_str(), e.container.as_str())).collect();
     assert_eq!(kinds, [("Delete", "dropped"), ("Create", "dropped"), ("Create", "kept"), ("Create", "")]);
     let then = backup::catalog::resources_at(&db, &storage, &kek, "a", before_drop).await.unwrap();
     assert_eq!(then.databases["db"].containers.keys().collect::<Vec<_>>(), ["dropped", "kept"]);

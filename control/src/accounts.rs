@@ -180,7 +180,7 @@ async fn create_inner(ctx: &Ctx<'_>, caller: &Caller, input: CreateAccount) -> R
         subscription_id: &input.subscription_id,
         name: &name,
         region: &region,
-        api_kind: "Sql",
+        api_kind: domain::ApiKind::Sql,
         state: AccountState::Online,
         policy: &policy,
         customer_key,

@@ -14,7 +14,7 @@ use backup::storage::BackupStorage;
 use chrono::{DateTime, Utc};
 use domain::audit::Outcome;
 use domain::error::AppError;
-use domain::{AccountState, BackupPolicy, CreateMode, KeyManagement};
+use domain::{AccountState, ApiKind, BackupPolicy, CreateMode, KeyManagement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -32,7 +32,7 @@ pub struct AccountRecord {
     pub id: String,
     pub name: String,
     pub region: String,
-    pub api_kind: String,
+    pub api_kind: ApiKind,
     pub state: AccountState,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -57,7 +57,7 @@ impl AccountRecord {
             id: row.id.clone(),
             name: row.name.clone(),
             region: row.region.clone(),
-            api_kind: row.api_kind.clone(),
+            api_kind: row.api_kind,
             state: row.state,
             created_at: row.created_at,
             deleted_at: row.deleted_at,
@@ -208,7 +208,7 @@ async fn recover_account(
         subscription_id: Set(rec.subscription_id.clone()),
         name: Set(rec.name.clone()),
         region: Set(rec.region.clone()),
-        api_kind: Set(rec.api_kind.clone()),
+        api_kind: Set(rec.api_kind),
         state: Set(AccountState::Deleted),
         created_at: Set(rec.created_at),
         // Its live data went with the database: from now on only its backups hold it, up to

@@ -5,7 +5,7 @@
 use backup::keys::Wrapper;
 use chrono::Utc;
 use domain::error::{AppError, conflict_on_unique};
-use domain::{AccountName, AccountState, BackupPolicy, CreateMode, KeyManagement, RegionName, RestoreParameters};
+use domain::{AccountName, AccountState, ApiKind, BackupPolicy, CreateMode, KeyManagement, RegionName, RestoreParameters};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use crate::Ctx;
@@ -19,7 +19,7 @@ pub struct NewAccount<'a> {
     pub name: &'a AccountName,
     pub region: &'a RegionName,
     /// `Sql` (the Cosmos DB for NoSQL API).
-    pub api_kind: &'a str,
+    pub api_kind: ApiKind,
     pub state: AccountState,
     pub policy: &'a BackupPolicy,
     /// The customer-managed key that wraps its backups' data key (`None`: the service's).
@@ -56,7 +56,7 @@ impl NewAccount<'_> {
             subscription_id: Set(self.subscription_id.to_owned()),
             name: Set(self.name.to_string()),
             region: Set(self.region.to_string()),
-            api_kind: Set(self.api_kind.to_owned()),
+            api_kind: Set(self.api_kind),
             state: Set(self.state),
             created_at: Set(Utc::now()),
             deleted_at: Set(None),

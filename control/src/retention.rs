@@ -134,7 +134,7 @@ mod tests {
             subscription_id: "s".into(),
             name: "a".into(),
             region: "local".into(),
-            api_kind: "Sql".into(),
+            api_kind: domain::ApiKind::Sql,
             state,
             created_at,
             deleted_at,

@@ -117,7 +117,7 @@ async fn world(postgres: bool) -> (World, Option<(String, String)>) {
         subscription_id: Set("s".into()),
         name: Set("src".into()),
         region: Set("local".into()),
-        api_kind: Set("Sql".into()),
+        api_kind: Set(domain::ApiKind::Sql),
         state: Set(AccountState::Online),
         created_at: Set(now - Duration::minutes(1)),
         deleted_at: Set(None),

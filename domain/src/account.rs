@@ -45,6 +45,25 @@ pub enum CreateMode {
     Restore,
 }
 
+/// The API an account serves (Cosmos DB's `kind`): Rewind serves the NoSQL one, which Cosmos
+/// DB's resource model calls `Sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+pub enum ApiKind {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "Sql"))]
+    Sql,
+}
+
+impl fmt::Display for ApiKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ApiKind::Sql => "Sql",
+        })
+    }
+}
+
 /// Whose key wraps the account's backup data key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -151,7 +170,7 @@ pub struct Account {
     pub name: String,
     pub region: String,
     /// `Sql` (the Cosmos DB for NoSQL API).
-    pub api_kind: String,
+    pub api_kind: ApiKind,
     pub state: AccountState,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,

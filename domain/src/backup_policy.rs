@@ -84,6 +84,14 @@ impl BackupPolicy {
         }
     }
 
+    /// The mode, with the tier of a continuous one.
+    pub fn mode(&self) -> BackupMode {
+        match self {
+            BackupPolicy::Periodic { .. } => BackupMode::Periodic,
+            BackupPolicy::Continuous { tier, .. } => BackupMode::Continuous(*tier),
+        }
+    }
+
     /// `Periodic` or `Continuous`, as Cosmos DB names the mode.
     pub fn mode_name(&self) -> &'static str {
         match self {
@@ -154,6 +162,35 @@ mod column {
     }
 }
 
+/// A backup mode as forms, the REST API and the CLI name it: periodic, or continuous with its
+/// tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupMode {
+    Periodic,
+    Continuous(ContinuousTier),
+}
+
+impl FromStr for BackupMode {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "Periodic" => Ok(BackupMode::Periodic),
+            other => other.parse().map(BackupMode::Continuous).map_err(|_| {
+                AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})"))
+            }),
+        }
+    }
+}
+
+impl fmt::Display for BackupMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackupMode::Periodic => f.write_str("Periodic"),
+            BackupMode::Continuous(tier) => fmt::Display::fmt(tier, f),
+        }
+    }
+}
+
 /// The backup policy as a form submits it: every field a string, checked by [`Self::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupPolicyInput {
@@ -178,15 +215,17 @@ impl BackupPolicyInput {
             None => Redundancy::Geo,
             Some(r) => r.parse()?,
         };
-        match self.mode.trim() {
-            "" | "Periodic" => {
+        let mode = match self.mode.trim() {
+            "" => BackupMode::Periodic,
+            m => m.parse()?,
+        };
+        match mode {
+            BackupMode::Periodic => {
                 let interval = hours("backup interval", &self.interval_hours, 4)?;
                 let retention = hours("backup retention", &self.retention_hours, 8)?;
                 BackupPolicy::periodic(interval, retention, redundancy)
             }
-            "Continuous7Days" => Ok(BackupPolicy::Continuous { tier: ContinuousTier::Continuous7Days, redundancy }),
-            "Continuous30Days" => Ok(BackupPolicy::Continuous { tier: ContinuousTier::Continuous30Days, redundancy }),
-            other => Err(AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})"))),
+            BackupMode::Continuous(tier) => Ok(BackupPolicy::Continuous { tier, redundancy }),
         }
     }
 }
@@ -223,25 +262,22 @@ impl BackupPolicy {
             None => self.redundancy(),
             Some(r) => r.parse()?,
         };
-        let mode = non_empty(&change.mode);
+        let mode = non_empty(&change.mode).map(str::parse::<BackupMode>).transpose()?;
         match self {
             BackupPolicy::Periodic { interval_hours, retention_hours, .. } => match mode {
-                None | Some("Periodic") => BackupPolicy::periodic(
+                None | Some(BackupMode::Periodic) => BackupPolicy::periodic(
                     change.interval_hours.unwrap_or(interval_hours),
                     change.retention_hours.unwrap_or(retention_hours),
                     redundancy,
                 ),
                 // A migration (one-way): the control plane carries it out.
-                Some(m @ ("Continuous7Days" | "Continuous30Days")) => {
+                Some(BackupMode::Continuous(tier)) => {
                     if change.interval_hours.is_some() || change.retention_hours.is_some() {
                         return Err(AppError::invalid(format!(
-                            "migrating to continuous backup ({m}) takes no interval or retention: the tier's window replaces them"
+                            "migrating to continuous backup ({tier}) takes no interval or retention: the tier's window replaces them"
                         )));
                     }
-                    Ok(BackupPolicy::Continuous { tier: m.parse()?, redundancy })
-                }
-                Some(other) => {
-                    Err(AppError::invalid(format!("backup mode must be Periodic, Continuous7Days or Continuous30Days (got {other:?})")))
+                    Ok(BackupPolicy::Continuous { tier, redundancy })
                 }
             },
             BackupPolicy::Continuous { tier, .. } => {
@@ -252,12 +288,12 @@ impl BackupPolicy {
                 }
                 let tier = match mode {
                     None => tier,
-                    Some("Periodic") => {
+                    Some(BackupMode::Periodic) => {
                         return Err(AppError::invalid(
                             "an account with continuous backup cannot go back to periodic backup (the change is one-way)",
                         ));
                     }
-                    Some(m) => m.parse()?,
+                    Some(BackupMode::Continuous(tier)) => tier,
                 };
                 Ok(BackupPolicy::Continuous { tier, redundancy })
             }

@@ -18,6 +18,6 @@ pub mod restore;
 pub mod tenancy;
 pub mod verification;
 
-pub use account::{Account, AccountKeys, AccountState, CreateMode, KeyKind, KeyManagement, RestoreParameters};
-pub use backup_policy::{BackupPolicy, BackupPolicyChange, BackupPolicyInput, ContinuousTier, Redundancy};
+pub use account::{Account, AccountKeys, AccountState, ApiKind, CreateMode, KeyKind, KeyManagement, RestoreParameters};
+pub use backup_policy::{BackupMode, BackupPolicy, BackupPolicyChange, BackupPolicyInput, ContinuousTier, Redundancy};
 pub use names::{AccountName, RegionName, SubscriptionName, UserName, validate_new_password};

@@ -36,6 +36,75 @@ impl ResourceType {
     }
 }
 
+/// What a change did, as the change log, backup objects and the backup catalog store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
+pub enum ChangeOp {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "create"))]
+    Create,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "replace"))]
+    Replace,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "upsert"))]
+    Upsert,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "patch"))]
+    Patch,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "delete"))]
+    Delete,
+    /// An item removed by its time to live.
+    #[cfg_attr(feature = "db", sea_orm(string_value = "expire"))]
+    Expire,
+    /// Only in a delta snapshot's first chunk, with [`ResourceType::Reset`].
+    #[cfg_attr(feature = "db", sea_orm(string_value = "reset"))]
+    Reset,
+}
+
+impl ChangeOp {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Create => "create",
+            ChangeOp::Replace => "replace",
+            ChangeOp::Upsert => "upsert",
+            ChangeOp::Patch => "patch",
+            ChangeOp::Delete => "delete",
+            ChangeOp::Expire => "expire",
+            ChangeOp::Reset => "reset",
+        }
+    }
+}
+
+/// A database or container event as the restore page's feed shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EventKind {
+    Create,
+    Replace,
+    Delete,
+}
+
+impl EventKind {
+    /// The event a change of a database or container makes: a change without a body is a
+    /// deletion, a `create` a creation, anything else a replacement.
+    pub fn of(op: ChangeOp, has_body: bool) -> Self {
+        match (op, has_body) {
+            (_, false) => EventKind::Delete,
+            (ChangeOp::Create, true) => EventKind::Create,
+            _ => EventKind::Replace,
+        }
+    }
+
+    /// As shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Create => "Create",
+            EventKind::Replace => "Replace",
+            EventKind::Delete => "Delete",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AccountState;
 use crate::error::AppError;
-use crate::resource::ResourceType;
+use crate::resource::{EventKind, ResourceType};
 
 /// Where a restore job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl JobPhase {
 pub struct RestorableAccount {
     pub id: String,
     pub name: String,
-    pub api_kind: String,
+    pub api_kind: crate::ApiKind,
     pub region: String,
     pub state: AccountState,
     pub created_at: DateTime<Utc>,
@@ -206,8 +206,7 @@ pub struct RestorePlan {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceEvent {
     pub at: DateTime<Utc>,
-    /// `Create`, `Replace` or `Delete`.
-    pub kind: String,
+    pub kind: EventKind,
     /// `database` or `container`.
     pub resource_type: ResourceType,
     pub database: String,

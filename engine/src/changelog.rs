@@ -7,7 +7,7 @@
 //! sequence order, and a transaction that fails rolls its number back with everything else.
 
 use chrono::{SubsecRound, Utc};
-use domain::resource::ResourceType;
+pub use domain::resource::{ChangeOp, ResourceType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set, Statement, TransactionTrait,
@@ -16,34 +16,10 @@ use sea_orm::{
 use crate::entities::change;
 use crate::error::EngineError;
 
-/// The kind of change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Create,
-    Replace,
-    Upsert,
-    Patch,
-    Delete,
-    Expire,
-}
-
-impl Op {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Create => "create",
-            Op::Replace => "replace",
-            Op::Upsert => "upsert",
-            Op::Patch => "patch",
-            Op::Delete => "delete",
-            Op::Expire => "expire",
-        }
-    }
-}
-
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub op: Op,
+    pub op: ChangeOp,
     pub resource_type: ResourceType,
     pub database_id: String,
     pub container_id: String,
@@ -150,7 +126,7 @@ fn entry(account_id: &str, seq: i64, change: Change) -> change::ActiveModel {
         seq: Set(seq),
         // Milliseconds are what the spec asks for and what both backends keep exactly.
         committed_at: Set(Utc::now().trunc_subsecs(3)),
-        op: Set(change.op.as_str().to_owned()),
+        op: Set(change.op),
         resource_type: Set(change.resource_type),
         database_id: Set(change.database_id),
         container_id: Set(change.container_id),

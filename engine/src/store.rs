@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::changelog::{self, Change, Op};
+use crate::changelog::{self, Change, ChangeOp};
 use crate::entities::{container, database, item};
 use crate::error::EngineError;
 use crate::limits::{MAX_ID_CHARS, MAX_ITEM_BYTES, MAX_ITEM_DEPTH, MAX_PARTITION_KEY_BYTES, MAX_THROUGHPUT, MIN_THROUGHPUT};
@@ -112,7 +112,7 @@ pub async fn create_database_as(
     .insert(&txn)
     .await?;
     let change = Change {
-        op: Op::Create,
+        op: ChangeOp::Create,
         resource_type: ResourceType::Database,
         database_id: id.to_owned(),
         container_id: String::new(),
@@ -173,7 +173,7 @@ pub async fn delete_database_if(db: &DatabaseConnection, account_id: &str, id: &
     container::Entity::delete_many().filter(container::Column::DatabaseRid.eq(&d.rid)).exec(&txn).await?;
     database::Entity::delete_by_id(d.rid.clone()).exec(&txn).await?;
     let change = Change {
-        op: Op::Delete,
+        op: ChangeOp::Delete,
         resource_type: ResourceType::Database,
         database_id: id.to_owned(),
         container_id: String::new(),
@@ -328,7 +328,7 @@ pub async fn create_container(
     .insert(&txn)
     .await?;
     let change = Change {
-        op: Op::Create,
+        op: ChangeOp::Create,
         resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: row.id.clone(),
@@ -408,7 +408,7 @@ pub async fn delete_container_if(
     item::Entity::delete_many().filter(item::Column::ContainerRid.eq(&coll.rid)).exec(&txn).await?;
     container::Entity::delete_by_id(coll.rid.clone()).exec(&txn).await?;
     let change = Change {
-        op: Op::Delete,
+        op: ChangeOp::Delete,
         resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
@@ -445,7 +445,7 @@ pub async fn replace_container(
     active.etag = Set(new_etag());
     let row = active.update(&txn).await?;
     let change = Change {
-        op: Op::Replace,
+        op: ChangeOp::Replace,
         resource_type: ResourceType::Container,
         database_id: db_id.to_owned(),
         container_id: row.id.clone(),
@@ -736,7 +736,7 @@ pub async fn write_item(
     let saved = if existing.is_some() { active.reset_all().update(&txn).await? } else { item::ActiveModel::from(row).insert(&txn).await? };
     let stored = StoredItem { database: d, container: coll, item: saved };
     let change = Change {
-        op: if mode == WriteMode::Upsert { Op::Upsert } else { Op::Create },
+        op: if mode == WriteMode::Upsert { ChangeOp::Upsert } else { ChangeOp::Create },
         resource_type: ResourceType::Item,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
@@ -807,7 +807,7 @@ pub async fn replace_item(
         .await?
         .ok_or_else(|| EngineError::NotFound(format!("item {id:?} does not exist in partition {pk}")))?;
     check_etag(&current, if_match)?;
-    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Replace };
+    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: ChangeOp::Replace };
     update.finish(txn, d, coll, current, prepared).await
 }
 
@@ -817,7 +817,7 @@ struct ItemUpdate<'a> {
     seq: i64,
     db_id: &'a str,
     coll_id: &'a str,
-    op: Op,
+    op: ChangeOp,
 }
 
 impl ItemUpdate<'_> {
@@ -874,7 +874,7 @@ pub async fn delete_item(
     check_etag(&current, if_match)?;
     item::Entity::delete_by_id((coll.rid.clone(), pk.clone(), id.to_owned())).exec(&txn).await?;
     let change = Change {
-        op: Op::Delete,
+        op: ChangeOp::Delete,
         resource_type: ResourceType::Item,
         database_id: db_id.to_owned(),
         container_id: coll_id.to_owned(),
@@ -956,7 +956,7 @@ pub async fn patch_item(
     }
     let patched = crate::patch::apply(&body, operations, &partition_key_paths(&coll))?;
     let prepared = prepare_doc(patched)?;
-    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: Op::Patch };
+    let update = ItemUpdate { account_id, seq, db_id, coll_id, op: ChangeOp::Patch };
     update.finish(txn, d, coll, current, prepared).await
 }
 
@@ -990,7 +990,7 @@ pub async fn purge_expired(db: &DatabaseConnection, now: i64, limit: u64) -> Res
             continue;
         }
         let change = Change {
-            op: Op::Expire,
+            op: ChangeOp::Expire,
             resource_type: ResourceType::Item,
             database_id: d.id.clone(),
             container_id: coll.id.clone(),
@@ -1112,7 +1112,7 @@ pub async fn write_import(db: &DatabaseConnection, prepared: PreparedImport, log
     }
     if let Some(first_seq) = first_seq {
         let changes = items.into_iter().map(|i| Change {
-            op: Op::Create,
+            op: ChangeOp::Create,
             resource_type: ResourceType::Item,
             database_id: database_id.clone(),
             container_id: container_id.clone(),

@@ -8,8 +8,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::accounts::{Account, DeleteAccount, ListKeys, RegenerateKey, get_account};
 use crate::authz::my_permissions;
 use crate::components::{FormError, LoadError, TypeToConfirm, format_time};
-use crate::domain::KeyKind;
 use crate::domain::rbac::actions;
+use crate::domain::{BackupPolicy, KeyKind};
 
 /// The overview of the account in the URL.
 #[component]
@@ -41,14 +41,14 @@ fn Overview(account: Account) -> impl IntoView {
     let access_href = StoredValue::new(format!("/subscriptions/{}/accounts/{}/access", account.subscription_id, account.name));
     let (sub_v, name_v) = (StoredValue::new(account.subscription_id.clone()), StoredValue::new(name));
     let restore_href = StoredValue::new(format!("/subscriptions/{}/restore/{}", account.subscription_id, account.id));
-    let continuous = account.backup_policy.mode_name() == "Continuous";
+    let continuous = matches!(account.backup_policy, BackupPolicy::Continuous { .. });
     view! {
         <p class="crumbs"><A href="/subscriptions">"Subscriptions"</A>" / "<A href=sub_href>"Subscription"</A>" / "{account.name.clone()}</p>
         <h1>{account.name.clone()}</h1>
         <dl class="facts card" data-testid="account-overview">
             <dt>"State"</dt><dd><span class=format!("state state-{}", account.state)>{account.state.to_string()}</span></dd>
             <dt>"Region"</dt><dd>{account.region.clone()}</dd>
-            <dt>"API"</dt><dd>{account.api_kind.clone()}</dd>
+            <dt>"API"</dt><dd>{account.api_kind.to_string()}</dd>
             <dt>"Created"</dt><dd>{format_time(&account.created_at)}</dd>
             <dt>"Backup policy"</dt><dd data-testid="backup-policy">{account.backup_policy.summary()}</dd>
             <dt>"Encryption"</dt>

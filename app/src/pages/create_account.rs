@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::accounts::{CreateAccount, list_customer_keys};
 use crate::components::FormError;
-use crate::domain::{AccountName, BackupPolicyInput};
+use crate::domain::{AccountName, BackupMode, BackupPolicyInput};
 
 /// Name, region and backup policy for a new account.
 #[component]
@@ -22,7 +22,7 @@ pub fn CreateAccountPage() -> impl IntoView {
     });
 
     let name = RwSignal::new(String::new());
-    let mode = RwSignal::new("Periodic".to_string());
+    let mode = RwSignal::new(BackupMode::Periodic);
     let interval = RwSignal::new("4".to_string());
     let retention = RwSignal::new("8".to_string());
     let name_problem = move || {
@@ -31,7 +31,7 @@ pub fn CreateAccountPage() -> impl IntoView {
     };
     let policy_problem = move || {
         BackupPolicyInput {
-            mode: mode.get(),
+            mode: mode.get().to_string(),
             interval_hours: Some(interval.get()),
             retention_hours: Some(retention.get()),
             redundancy: None,
@@ -40,7 +40,7 @@ pub fn CreateAccountPage() -> impl IntoView {
         .err()
         .map(|e| e.to_string())
     };
-    let periodic = move || mode.get() == "Periodic";
+    let periodic = move || mode.get() == BackupMode::Periodic;
     let keys = Resource::new(sub_id, list_customer_keys);
 
     view! {
@@ -65,7 +65,7 @@ pub fn CreateAccountPage() -> impl IntoView {
             <fieldset>
                 <legend>"Backup policy"</legend>
                 <label>"Mode"
-                    <select name="mode" on:change=move |ev| mode.set(event_target_value(&ev)) prop:value=mode>
+                    <select name="mode" on:change=move |ev| { if let Ok(m) = event_target_value(&ev).parse() { mode.set(m) } } prop:value=move || mode.get().to_string()>
                         <option value="Periodic">"Periodic (default)"</option>
                         <option value="Continuous7Days">"Continuous, 7 days"</option>
                         <option value="Continuous30Days">"Continuous, 30 days"</option>

@@ -219,9 +219,9 @@ fn Events(sub: String, account_id: String, restore_page: String) -> impl IntoVie
                                     let name = e.name();
                                     let at = e.restore_point.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                                     view! {
-                                        <tr data-resource=name.clone() data-kind=e.kind.clone()>
+                                        <tr data-resource=name.clone() data-kind=e.kind.as_str()>
                                             <td>{format_time(&e.at)}</td>
-                                            <td>{e.kind.clone()}" "{e.resource_type.as_str()}</td>
+                                            <td>{e.kind.as_str()}" "{e.resource_type.as_str()}</td>
                                             <td>{name.clone()}</td>
                                             <td>{e.restorable_in_place.then(|| {
                                                 let args = (at.clone(), name.clone());

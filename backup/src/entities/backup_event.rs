@@ -1,6 +1,6 @@
 //! A database or container change in the backup catalog: what the change log said, minus items.
 
-pub use domain::resource::ResourceType;
+pub use domain::resource::{ChangeOp, ResourceType};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
     pub committed_at: DateTimeUtc,
-    pub op: String,
+    pub op: ChangeOp,
     /// `Database` or `Container`.
     pub resource_type: ResourceType,
     pub database_id: String,

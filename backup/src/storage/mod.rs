@@ -31,6 +31,16 @@ pub enum Put {
     AlreadyThere,
 }
 
+/// What a name holds after [`BackupStorage::put_sealed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// SHA-256 of the stored bytes, hex.
+    pub sha256: String,
+    pub len: usize,
+    /// Whether the object was there already (and passed the caller's check).
+    pub found: bool,
+}
+
 /// Where backups are kept, and which of those stores a write goes to.
 #[derive(Debug, Clone)]
 pub struct BackupStorage {
@@ -154,8 +164,12 @@ impl BackupStorage {
     /// Storage errors other than "already exists", naming the store; [`BackupError::Integrity`]
     /// if a second store holds other bytes under that name.
     pub async fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<Put, BackupError> {
+        Ok(self.put_or_find(key, Bytes::from(bytes)).await?.0)
+    }
+
+    /// [`Self::put_new`], answering also the bytes the primary store now holds under `key`.
+    async fn put_or_find(&self, key: &str, bytes: Bytes) -> Result<(Put, Bytes), BackupError> {
         let primary = &self.stores.primary;
-        let bytes = Bytes::from(bytes);
         let put = primary.put_new(key, bytes.clone()).await?;
         let held = match put {
             Put::Written => bytes,
@@ -171,7 +185,32 @@ impl BackupStorage {
                 primary.label()
             )));
         }
-        Ok(put)
+        Ok((put, held))
+    }
+
+    /// Stores a sealed object under `name` — the one way sealed objects (segments, chunks,
+    /// journal records) are written. If the name is taken already (by a replica, or an earlier
+    /// run that did not get to record it), what is there is kept only once `check` accepts it,
+    /// and is not fetched twice. Either way the answer is what the name holds, by hash and size,
+    /// as the catalog records it. Hashing and the check run on the backup thread.
+    ///
+    /// # Errors
+    /// As [`Self::put_new`], and whatever `check` finds wrong with an object already there.
+    pub async fn put_sealed(
+        &self,
+        name: &str,
+        sealed: Vec<u8>,
+        check: impl FnOnce(Vec<u8>) -> Result<(), BackupError> + Send + 'static,
+    ) -> Result<Stored, BackupError> {
+        let (put, held) = self.put_or_find(name, Bytes::from(sealed)).await?;
+        cpu::run(move || {
+            let stored = Stored { sha256: hex::encode(Sha256::digest(&held)), len: held.len(), found: put == Put::AlreadyThere };
+            if stored.found {
+                check(Vec::from(held))?;
+            }
+            Ok(stored)
+        })
+        .await
     }
 
     /// Reads an object from the primary store, as it is (the writers' "already there" check).

@@ -13,7 +13,7 @@ pub struct Model {
     pub subscription_id: String,
     pub name: String,
     pub region: String,
-    pub api_kind: String,
+    pub api_kind: domain::ApiKind,
     pub state: AccountState,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

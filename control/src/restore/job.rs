@@ -168,7 +168,7 @@ async fn reserve_target(
         subscription_id: &source.subscription_id,
         name: &name,
         region: &RegionName::parse(&source.region)?,
-        api_kind: &source.api_kind,
+        api_kind: source.api_kind,
         state: AccountState::Restoring,
         policy: &source.backup_policy,
         // A restored account's backups start under the service-managed key; it can rotate to a

@@ -7,6 +7,7 @@ use backup::entities::{backup_state, restore_job};
 use chrono::{Duration, Utc};
 use domain::error::AppError;
 use domain::rbac::{Scope, actions};
+use domain::resource::EventKind;
 pub use domain::restore::{
     BackupPoint, JobState, ResourceEvent, RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, RestorePlan,
     parse_restore_time,
@@ -269,7 +270,7 @@ pub async fn events(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, acc
     for e in events {
         let restore_point = e.at - Duration::milliseconds(1);
         let in_window = win.is_some_and(|(o, l)| restore_point >= o && restore_point <= l);
-        let restorable_in_place = live && in_window && e.kind == "Delete" && {
+        let restorable_in_place = live && in_window && e.kind == EventKind::Delete && {
             let selection = backup::restore::parse_selection(&if e.container.is_empty() {
                 e.database.clone()
             } else {
@@ -280,7 +281,7 @@ pub async fn events(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, acc
         };
         out.push(ResourceEvent {
             at: e.at,
-            kind: e.kind.to_owned(),
+            kind: e.kind,
             resource_type: e.resource_type,
             database: e.database,
             container: e.container,

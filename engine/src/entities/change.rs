@@ -1,6 +1,6 @@
 //! One change-log entry: what changed, in which container, and the new state (or a tombstone).
 
-pub use domain::resource::ResourceType;
+pub use domain::resource::{ChangeOp, ResourceType};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,8 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
     pub committed_at: DateTimeUtc,
-    /// `create`, `replace`, `upsert`, `patch`, `delete`, `expire`.
-    pub op: String,
+    pub op: ChangeOp,
     pub resource_type: ResourceType,
     pub database_id: String,
     /// Empty for database changes.
