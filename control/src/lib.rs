@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod audit_bursts;
+pub mod audit_log;
 pub mod authz;
 pub mod backup_catalog;
 pub mod backup_status;
@@ -22,8 +23,10 @@ pub mod password;
 pub mod restore;
 pub mod retention;
 pub mod session;
+pub mod sign_in;
 pub mod state;
 pub mod subscriptions;
+pub mod tokens;
 pub mod users;
 pub mod verification;
 

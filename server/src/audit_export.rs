@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 use serde::Deserialize;
 
-use app::audit::AuditFilter;
-use app::audit::ssr::list_with;
 use app::authz::ssr::Caller;
 use control::audit::to_csv;
+use control::audit_log;
 use control::state::AppState;
+use domain::audit::AuditFilter;
 use domain::error::AppError;
 
 /// Exports are capped so that one request cannot pull an unbounded log into memory.
@@ -46,7 +46,7 @@ async fn run(state: AppState, q: ExportQuery, parts: &Parts) -> Result<Response,
         "json" => ("application/json", "json"),
         other => return Err(AppError::invalid(format!("format must be csv or json (got {other:?})"))),
     };
-    let entries = list_with(&caller, &q.subscription_id, &q.filter, EXPORT_LIMIT).await?;
+    let entries = audit_log::read(&caller, &q.subscription_id, &q.filter, EXPORT_LIMIT).await?;
     let body = if ext == "csv" { to_csv(&entries) } else { serde_json::to_string_pretty(&entries).map_err(|_| AppError::Internal)? };
     Ok((
         StatusCode::OK,

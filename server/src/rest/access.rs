@@ -9,7 +9,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use app::authz::ssr::Caller;
+use super::auth::Caller;
 use control::access::{self as ops, Assignment, RoleDefinition};
 use domain::error::AppError;
 

@@ -3,20 +3,66 @@
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
+use std::ops::Deref;
 
-use app::authz::ssr::Caller;
+use control::audit::{Record, append_all};
 use control::state::AppState;
+use domain::audit::Outcome;
+use domain::error::AppError;
+use domain::rbac::Scope;
+use std::time::Instant;
 
 use super::error::ApiError;
 
 /// The authenticated caller of an API handler.
 pub struct Authed(pub Caller);
 
+/// Who calls (the control plane's caller, whose rules apply through `Deref`) and the server's
+/// state to act with.
+pub struct Caller {
+    pub state: AppState,
+    pub who: control::authz::Caller,
+}
+
+impl Deref for Caller {
+    type Target = control::authz::Caller;
+    fn deref(&self) -> &Self::Target {
+        &self.who
+    }
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let who = control::authz::Caller::from_token(&state.db, &parts.headers, app::request::client_ip(parts)).await?;
+        let ip = app::request::client_ip(parts);
+        let who = match control::authz::Caller::from_token(&state.db, &parts.headers, ip.clone()).await {
+            Ok(who) => who,
+            Err(e) => {
+                if matches!(e, AppError::Unauthenticated(_)) {
+                    refused(state, &ip, parts.uri.path(), &e).await;
+                }
+                return Err(e.into());
+            }
+        };
         Ok(Authed(Caller { state: state.clone(), who: who.password_changed()? }))
     }
+}
+
+/// Audits a request refused for its token (missing, unknown, revoked or expired) as one row per
+/// address and window, so that a stream of guesses cannot grow the log.
+async fn refused(state: &AppState, ip: &str, path: &str, error: &AppError) {
+    const ACTION: &str = "auth/apiTokens/refused";
+    let rec = Record {
+        user_id: String::new(),
+        user_name: "API token (refused)".to_owned(),
+        client_ip: ip.to_owned(),
+        action: ACTION.to_owned(),
+        scope: Scope::Root.to_string(),
+        resource: path.to_owned(),
+        outcome: Outcome::Denied,
+        detail: error.to_string(),
+    };
+    let rows = state.audit_bursts.admit(&format!("{ACTION} {ip}"), rec, Instant::now());
+    append_all(&state.db, rows).await;
 }

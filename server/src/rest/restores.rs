@@ -14,13 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use control::restore::operations::{
     self as ops, BackupPoint, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan, StartRestore,
 };
-use domain::error::AppError;
 
 use super::auth::Authed;
-use super::error::{ApiError, ApiResult, ErrorBody};
-
-/// The most databases and containers one restore may name.
-pub const MAX_RESOURCES: usize = 1_000;
+use super::error::{ApiResult, ErrorBody};
 
 /// The subscription's accounts with continuous backup (live and deleted) whose restore points
 /// the caller may see, with their restorable windows; periodic ones the caller may request.
@@ -140,7 +136,7 @@ pub async fn start(
 ) -> ApiResult<Response> {
     let Query(dry) = dry?;
     let Json(body) = body?;
-    let resources = bounded(&body.resources)?;
+    let resources = body.resources.join("\n");
     let input = StartRestore {
         subscription_id: subscription,
         source_account_id: body.source_account_id,
@@ -217,13 +213,6 @@ pub struct InPlaceBody {
     resources: Vec<String>,
 }
 
-fn bounded(resources: &[String]) -> Result<String, ApiError> {
-    if resources.len() > MAX_RESOURCES {
-        return Err(ApiError(AppError::invalid(format!("a restore names at most {MAX_RESOURCES} resources (got {})", resources.len()))));
-    }
-    Ok(resources.join("\n"))
-}
-
 /// Restores deleted databases or containers into the same account (202 with the job).
 #[utoipa::path(
     post,
@@ -245,7 +234,7 @@ pub async fn restore_in_place(
     body: Result<Json<InPlaceBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
     let Json(body) = body?;
-    let resources = bounded(&body.resources)?;
+    let resources = body.resources.join("\n");
     Ok((
         StatusCode::ACCEPTED,
         Json(ops::in_place(&caller.state.ctx(), &caller, subscription, account, body.restore_timestamp, resources).await?),
@@ -303,7 +292,7 @@ pub async fn request(
     body: Result<Json<RestoreRequestBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<RestoreJob>)> {
     let Json(b) = body?;
-    let resources = bounded(&b.resources)?;
+    let resources = b.resources.join("\n");
     let job =
         ops::request(&caller.state.ctx(), &caller, subscription, b.source_account_id, b.backup_timestamp, b.target_account_name, resources)
             .await?;
@@ -319,7 +308,7 @@ pub struct DecisionBody {
 }
 
 async fn decide(
-    caller: &app::authz::ssr::Caller,
+    caller: &super::auth::Caller,
     subscription: String,
     job: String,
     approve: bool,

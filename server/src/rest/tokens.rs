@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::Path;
 use http::StatusCode;
 
-use app::tokens::{ApiToken, ssr};
+use control::tokens;
+use domain::api_token::ApiToken;
 
 use super::auth::Authed;
 use super::error::{ApiResult, ErrorBody};
@@ -21,7 +22,7 @@ use super::error::{ApiResult, ErrorBody};
     )
 )]
 pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<ApiToken>>> {
-    Ok(Json(ssr::list(&caller).await?))
+    Ok(Json(tokens::list(&caller).await?))
 }
 
 /// Revokes one of the caller's tokens (the one calling, too); it stops working at once.
@@ -37,6 +38,6 @@ pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<ApiToken>>> {
     )
 )]
 pub async fn revoke(Authed(caller): Authed, Path(token): Path<String>) -> ApiResult<StatusCode> {
-    ssr::revoke(&caller, token).await?;
+    tokens::revoke(&caller, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
