@@ -667,6 +667,37 @@ async fn the_openapi_document_describes_what_is_served() {
     }
     assert!(operations >= 10, "{operations} operations");
 
+    // And nothing is served undescribed: at every described path, every method the document
+    // does not name is refused as not allowed; every path above a described one and one
+    // segment below it, unless described itself, is the API's "no such route" for any method.
+    let paths = doc["paths"].as_object().unwrap();
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+    let concrete = |path: &str| path.replace("{subscription}", &sub).replace('{', "x-").replace('}', "");
+    let mut around = std::collections::BTreeSet::new();
+    for (path, item) in paths {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_none()) {
+            let res = api.request(method.to_uppercase().parse().unwrap(), url(&app, &concrete(path))).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is served but not described");
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        for n in 2..segments.len() {
+            around.insert(segments[..n].join("/"));
+        }
+        around.insert(format!("{path}/{{extra}}"));
+    }
+    // Compared as templates: `{account}` and `{extra}` are the same route.
+    let template = |path: &str| path.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/");
+    let described: std::collections::BTreeSet<String> = paths.keys().map(|p| template(p)).collect();
+    for path in around.iter().filter(|p| !described.contains(&template(p))) {
+        for method in METHODS {
+            let res = api.request(method.to_uppercase().parse().unwrap(), url(&app, &concrete(path))).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path} is served but not described");
+            let body: Value = res.json().await.unwrap();
+            assert!(body["error"]["message"].as_str().unwrap().starts_with("no API route"), "{method} {path}: {body}");
+        }
+    }
+    assert!(around.len() > paths.len(), "{} paths probed around the described ones", around.len());
+
     // A sample of answers validates against the document.
     let (token, _) = token_for(&app, &app.client, "docs", "1").await;
     for (path, concrete) in [
