@@ -91,7 +91,7 @@ pub async fn list_resource_events(subscription_id: String, account_id: String) -
     crate::request::respond(
         async move {
             let c = Caller::current().await?;
-            ssr::events(&c.state.ctx(), &c.who, subscription_id, account_id).await
+            ssr::events(&c.state.ctx(), &c.who, subscription_id, account_id, ssr::Feed::All).await
         }
         .await,
     )

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use domain::audit::Outcome;
 use domain::error::AppError;
 use domain::{AccountState, ApiKind, BackupPolicy, CreateMode, KeyManagement};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -260,7 +260,7 @@ async fn ensure_subscription(db: &impl sea_orm::ConnectionTrait, rec: &AccountRe
     if let Some(s) = subscription::Entity::find_by_id(rec.subscription_id.clone()).one(db).await? {
         return Ok(s.name);
     }
-    let taken = subscription::Entity::find().filter(subscription::Column::Name.eq(&rec.subscription_name)).one(db).await?.is_some();
+    let taken = crate::subscriptions::holder_of(db, &rec.subscription_name).await?.is_some();
     let name = if taken || rec.subscription_name.is_empty() {
         format!("{}-recovered", rec.subscription_name)
     } else {

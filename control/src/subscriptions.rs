@@ -32,9 +32,16 @@ async fn to_wire(db: &impl ConnectionTrait, s: subscription::Model) -> Result<Su
     Ok(Subscription { id: s.id, name: s.name, created_at: s.created_at, account_count })
 }
 
+/// The subscription holding `name`, if any: the one "is this subscription name taken" rule.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn holder_of(db: &impl ConnectionTrait, name: &str) -> Result<Option<subscription::Model>, AppError> {
+    Ok(subscription::Entity::find().filter(subscription::Column::Name.eq(name)).one(db).await?)
+}
+
 async fn ensure_name_free(db: &impl ConnectionTrait, name: &SubscriptionName, except_id: Option<&str>) -> Result<(), AppError> {
-    let taken = subscription::Entity::find().filter(subscription::Column::Name.eq(name.as_str())).one(db).await?;
-    match taken {
+    match holder_of(db, name.as_str()).await? {
         Some(s) if Some(s.id.as_str()) != except_id => {
             Err(AppError::Conflict(format!("a subscription named {:?} already exists", name.as_str())))
         }

@@ -2,7 +2,13 @@
 //! and exporting, the chain check's report, and how an audited action ended.
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "db")]
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::AppError;
 
 /// One audit entry as the portal shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +20,7 @@ pub struct AuditEntry {
     pub action: String,
     pub scope: String,
     pub resource: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: String,
 }
 
@@ -45,11 +51,17 @@ pub struct ChainReport {
     pub problem: Option<(i64, String)>,
 }
 
-/// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an audited action ended (stored, shown and filtered as `succeeded`, `failed`, `denied`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "db", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "db", sea_orm(rs_type = "String", db_type = "String(StringLen::None)"))]
 pub enum Outcome {
+    #[cfg_attr(feature = "db", sea_orm(string_value = "succeeded"))]
     Succeeded,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "failed"))]
     Failed,
+    #[cfg_attr(feature = "db", sea_orm(string_value = "denied"))]
     Denied,
 }
 
@@ -59,6 +71,24 @@ impl Outcome {
             Outcome::Succeeded => "succeeded",
             Outcome::Failed => "failed",
             Outcome::Denied => "denied",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "succeeded" => Ok(Outcome::Succeeded),
+            "failed" => Ok(Outcome::Failed),
+            "denied" => Ok(Outcome::Denied),
+            other => Err(AppError::invalid(format!("outcome must be succeeded, failed or denied (got {other:?})"))),
         }
     }
 }

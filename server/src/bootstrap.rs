@@ -177,6 +177,12 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The keys that wrap accounts' backup data keys: the service's (from the master key) and the
+/// customer-managed ones in the configured directory.
+pub fn backup_keys(master: &MasterKey, settings: &Settings) -> backup::keys::KeyWrapKey {
+    master.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone())
+}
+
 /// The master key: from the `master_key` setting if given, else from the key file, which is
 /// created with mode 0600 on first start. The key is never logged.
 ///

@@ -281,6 +281,15 @@ pub enum RestorableCommand {
     },
     /// The account's database and container events, newest first.
     Events { account_id: String },
+    /// The account's database events, newest first (Cosmos DB's restorable SQL databases).
+    Databases { account_id: String },
+    /// The account's container events, newest first (Cosmos DB's restorable SQL containers).
+    Containers {
+        account_id: String,
+        /// Only this database's containers.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// A periodic-mode account's full backups (its restore points), newest first.
     Backups { account_id: String },
 }

@@ -40,8 +40,9 @@ pub fn cross_site_reason(method: &Method, headers: &HeaderMap) -> Option<String>
 
 /// Axum middleware applying [`cross_site_reason`].
 pub async fn protect(req: Request, next: Next) -> Response {
-    // The data plane authenticates every request by key signature, never by cookie.
-    if req.uri().path().starts_with("/cosmos/") {
+    // The data plane authenticates every request by key signature, and the REST API by bearer
+    // token, never by cookie: a forged cross-site request carries nothing they accept.
+    if req.uri().path().starts_with("/cosmos/") || req.uri().path().starts_with(&format!("{}/", crate::rest::BASE)) {
         return next.run(req).await;
     }
     if let Some(reason) = cross_site_reason(req.method(), req.headers()) {

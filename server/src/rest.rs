@@ -79,6 +79,8 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(restores::restorable_accounts))
         .routes(routes!(restores::restorable_resources))
         .routes(routes!(restores::events))
+        .routes(routes!(restores::database_events))
+        .routes(routes!(restores::container_events))
         .routes(routes!(restores::backups))
         .routes(routes!(restores::restore_in_place))
         .routes(routes!(restores::start, restores::list))
@@ -98,7 +100,7 @@ pub fn api<S: Clone + Send + Sync + 'static>(state: AppState) -> (Router<S>, uto
         .routes(routes!(tokens::revoke))
         .with_state(state)
         .split_for_parts();
-    (Router::new().nest(BASE, router), doc)
+    (Router::new().nest(BASE, router.method_not_allowed_fallback(error::no_such_method)), doc)
 }
 
 /// The API with its document at `/api/v1/openapi.json` and the reference page at `/api/docs`.

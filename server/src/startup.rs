@@ -58,7 +58,7 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = settings.public_url(addr);
 
-        let backup_keys = master_key.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
+        let backup_keys = bootstrap::backup_keys(&master_key, &settings);
         let state = AppState {
             db,
             backup_keys,

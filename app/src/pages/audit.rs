@@ -76,7 +76,7 @@ pub fn AuditPage() -> impl IntoView {
                             <td>{e.client_ip}</td>
                             <td><code>{e.action}</code></td>
                             <td><code>{e.resource}</code></td>
-                            <td>{e.outcome}</td>
+                            <td>{e.outcome.as_str()}</td>
                             <td>{e.detail}</td>
                         </tr>
                     }}).collect_view()}

@@ -15,8 +15,7 @@ pub struct Model {
     pub action: String,
     pub scope: String,
     pub resource: String,
-    /// `succeeded`, `failed` or `denied`.
-    pub outcome: String,
+    pub outcome: domain::audit::Outcome,
     #[sea_orm(column_type = "Text")]
     pub detail: String,
     #[sea_orm(unique)]

@@ -7,12 +7,12 @@ use backup::entities::{backup_state, restore_job};
 use chrono::{Duration, Utc};
 use domain::error::AppError;
 use domain::rbac::{Scope, actions};
-use domain::resource::EventKind;
+use domain::resource::{EventKind, ResourceType};
 pub use domain::restore::{
     BackupPoint, JobState, ResourceEvent, RestorableAccount, RestorableContainer, RestorableDatabase, RestoreJob, RestorePlan,
     parse_restore_time,
 };
-use domain::{AccountState, BackupPolicy, CreateMode};
+use domain::{AccountState, BackupMode, BackupPolicy, CreateMode};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -73,7 +73,7 @@ pub async fn list_restorable(ctx: &Ctx<'_>, caller: &Caller, subscription_id: St
                     continue;
                 }
                 let points = plan::periodic_backups(db, &row, retention_hours, now).await?;
-                (true, "Periodic".to_owned(), points.last().map(|p| p.taken_at), points.first().map(|p| p.taken_at))
+                (true, BackupMode::Periodic.to_string(), points.last().map(|p| p.taken_at), points.first().map(|p| p.taken_at))
             }
             BackupPolicy::Continuous { tier, .. } => {
                 if !caller.can(actions::RESTORABLE_READ, &scope).await? {
@@ -81,7 +81,7 @@ pub async fn list_restorable(ctx: &Ctx<'_>, caller: &Caller, subscription_id: St
                 }
                 let state = backup_state::Entity::find_by_id(row.id.clone()).one(db).await?;
                 let w = window(&row, state.as_ref(), now);
-                (false, format!("{tier:?}"), w.map(|(o, _)| o), w.map(|(_, l)| l))
+                (false, BackupMode::Continuous(tier).to_string(), w.map(|(o, _)| o), w.map(|(_, l)| l))
             }
         };
         out.push(RestorableAccount {
@@ -258,11 +258,40 @@ fn to_wire(j: restore_job::Model, source_name: &str) -> RestoreJob {
     }
 }
 
-/// The account's database and container events, newest first, with which deletions can be
-/// undone in place now.
-pub async fn events(ctx: &Ctx<'_>, caller: &Caller, subscription_id: String, account_id: String) -> Result<Vec<ResourceEvent>, AppError> {
+/// Which of an account's resource events a feed holds: all of them (the portal's timeline), or
+/// Cosmos DB's two feeds — its databases' (`restorableSqlDatabases`) and its containers',
+/// of every database or one (`restorableSqlContainers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    All,
+    Databases,
+    Containers { database: Option<String> },
+}
+
+impl Feed {
+    fn holds(&self, e: &backup::catalog::ResourceEvent) -> bool {
+        match self {
+            Feed::All => true,
+            Feed::Databases => e.resource_type == ResourceType::Database,
+            Feed::Containers { database } => {
+                e.resource_type == ResourceType::Container && database.as_ref().is_none_or(|d| *d == e.database)
+            }
+        }
+    }
+}
+
+/// The account's database and container events in `feed`, newest first, with which deletions
+/// can be undone in place now.
+pub async fn events(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+    subscription_id: String,
+    account_id: String,
+    feed: Feed,
+) -> Result<Vec<ResourceEvent>, AppError> {
     let row = source_account(caller, actions::RESTORABLE_READ, &subscription_id, &account_id).await?;
-    let events = backup::catalog::events(ctx.db, ctx.backup_storage, &ctx.backup_kek(), &row.id).await.map_err(backup_error)?;
+    let mut events = backup::catalog::events(ctx.db, ctx.backup_storage, &ctx.backup_kek(), &row.id).await.map_err(backup_error)?;
+    events.retain(|e| feed.holds(e));
     let live = row.deleted_at.is_none() && row.state == AccountState::Online;
     let backed_up = backup_state::Entity::find_by_id(row.id.clone()).one(ctx.db).await?;
     let win = window(&row, backed_up.as_ref(), Utc::now());

@@ -29,6 +29,10 @@ const JOB_COLUMNS: &[Column] = &[
     ("MESSAGE", "/message"),
 ];
 
+/// A database or container event feed.
+const EVENT_COLUMNS: &[Column] =
+    &[("AT", "/at"), ("EVENT", "/kind"), ("TYPE", "/resource_type"), ("DATABASE", "/database"), ("CONTAINER", "/container")];
+
 /// Runs the command line; the exit code says how it went.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
@@ -106,7 +110,7 @@ async fn recover(from_storage: Option<String>, options: Vec<(String, String)>) -
     };
     storage.check().await?;
     let db = bootstrap::open_database(&settings).await?;
-    let keys = master.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
+    let keys = bootstrap::backup_keys(&master, &settings);
     let recovery = control::backup_catalog::recover(&db, &storage, &master, &keys).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     for line in &recovery.accounts {
         println!("recovered {line}");
@@ -130,7 +134,7 @@ async fn verify(account: Option<String>, deep: bool) -> anyhow::Result<()> {
     let master = bootstrap::load_master_key(&settings)?;
     let storage = bootstrap::open_backup_storage(&settings).await?;
     let db = bootstrap::open_database(&settings).await?;
-    let keys = master.backup_key_wrap_key().with_customer_keys(settings.customer_keys_dir.clone());
+    let keys = bootstrap::backup_keys(&master, &settings);
     let ctx = control::Ctx { db: &db, backup_storage: &storage, master_key: &master, backup_keys: &keys, public_url: "" };
     let mut rows = accounts::Entity::find().order_by_asc(accounts::Column::Name);
     if let Some(name) = &account {
@@ -383,9 +387,16 @@ async fn restorable(command: RestorableCommand, remote: &Remote) -> Result<Exit,
         }
         RestorableCommand::Events { account_id } => {
             let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "events"]), &[]).await?;
-            let columns: &[Column] =
-                &[("AT", "/at"), ("EVENT", "/kind"), ("TYPE", "/resource_type"), ("DATABASE", "/database"), ("CONTAINER", "/container")];
-            print(remote.output, &value, columns);
+            print(remote.output, &value, EVENT_COLUMNS);
+        }
+        RestorableCommand::Databases { account_id } => {
+            let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "restorableSqlDatabases"]), &[]).await?;
+            print(remote.output, &value, EVENT_COLUMNS);
+        }
+        RestorableCommand::Containers { account_id, database } => {
+            let query: Vec<(&str, &str)> = database.as_deref().map(|d| ("database", d)).into_iter().collect();
+            let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "restorableSqlContainers"]), &query).await?;
+            print(remote.output, &value, EVENT_COLUMNS);
         }
         RestorableCommand::Backups { account_id } => {
             let value = api.get(&sub.join(&["restorableDatabaseAccounts", &account_id, "backups"]), &[]).await?;

@@ -23,6 +23,7 @@ use super::error::{ApiResult, ErrorBody};
     responses(
         (status = 200, description = "The accounts", body = Vec<Account>),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "No role in or over the subscription", body = ErrorBody),
         (status = 404, description = "No such subscription visible to the caller", body = ErrorBody),
     )
 )]

@@ -18,7 +18,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `BadRequest`, `Unauthenticated`, `Forbidden`, `NotFound`, `Conflict`, `TooManyRequests` or
+    /// `BadRequest`, `Unauthenticated`, `Forbidden`, `NotFound`, `MethodNotAllowed`, `Conflict`, `TooManyRequests` or
     /// `InternalError`.
     pub code: String,
     /// What went wrong, naming the field, limit or permission.
@@ -57,6 +57,13 @@ impl IntoResponse for ApiError {
 
 /// What a handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A route of the API called with a method it does not take (405, in the one shape).
+pub async fn no_such_method(method: http::Method, uri: Uri) -> Response {
+    let message = format!("{} does not take {method}; its methods are listed at /api/v1/openapi.json", uri.path());
+    let body = ErrorBody { error: ErrorDetail { code: "MethodNotAllowed".to_owned(), message } };
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
 
 /// Any path under the API that is not one of its routes.
 pub async fn no_such_route(uri: Uri) -> ApiError {

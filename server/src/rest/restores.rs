@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use control::restore::operations::{
-    self as ops, BackupPoint, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan, StartRestore,
+    self as ops, BackupPoint, Feed, ResourceEvent, RestorableAccount, RestorableDatabase, RestoreJob, RestorePlan, StartRestore,
 };
 
 use super::auth::Authed;
@@ -28,6 +28,7 @@ use super::error::{ApiResult, ErrorBody};
     responses(
         (status = 200, description = "Restorable accounts", body = Vec<RestorableAccount>),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "No role in or over the subscription", body = ErrorBody),
         (status = 404, description = "No such subscription visible to the caller", body = ErrorBody),
     )
 )]
@@ -80,7 +81,60 @@ pub async fn restorable_resources(
     )
 )]
 pub async fn events(Authed(caller): Authed, Path((subscription, account)): Path<(String, String)>) -> ApiResult<Json<Vec<ResourceEvent>>> {
-    Ok(Json(ops::events(&caller.state.ctx(), &caller, subscription, account).await?))
+    Ok(Json(ops::events(&caller.state.ctx(), &caller, subscription, account, Feed::All).await?))
+}
+
+/// The account's database events (create, replace, delete), newest first: Cosmos DB's
+/// restorable SQL databases.
+#[utoipa::path(
+    get,
+    path = "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/restorableSqlDatabases",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "Database events", body = Vec<ResourceEvent>),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restorableAccounts/read on the account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn database_events(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<ResourceEvent>>> {
+    Ok(Json(ops::events(&caller.state.ctx(), &caller, subscription, account, Feed::Databases).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OfDatabase {
+    /// Only this database's containers (its name); all databases' when absent.
+    database: Option<String>,
+}
+
+/// The account's container events (create, replace, delete), newest first, of every database or
+/// of one: Cosmos DB's restorable SQL containers.
+#[utoipa::path(
+    get,
+    path = "/subscriptions/{subscription}/restorableDatabaseAccounts/{account}/restorableSqlContainers",
+    tag = "restore",
+    params(("subscription" = String, Path, description = "Subscription id"), ("account" = String, Path, description = "Account id"), OfDatabase),
+    responses(
+        (status = 200, description = "Container events", body = Vec<ResourceEvent>),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Without restorableAccounts/read on the account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    )
+)]
+pub async fn container_events(
+    Authed(caller): Authed,
+    Path((subscription, account)): Path<(String, String)>,
+    of: Result<Query<OfDatabase>, QueryRejection>,
+) -> ApiResult<Json<Vec<ResourceEvent>>> {
+    let Query(OfDatabase { database }) = of?;
+    Ok(Json(ops::events(&caller.state.ctx(), &caller, subscription, account, Feed::Containers { database }).await?))
 }
 
 /// A restore into a new account.
@@ -173,6 +227,7 @@ pub struct JobsPage {
         (status = 200, description = "Jobs", body = Vec<RestoreJob>),
         (status = 400, description = "A limit out of range, or a `before` that is not a job of the subscription", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "No role in or over the subscription", body = ErrorBody),
         (status = 404, description = "No such subscription visible to the caller", body = ErrorBody),
     )
 )]
@@ -196,6 +251,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The job", body = RestoreJob),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "No role in or over the subscription", body = ErrorBody),
         (status = 404, description = "No such job visible to the caller", body = ErrorBody),
     )
 )]

@@ -21,6 +21,7 @@ use super::error::{ApiResult, ErrorBody};
     responses(
         (status = 200, description = "The subscriptions", body = Vec<Subscription>),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "A first-time password is still to be changed (on the portal)", body = ErrorBody),
     )
 )]
 pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<Subscription>>> {

@@ -19,6 +19,7 @@ use super::error::{ApiResult, ErrorBody};
     responses(
         (status = 200, description = "The tokens", body = Vec<ApiToken>),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "A first-time password is still to be changed (on the portal)", body = ErrorBody),
     )
 )]
 pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<ApiToken>>> {
@@ -34,6 +35,7 @@ pub async fn list(Authed(caller): Authed) -> ApiResult<Json<Vec<ApiToken>>> {
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "A first-time password is still to be changed (on the portal)", body = ErrorBody),
         (status = 404, description = "The caller holds no such token", body = ErrorBody),
     )
 )]

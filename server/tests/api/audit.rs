@@ -46,6 +46,13 @@ async fn changes_sign_ins_and_denials_are_recorded(app: TestApp) {
     )
     .await;
     assert!(msg.contains("from"), "{msg}");
+    let msg = error_message(
+        app.call("list_audit", &[("subscription_id", ""), ("from", ""), ("to", ""), ("user", ""), ("action", ""), ("outcome", "maybe")])
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(msg.contains("outcome must be succeeded, failed or denied"), "{msg}");
 }
 
 async fn the_database_refuses_to_change_or_delete_audit_rows(app: TestApp) {

@@ -92,6 +92,24 @@ async fn an_operator_restores_from_the_command_line() {
     backed_up_through(&app, &sub, "src", Utc::now()).await;
     let events = json_of(&rewind(&app, token, &sub, &["restorable", "events", &src, "-o", "json"]).await);
     let deleted = events.as_array().unwrap().iter().find(|e| e["kind"] == "Delete" && e["container"] == "orders").unwrap().clone();
+    // Cosmos DB's two feeds: the databases' events, and the containers' (of one database).
+    let kinds = |feed: &Value| -> Vec<(String, String)> {
+        feed.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["container"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let databases = json_of(&rewind(&app, token, &sub, &["restorable", "databases", &src, "-o", "json"]).await);
+    assert_eq!(kinds(&databases), [("Create".to_owned(), String::new())], "{databases}");
+    let containers = json_of(&rewind(&app, token, &sub, &["restorable", "containers", &src, "--database", "shop", "-o", "json"]).await);
+    assert_eq!(
+        kinds(&containers),
+        [("Delete".to_owned(), "orders".to_owned()), ("Create".to_owned(), "orders".to_owned())],
+        "{containers}"
+    );
+    let none = json_of(&rewind(&app, token, &sub, &["restorable", "containers", &src, "--database", "other", "-o", "json"]).await);
+    assert_eq!(none, json!([]));
     let point = deleted["restore_point"].as_str().unwrap();
     let args = ["restore", "in-place", "--account", &src, "--at", point, "--resource", "shop/orders", "--wait", "-o", "json"];
     let job = json_of(&rewind(&app, token, &sub, &args).await);

@@ -678,6 +678,8 @@ async fn the_openapi_document_describes_what_is_served() {
         for method in METHODS.iter().filter(|m| item.get(**m).is_none()) {
             let res = api.request(method.to_uppercase().parse().unwrap(), url(&app, &concrete(path))).send().await.unwrap();
             assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is served but not described");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "MethodNotAllowed", "{method} {path}: {body}");
         }
         let segments: Vec<&str> = path.split('/').collect();
         for n in 2..segments.len() {
@@ -734,4 +736,27 @@ async fn the_openapi_document_describes_what_is_served() {
     for path in doc["paths"].as_object().unwrap().keys() {
         assert!(html.contains(&path.replace('&', "&amp;")), "docs page lacks {path}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_cross_site_requests_by_their_token_alone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.login().await;
+    let sub = app.subscription("S").await;
+    let (token, _) = token_for(&app, &app.client, "cross", "1").await;
+    let cross = |r: reqwest::RequestBuilder| r.header("sec-fetch-site", "cross-site").header("origin", "https://evil.example");
+    // The portal's session cookie (the client carries it) opens nothing here: the API's own 401,
+    // in its own shape, not the portal's cross-site refusal.
+    let res = cross(app.client.post(url(&app, &format!("/subscriptions/{sub}/accounts")))).json(&json!({})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "Unauthenticated", "{body}");
+    // The refusal is audited (a counted row per address: the first one at once).
+    let filter =
+        [("subscription_id", ""), ("from", ""), ("to", ""), ("user", ""), ("action", "auth/apiTokens/refused"), ("outcome", "denied")];
+    let refused = json_ok(app.call("list_audit", &filter).await).await;
+    assert_eq!(refused.as_array().map(Vec::len), Some(1), "{refused}");
+    // A script's token works from anywhere.
+    let res = cross(Client::new().get(url(&app, "/subscriptions"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
