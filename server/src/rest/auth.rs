@@ -1,7 +1,7 @@
 //! Who calls the API: the user behind an `Authorization: Bearer` API token (cookies are not
 //! accepted here, so the API needs no CSRF defence).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri};
 use http::request::Parts;
 use std::ops::Deref;
 
@@ -40,7 +40,9 @@ impl FromRequestParts<AppState> for Authed {
             Ok(who) => who,
             Err(e) => {
                 if matches!(e, AppError::Unauthenticated(_)) {
-                    refused(state, &ip, parts.uri.path(), &e).await;
+                    // The path as the client sent it (the nested router sees it without `/api/v1`).
+                    let path = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.path().to_owned(), |u| u.path().to_owned());
+                    refused(state, &ip, &path, &e).await;
                 }
                 return Err(e.into());
             }

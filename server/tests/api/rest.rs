@@ -756,6 +756,7 @@ async fn the_api_answers_cross_site_requests_by_their_token_alone() {
         [("subscription_id", ""), ("from", ""), ("to", ""), ("user", ""), ("action", "auth/apiTokens/refused"), ("outcome", "denied")];
     let refused = json_ok(app.call("list_audit", &filter).await).await;
     assert_eq!(refused.as_array().map(Vec::len), Some(1), "{refused}");
+    assert_eq!(refused[0]["resource"], format!("/api/v1/subscriptions/{sub}/accounts"), "{refused}");
     // A script's token works from anywhere.
     let res = cross(Client::new().get(url(&app, "/subscriptions"))).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
